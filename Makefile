@@ -1,0 +1,29 @@
+# Partner-customer onboarding on Temporal. `make demo` runs it; `make test` tests it.
+SHELL := /bin/bash
+export PATH := $(CURDIR)/bin:$(PATH)
+
+.PHONY: up down tools build test vet demo bench chaos record-histories clean
+
+up: ## start the local stack (Temporal + Web UI, Postgres, mailpit); idempotent
+	@scripts/stack.sh up
+
+down: ## stop what `make up` started
+	@scripts/stack.sh down
+
+tools: ## install the pinned tools into ./bin
+	@scripts/stack.sh tools
+
+build: ## build the three binaries into ./bin
+	go build -o bin/ ./worker ./starter ./webhook
+
+vet:
+	go vet ./...
+
+test: ## start what is missing, vet, run every test with -race, stop what it started
+	@scripts/test.sh
+
+demo: ## bring the stack up and onboard a customer end to end
+	@scripts/demo.sh
+
+clean: down
+	rm -rf .local

@@ -1,0 +1,241 @@
+// Package activities holds every side effect of an onboarding: Postgres
+// writes and SMTP sends. Each is idempotent on ids its caller decides once.
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/links"
+	"github.com/cloudpartners/onboarding/internal/mail"
+	"github.com/cloudpartners/onboarding/internal/store"
+)
+
+// Store is the part of the system of record the activities use.
+type Store interface {
+	CreateCustomer(ctx context.Context, c store.NewCustomer) (store.Subaccount, error)
+	Subaccount(ctx context.Context, id string) (store.Subaccount, error)
+	Activate(ctx context.Context, id string, at time.Time) (store.Subaccount, error)
+	Delete(ctx context.Context, id, reason string, at time.Time) (store.Subaccount, error)
+	CreateCloud(ctx context.Context, cloudID, subaccountID string) (store.Cloud, error)
+	SentEmail(ctx context.Context, subaccountID string, seq int) (store.Email, error)
+	RecordEmail(ctx context.Context, e store.Email) (store.Email, error)
+}
+
+// Mailer sends the confirmation email.
+type Mailer interface {
+	Send(ctx context.Context, c mail.Confirmation) error
+}
+
+// Sealer opens the personal data sealed in workflow inputs.
+type Sealer interface {
+	Open(sealed string, v any) error
+}
+
+// Activities are the onboarding's side effects.
+type Activities struct {
+	Store     Store
+	Mailer    Mailer
+	Sealer    Sealer
+	Links     *links.Signer
+	PublicURL string // base URL of the webhook
+	Brand     string
+	MailHost  string // right-hand side of Message-IDs
+	Now       func() time.Time
+}
+
+// Error types of the non-retryable failures; the workflow tells them apart.
+const (
+	ErrTypeUnknownPartner = "UnknownPartner"
+	ErrTypeNotPartner     = "NotPartner"
+	ErrTypeInvalid        = "InvalidInput"
+	ErrTypeNameTaken      = "NameTaken"
+	ErrTypeRejected       = "EmailRejected"
+	ErrTypeDeleted        = "SubaccountDeleted"
+	ErrTypeConfirmed      = "AlreadyConfirmed"
+	ErrTypeConflict       = "IDConflict"
+)
+
+// NonRetryable lists the error types retrying cannot fix, for retry policies.
+var NonRetryable = []string{ErrTypeUnknownPartner, ErrTypeNotPartner, ErrTypeInvalid, ErrTypeNameTaken,
+	ErrTypeRejected, ErrTypeDeleted, ErrTypeConfirmed, ErrTypeConflict}
+
+// permanent turns the errors retrying cannot fix into non-retryable
+// application errors whose message says what is wrong; others pass through.
+func permanent(err error) error {
+	kinds := []struct {
+		target error
+		typ    string
+	}{
+		{store.ErrUnknownPartner, ErrTypeUnknownPartner},
+		{store.ErrNotPartner, ErrTypeNotPartner},
+		{customer.ErrInvalid, ErrTypeInvalid},
+		{store.ErrNameTaken, ErrTypeNameTaken},
+		{mail.ErrRejected, ErrTypeRejected},
+		{store.ErrDeleted, ErrTypeDeleted},
+		{store.ErrConfirmed, ErrTypeConfirmed},
+		{store.ErrIDConflict, ErrTypeConflict},
+	}
+	for _, k := range kinds {
+		if errors.Is(err, k.target) {
+			return temporal.NewNonRetryableApplicationError(err.Error(), k.typ, err)
+		}
+	}
+	return err
+}
+
+// Contact is the personal data of a new customer, sealed in the workflow input.
+type Contact struct {
+	Email   string `json:"email"`
+	Contact string `json:"contact,omitempty"`
+}
+
+// CreateRecordInput creates one customer record; the ids are decided by the workflow.
+type CreateRecordInput struct {
+	SubaccountID   string
+	OrganizationID string
+	OnboardingID   string
+	PartnerID      string
+	CustomerName   string
+	CloudName      string
+	SealedContact  string
+	Deadline       time.Time
+}
+
+// Record identifies a customer record.
+type Record struct {
+	SubaccountID   string
+	OrganizationID string
+	Status         string
+}
+
+// CreateRecord creates the subaccount, its organization and its default role
+// bindings in one transaction; a repeat returns the same record.
+func (a *Activities) CreateRecord(ctx context.Context, in CreateRecordInput) (Record, error) {
+	var c Contact
+	if err := a.Sealer.Open(in.SealedContact, &c); err != nil {
+		return Record{}, temporal.NewNonRetryableApplicationError("customer contact cannot be decrypted: was it sealed with another ONBOARDING_SECRET?", ErrTypeInvalid, err)
+	}
+	sa, err := a.Store.CreateCustomer(ctx, store.NewCustomer{
+		SubaccountID: in.SubaccountID, OrganizationID: in.OrganizationID, OnboardingID: in.OnboardingID,
+		PartnerID: in.PartnerID, Name: in.CustomerName, Email: c.Email, Contact: c.Contact,
+		CloudName: in.CloudName, Deadline: in.Deadline,
+	})
+	if err != nil {
+		return Record{}, permanent(err)
+	}
+	return Record{SubaccountID: sa.ID, OrganizationID: sa.OrganizationID, Status: sa.Status}, nil
+}
+
+// SendInput sends the seq-th confirmation email of a subaccount.
+type SendInput struct {
+	SubaccountID string
+	Seq          int
+}
+
+// Sent reports a delivered email.
+type Sent struct {
+	MessageID string
+	SentAt    time.Time
+	Repeat    bool // it had already been delivered by an earlier attempt
+}
+
+// MessageID is the Message-ID of the seq-th email of a subaccount: fixed
+// before sending, so a copy sent again after a crash carries the same id.
+func (a *Activities) MessageID(subaccountID string, seq int) string {
+	return fmt.Sprintf("confirm-%s-%d@%s", subaccountID, seq, a.MailHost)
+}
+
+// SendConfirmation emails the confirmation link to the customer's current
+// address. A send already recorded as delivered is not sent again.
+func (a *Activities) SendConfirmation(ctx context.Context, in SendInput) (Sent, error) {
+	id := a.MessageID(in.SubaccountID, in.Seq)
+	if e, err := a.Store.SentEmail(ctx, in.SubaccountID, in.Seq); err == nil {
+		return Sent{MessageID: e.MessageID, SentAt: e.SentAt, Repeat: true}, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return Sent{}, err
+	}
+	sa, err := a.Store.Subaccount(ctx, in.SubaccountID)
+	if err != nil {
+		return Sent{}, err
+	}
+	if sa.Status != store.StatusAcceptanceRequired {
+		err := store.ErrConfirmed
+		if sa.Status == store.StatusInactive {
+			err = store.ErrDeleted
+		}
+		return Sent{}, permanent(fmt.Errorf("send confirmation: %w", err))
+	}
+	token, err := a.Links.Token(sa.ID, sa.ConfirmDeadline)
+	if err != nil {
+		return Sent{}, err
+	}
+	err = a.Mailer.Send(ctx, mail.Confirmation{
+		MessageID: id, To: sa.Email, Brand: a.Brand, PartnerName: sa.PartnerName, CustomerName: sa.Name,
+		Link: links.URL(a.PublicURL, token), Deadline: sa.ConfirmDeadline, Seq: in.Seq,
+	})
+	if err != nil {
+		return Sent{}, permanent(err)
+	}
+	// The mail server has the message; should the worker die before this
+	// record, the retry sends a copy with the same Message-ID.
+	e, err := a.Store.RecordEmail(ctx, store.Email{MessageID: id, SubaccountID: sa.ID, Seq: in.Seq, SentAt: a.Now().UTC()})
+	if err != nil {
+		return Sent{}, err
+	}
+	activity.GetLogger(ctx).Info("confirmation email sent", "subaccount", sa.ID, "seq", in.Seq)
+	return Sent{MessageID: e.MessageID, SentAt: e.SentAt}, nil
+}
+
+// Activate marks the subaccount ACTIVE; a repeat is harmless.
+func (a *Activities) Activate(ctx context.Context, subaccountID string) (Record, error) {
+	sa, err := a.Store.Activate(ctx, subaccountID, a.Now().UTC())
+	if err != nil {
+		return Record{}, permanent(err)
+	}
+	return Record{SubaccountID: sa.ID, OrganizationID: sa.OrganizationID, Status: sa.Status}, nil
+}
+
+// DeleteInput deletes an unconfirmed subaccount.
+type DeleteInput struct {
+	SubaccountID string
+	Reason       string // store.ReasonExpired, ReasonCancelled or ReasonFailed
+}
+
+// Delete deletes the unconfirmed subaccount, its organization and bindings;
+// a repeat is harmless.
+func (a *Activities) Delete(ctx context.Context, in DeleteInput) (Record, error) {
+	sa, err := a.Store.Delete(ctx, in.SubaccountID, in.Reason, a.Now().UTC())
+	if err != nil {
+		return Record{}, permanent(err)
+	}
+	return Record{SubaccountID: sa.ID, OrganizationID: sa.OrganizationID, Status: sa.Status}, nil
+}
+
+// CloudInput creates the cloud of an active subaccount; the id is decided by the workflow.
+type CloudInput struct {
+	CloudID      string
+	SubaccountID string
+}
+
+// CloudCreated identifies the cloud.
+type CloudCreated struct {
+	CloudID string
+	Name    string
+}
+
+// CreateCloud creates the customer's cloud in their organization; a repeat
+// returns the cloud already created.
+func (a *Activities) CreateCloud(ctx context.Context, in CloudInput) (CloudCreated, error) {
+	c, err := a.Store.CreateCloud(ctx, in.CloudID, in.SubaccountID)
+	if err != nil {
+		return CloudCreated{}, permanent(err)
+	}
+	return CloudCreated{CloudID: c.ID, Name: c.Name}, nil
+}

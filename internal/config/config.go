@@ -1,0 +1,219 @@
+// Package config reads the onboarding service's settings from the environment,
+// applies defaults and validates them once.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/mail"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/contrib/envconfig"
+)
+
+// Defaults for local development; each is overridable through its variable.
+const (
+	DefaultDatabaseURL   = "postgres://postgres@127.0.0.1:55432/onboarding?sslmode=disable"
+	DefaultSMTPAddr      = "127.0.0.1:1025"
+	DefaultSMTPFrom      = "Cloud onboarding <onboarding@cloud.example>"
+	DefaultPublicURL     = "http://127.0.0.1:8088"
+	DefaultWebhookAddr   = "127.0.0.1:8088"
+	DefaultWorkerAddr    = "127.0.0.1:9464"
+	DefaultBrand         = "Example Cloud"
+	DefaultConfirmWithin = 7 * 24 * time.Hour
+	// DevSecret is used when ONBOARDING_SECRET is unset and ONBOARDING_ENV is not
+	// "production"; it exists only so that a fresh clone runs without setup.
+	DevSecret = "dev-only-secret-change-me-in-production-0123456789"
+)
+
+// Config is every setting the binaries share.
+type Config struct {
+	// Temporal holds the SDK client options loaded with the SDK's own
+	// environment/profile conventions (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+	// TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE).
+	Temporal client.Options
+
+	DatabaseURL   string        // DATABASE_URL
+	SMTPAddr      string        // SMTP_ADDR, host:port
+	SMTPUsername  string        // SMTP_USERNAME (optional)
+	SMTPPassword  string        // SMTP_PASSWORD (optional)
+	SMTPTLS       bool          // SMTP_TLS: require STARTTLS
+	SMTPFrom      string        // SMTP_FROM
+	PublicURL     string        // PUBLIC_BASE_URL: where customers reach the webhook
+	WebhookAddr   string        // WEBHOOK_ADDR: the webhook's listen address
+	WorkerAddr    string        // WORKER_ADDR: the worker's metrics and health address
+	Secret        []byte        // ONBOARDING_SECRET: signs links, encrypts personal data in payloads
+	LoginSecret   []byte        // LOGIN_HOOK_SECRET: shared with the identity system
+	Brand         string        // BRAND: the cloud's name in emails and pages
+	ConfirmWithin time.Duration // CONFIRM_WITHIN: default confirmation window
+	ResendAfter   time.Duration // RESEND_MIN_INTERVAL: shortest gap between two sends
+	MaxSends      int           // RESEND_MAX: most emails one onboarding may send
+	Production    bool          // ONBOARDING_ENV=production: no development defaults
+	TaskQueue     string        // TASK_QUEUE: the worker's task queue
+	LogFormat     string        // LOG_FORMAT: text or json
+}
+
+// Getenv looks up one environment variable; os.Getenv in production, a map in tests.
+type Getenv func(string) string
+
+// FromEnv reads the configuration from the process environment.
+func FromEnv() (Config, error) { return Load(os.Getenv) }
+
+// Load reads and validates the configuration; each error names the variable.
+func Load(getenv Getenv) (Config, error) {
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := Config{
+		DatabaseURL:  get("DATABASE_URL", DefaultDatabaseURL),
+		SMTPAddr:     get("SMTP_ADDR", DefaultSMTPAddr),
+		SMTPUsername: getenv("SMTP_USERNAME"),
+		SMTPPassword: getenv("SMTP_PASSWORD"),
+		SMTPFrom:     get("SMTP_FROM", DefaultSMTPFrom),
+		PublicURL:    strings.TrimRight(get("PUBLIC_BASE_URL", DefaultPublicURL), "/"),
+		WebhookAddr:  get("WEBHOOK_ADDR", DefaultWebhookAddr),
+		WorkerAddr:   get("WORKER_ADDR", DefaultWorkerAddr),
+		Brand:        get("BRAND", DefaultBrand),
+		Production:   get("ONBOARDING_ENV", "development") == "production",
+		TaskQueue:    get("TASK_QUEUE", "onboarding"),
+		LogFormat:    get("LOG_FORMAT", "text"),
+	}
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+	}
+
+	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+		bad("DATABASE_URL", "not a postgres:// URL (want postgres://user@host:port/db)")
+	}
+	for _, hp := range []struct{ name, val string }{{"SMTP_ADDR", c.SMTPAddr}, {"WEBHOOK_ADDR", c.WebhookAddr}, {"WORKER_ADDR", c.WorkerAddr}} {
+		if _, port, err := net.SplitHostPort(hp.val); err != nil || port == "" {
+			bad(hp.name, "not a host:port address (got %q)", hp.val)
+		}
+	}
+	if _, err := mail.ParseAddress(c.SMTPFrom); err != nil {
+		bad("SMTP_FROM", "not an email address (want \"Name <addr@example.com>\")")
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("PUBLIC_BASE_URL", "not an http(s) URL (want https://onboarding.example.com)")
+	}
+	switch v := getenv("SMTP_TLS"); v {
+	case "", "false", "0":
+	case "true", "1":
+		c.SMTPTLS = true
+	default:
+		bad("SMTP_TLS", "want true or false, got %q", v)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		bad("LOG_FORMAT", "want text or json, got %q", c.LogFormat)
+	}
+	if strings.ContainsAny(c.Brand, "\r\n") || len(c.Brand) > 60 {
+		bad("BRAND", "want one line of at most 60 characters")
+	}
+
+	secret := getenv("ONBOARDING_SECRET")
+	if secret == "" && !c.Production {
+		secret = DevSecret
+	}
+	if len(secret) < 32 {
+		bad("ONBOARDING_SECRET", "want at least 32 random characters (generate with: openssl rand -hex 32)")
+	}
+	c.Secret = []byte(secret)
+	login := getenv("LOGIN_HOOK_SECRET")
+	if login == "" && !c.Production {
+		login = DevSecret + "-login"
+	}
+	if len(login) < 32 {
+		bad("LOGIN_HOOK_SECRET", "want at least 32 random characters shared with the identity system")
+	}
+	c.LoginSecret = []byte(login)
+
+	duration := func(name string, def, min time.Duration) time.Duration {
+		v := getenv(name)
+		if v == "" {
+			return def
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d < min {
+			bad(name, "want a duration of at least %s such as 168h or 90s, got %q", min, v)
+			return def
+		}
+		return d
+	}
+	c.ConfirmWithin = duration("CONFIRM_WITHIN", DefaultConfirmWithin, time.Second)
+	c.ResendAfter = duration("RESEND_MIN_INTERVAL", 60*time.Second, 0)
+	c.MaxSends = 5
+	if v := getenv("RESEND_MAX"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			bad("RESEND_MAX", "want a whole number from 1 to 100, got %q", v)
+		} else {
+			c.MaxSends = n
+		}
+	}
+
+	opts, err := envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{EnvLookup: envLookup(getenv)})
+	if err != nil {
+		bad("TEMPORAL_*", "%v", err)
+	}
+	if opts.HostPort == "" {
+		opts.HostPort = client.DefaultHostPort
+	}
+	if opts.Namespace == "" {
+		opts.Namespace = client.DefaultNamespace
+	}
+	c.Temporal = opts
+
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// envLookup adapts a Getenv to the SDK's envconfig lookup.
+type envLookup Getenv
+
+func (e envLookup) LookupEnv(key string) (string, bool) {
+	v := e(key)
+	return v, v != ""
+}
+
+// Environ is consulted by the SDK only for TEMPORAL_GRPC_META_* headers,
+// which have no fixed names, so those come from the process environment.
+func (e envLookup) Environ() []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "TEMPORAL_GRPC_META_") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// Logger returns the slog logger the binaries use: text locally, JSON in production.
+func (c Config) Logger(w io.Writer) *slog.Logger {
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// MailHost is the domain of the From address, used in Message-IDs.
+func (c Config) MailHost() string {
+	a, err := mail.ParseAddress(c.SMTPFrom)
+	if err != nil {
+		return "onboarding.invalid"
+	}
+	return a.Address[strings.LastIndexByte(a.Address, '@')+1:]
+}

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# The local stack: a Temporal dev server with its Web UI, a throwaway Postgres
+# cluster and mailpit, all on loopback, state under .local/.
+#
+#   scripts/stack.sh up      start what is missing, wait until it answers, print URLs
+#   scripts/stack.sh down    stop only what `up` started
+#   scripts/stack.sh tools   install the pinned tools into ./bin
+#   scripts/stack.sh env     print the environment that points at the stack
+#
+# A component is skipped when the environment already names one:
+# TEMPORAL_ADDRESS, DATABASE_URL, SMTP_ADDR.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BIN=$ROOT/bin
+STATE=${STACK_STATE:-$ROOT/.local}
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+
+TEMPORAL_VERSION=1.5.1
+MAILPIT_VERSION=1.27.11
+TEMPORAL_PORT=${TEMPORAL_PORT:-7233}
+TEMPORAL_UI_PORT=${TEMPORAL_UI_PORT:-8233}
+TEMPORAL_METRICS_PORT=${TEMPORAL_METRICS_PORT:-7234}
+PG_PORT=${PG_PORT:-55432}
+SMTP_PORT=${SMTP_PORT:-1025}
+MAILPIT_PORT=${MAILPIT_PORT:-8025}
+
+# The workflow's custom search attributes; workflows/api.go names the same
+# ones and a test keeps the two lists equal.
+SEARCH_ATTRIBUTES=(OnboardingPartner=Keyword OnboardingStage=Keyword OnboardingOutcome=Keyword)
+
+log() { printf 'stack: %s\n' "$*" >&2; }
+die() { log "$*"; exit 1; }
+
+# pinned BINARY VERSION: the binary was built from its module at VERSION.
+pinned() { go version -m "$1" 2>/dev/null | grep -qE "^[[:space:]]+mod[[:space:]].*[[:space:]]v$2([[:space:]]|$)"; }
+
+tools() {
+  mkdir -p "$BIN"
+  if ! [ -x "$BIN/temporal" ] || ! pinned "$BIN/temporal" "$TEMPORAL_VERSION"; then
+    log "installing temporal CLI v$TEMPORAL_VERSION into ./bin (about 3 minutes, once)"
+    GOBIN=$BIN go install "github.com/temporalio/cli/cmd/temporal@v$TEMPORAL_VERSION"
+  fi
+  if ! [ -x "$BIN/mailpit" ] || ! pinned "$BIN/mailpit" "$MAILPIT_VERSION"; then
+    log "installing mailpit v$MAILPIT_VERSION into ./bin"
+    GOBIN=$BIN go install "github.com/axllent/mailpit@v$MAILPIT_VERSION"
+  fi
+}
+
+# alive NAME: the process recorded for NAME is running.
+alive() { [ -f "$STATE/$1.pid" ] && kill -0 "$(cat "$STATE/$1.pid")" 2>/dev/null; }
+
+# wait_for NAME SECONDS CMD...: poll CMD until it succeeds; on timeout print the log tail and fail.
+wait_for() {
+  local name=$1 secs=$2; shift 2
+  local deadline=$((SECONDS + secs))
+  until "$@" >/dev/null 2>&1; do
+    if [ $SECONDS -ge $deadline ] || { [ -f "$STATE/$name.pid" ] && ! alive "$name"; }; then
+      log "$name did not come up; the tail of $STATE/$name.log:"
+      tail -n 30 "$STATE/$name.log" >&2 || true
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+# started NAME: remember that `up` started NAME, so that `down` stops only it.
+started() { grep -qx "$1" "$STATE/started" 2>/dev/null || echo "$1" >> "$STATE/started"; }
+
+temporal_up() {
+  if [ -n "${TEMPORAL_ADDRESS:-}" ]; then log "Temporal: using TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS"; return; fi
+  if ! alive temporal; then
+    local attrs=()
+    for a in "${SEARCH_ATTRIBUTES[@]}"; do attrs+=(--search-attribute "$a"); done
+    setsid "$BIN/temporal" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
+      --metrics-port "$TEMPORAL_METRICS_PORT" --db-filename "$STATE/temporal.db" \
+      --sqlite-pragma journal_mode=WAL --sqlite-pragma synchronous=NORMAL \
+      --log-level warn "${attrs[@]}" </dev/null >"$STATE/temporal.log" 2>&1 &
+    echo $! > "$STATE/temporal.pid"
+    started temporal
+  fi
+  wait_for temporal 60 "$BIN/temporal" operator search-attribute list --address "127.0.0.1:$TEMPORAL_PORT" --namespace default
+  # A state file from an older version of the project may lack an attribute; add what is missing.
+  local have; have=$("$BIN/temporal" operator search-attribute list --address "127.0.0.1:$TEMPORAL_PORT" --namespace default)
+  for a in "${SEARCH_ATTRIBUTES[@]}"; do
+    grep -q "${a%%=*}" <<<"$have" || "$BIN/temporal" operator search-attribute create --address "127.0.0.1:$TEMPORAL_PORT" \
+      --namespace default --name "${a%%=*}" --type "${a##*=}" >/dev/null
+  done
+}
+
+pg() { runuser -u postgres -- "$PGBIN/$1" "${@:2}"; }
+
+postgres_up() {
+  if [ -n "${DATABASE_URL:-}" ]; then log "Postgres: using DATABASE_URL"; return; fi
+  local data=$STATE/pg/data run=$STATE/pg/run
+  if ! [ -f "$data/PG_VERSION" ]; then
+    mkdir -p "$data" "$run"; chown -R postgres:postgres "$STATE/pg"; chmod 700 "$data"
+    pg initdb -D "$data" -U postgres -A trust -E UTF8 --locale C.UTF-8 >"$STATE/postgres-init.log" 2>&1 \
+      || { tail -n 20 "$STATE/postgres-init.log" >&2; die "initdb failed"; }
+  fi
+  if ! pg pg_ctl -D "$data" status >/dev/null 2>&1; then
+    rm -f "$data/postmaster.pid"
+    touch "$STATE/postgres.log"; chown postgres "$STATE/postgres.log"
+    # fsync=off: a throwaway cluster; a killed server still keeps every committed row,
+    # only a machine crash could lose them.
+    pg pg_ctl -D "$data" -l "$STATE/postgres.log" -w -t 30 start \
+      -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $run -c fsync=off -c full_page_writes=off -c max_connections=200" >/dev/null \
+      || { tail -n 20 "$STATE/postgres.log" >&2; die "Postgres did not start"; }
+    started postgres
+  fi
+  wait_for postgres 30 "$PGBIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" -U postgres
+  "$PGBIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='onboarding'" | grep -q 1 \
+    || "$PGBIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres onboarding
+}
+
+mailpit_up() {
+  if [ -n "${SMTP_ADDR:-}" ]; then log "SMTP: using SMTP_ADDR=$SMTP_ADDR"; return; fi
+  if ! alive mailpit; then
+    setsid "$BIN/mailpit" --smtp "127.0.0.1:$SMTP_PORT" --listen "127.0.0.1:$MAILPIT_PORT" --max 0 \
+      --database "$STATE/mailpit.db" </dev/null >"$STATE/mailpit.log" 2>&1 &
+    echo $! > "$STATE/mailpit.pid"
+    started mailpit
+  fi
+  wait_for mailpit 30 curl -fsS "http://127.0.0.1:$MAILPIT_PORT/api/v1/info"
+}
+
+up() {
+  mkdir -p "$STATE"
+  [ -n "${TEMPORAL_ADDRESS:-}" ] && [ -n "${SMTP_ADDR:-}" ] || tools
+  temporal_up
+  postgres_up
+  mailpit_up
+  cat <<MSG
+stack is up:
+  Temporal frontend  ${TEMPORAL_ADDRESS:-127.0.0.1:$TEMPORAL_PORT}
+  Temporal Web UI    $( [ -n "${TEMPORAL_ADDRESS:-}" ] && echo "(your Temporal's UI)" || echo "http://127.0.0.1:$TEMPORAL_UI_PORT" )
+  mail inbox         $( [ -n "${SMTP_ADDR:-}" ] && echo "(your mail relay)" || echo "http://127.0.0.1:$MAILPIT_PORT" )
+  Postgres DSN       ${DATABASE_URL:-postgres://postgres@127.0.0.1:$PG_PORT/onboarding?sslmode=disable}
+MSG
+}
+
+stop_pid() {
+  local name=$1
+  if alive "$name"; then
+    local pid; pid=$(cat "$STATE/$name.pid")
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  fi
+  rm -f "$STATE/$name.pid"
+}
+
+# down [NAME...]: stop the named components (default: all that `up` started).
+down() {
+  [ -f "$STATE/started" ] || { log "nothing to stop"; return; }
+  local names=("$@")
+  [ ${#names[@]} -gt 0 ] || mapfile -t names < "$STATE/started"
+  for name in "${names[@]}"; do
+    grep -qx "$name" "$STATE/started" || continue
+    case $name in
+      postgres) pg pg_ctl -D "$STATE/pg/data" -m fast -w stop >/dev/null 2>&1 || true ;;
+      *) stop_pid "$name" ;;
+    esac
+    log "stopped $name"
+    sed -i "/^$name\$/d" "$STATE/started"
+  done
+  [ -s "$STATE/started" ] || rm -f "$STATE/started"
+}
+
+env_() {
+  echo "export TEMPORAL_ADDRESS=${TEMPORAL_ADDRESS:-127.0.0.1:$TEMPORAL_PORT}"
+  echo "export DATABASE_URL='${DATABASE_URL:-postgres://postgres@127.0.0.1:$PG_PORT/onboarding?sslmode=disable}'"
+  echo "export SMTP_ADDR=${SMTP_ADDR:-127.0.0.1:$SMTP_PORT}"
+  echo "export MAILPIT_URL=${MAILPIT_URL:-http://127.0.0.1:$MAILPIT_PORT}"
+  echo "export TEMPORAL_METRICS_URL=${TEMPORAL_METRICS_URL:-http://127.0.0.1:$TEMPORAL_METRICS_PORT/metrics}"
+}
+
+case ${1:-} in
+  up) up ;;
+  down) shift; down "$@" ;;
+  tools) tools ;;
+  env) env_ ;;
+  *) die "usage: scripts/stack.sh up|down|tools|env" ;;
+esac

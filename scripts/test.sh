@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# make test: start what is missing, run go vet and every test against the
+# real stack, and stop only what this run started.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+STATE=${STACK_STATE:-$ROOT/.local}
+mkdir -p "$STATE"
+
+before=$(cat "$STATE/started" 2>/dev/null || true)
+cleanup() {
+  # Stop the components this run started, and only those.
+  local now; now=$(cat "$STATE/started" 2>/dev/null || true)
+  local ours=()
+  for n in $now; do grep -qx "$n" <<<"$before" || ours+=("$n"); done
+  [ ${#ours[@]} -eq 0 ] || scripts/stack.sh down "${ours[@]}"
+}
+trap cleanup EXIT
+
+scripts/stack.sh up
+eval "$(scripts/stack.sh env)"
+
+echo "== go vet"
+go vet ./...
+echo "== go test (race) against Temporal $TEMPORAL_ADDRESS, Postgres, mailpit $MAILPIT_URL"
+go test -race -count=1 -timeout 20m ${GOTEST_FLAGS:-} ./...

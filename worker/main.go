@@ -1,0 +1,116 @@
+// Command worker runs onboarding workflows and activities against Temporal,
+// Postgres and SMTP.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/cloudpartners/onboarding/activities"
+	"github.com/cloudpartners/onboarding/internal/config"
+	"github.com/cloudpartners/onboarding/internal/links"
+	"github.com/cloudpartners/onboarding/internal/mail"
+	"github.com/cloudpartners/onboarding/internal/seal"
+	"github.com/cloudpartners/onboarding/internal/store"
+	"github.com/cloudpartners/onboarding/workflows"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		os.Exit(1)
+	}
+}
+
+// run wires config → store → mail → Temporal client → worker and runs until
+// ctx is done.
+func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer) error {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	logger := cfg.Logger(stderr).With("service", "worker")
+
+	st, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxOpenConns: 40})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	mailer, err := mail.New(mail.Options{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS})
+	if err != nil {
+		return err
+	}
+	sealer, err := seal.New(cfg.Secret)
+	if err != nil {
+		return err
+	}
+
+	opts := cfg.Temporal
+	opts.Logger = tlog.NewStructuredLogger(logger)
+	c, err := client.DialContext(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("connect to Temporal at %s: %w", opts.HostPort, err)
+	}
+	defer c.Close()
+
+	w := worker.New(c, cfg.TaskQueue, worker.Options{})
+	w.RegisterWorkflowWithOptions(workflows.Onboarding, workflow.RegisterOptions{Name: workflows.WorkflowName})
+	w.RegisterActivity(&activities.Activities{
+		Store: st, Mailer: mailer, Sealer: sealer, Links: links.NewSigner(cfg.Secret),
+		PublicURL: cfg.PublicURL, Brand: cfg.Brand, MailHost: cfg.MailHost(), Now: time.Now,
+	})
+
+	srv, err := serveHealth(cfg.WorkerAddr, st)
+	if err != nil {
+		return err
+	}
+	defer srv.Shutdown(context.WithoutCancel(ctx)) //nolint:errcheck
+
+	logger.Info("worker started", "task_queue", cfg.TaskQueue, "temporal", opts.HostPort, "namespace", opts.Namespace, "health", "http://"+cfg.WorkerAddr+"/healthz")
+	stop := make(chan any)
+	go func() { <-ctx.Done(); close(stop) }()
+	if err := w.Run(stop); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	logger.Info("worker stopped")
+	return nil
+}
+
+// serveHealth answers /healthz with 200 while Postgres answers.
+func serveHealth(addr string, st *store.Store) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("WORKER_ADDR %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if err := st.DB().PingContext(r.Context()); err != nil {
+			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			slog.Error("health server", "error", err)
+		}
+	}()
+	return srv, nil
+}

@@ -1,0 +1,428 @@
+// Package workflows holds the onboarding workflow: deterministic code only.
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/cloudpartners/onboarding/activities"
+	"github.com/cloudpartners/onboarding/internal/store"
+)
+
+// maxIgnored bounds the late requests kept in the status.
+const maxIgnored = 10
+
+// a is the typed handle on the activities; its methods are referenced, never called.
+var a *activities.Activities
+
+// Onboarding runs one partner-customer onboarding: create the customer record,
+// email the customer, await confirm / resend / cancel / deadline, then
+// activate and create the cloud, or delete the record.
+func Onboarding(ctx workflow.Context, in Input) (Result, error) {
+	o, err := newOnboarding(ctx, in)
+	if err != nil {
+		return Result{}, err
+	}
+	return o.run(ctx)
+}
+
+// onboarding is the private state of one run.
+type onboarding struct {
+	in      Input
+	id      string
+	logger  log.Logger
+	status  Status
+	started time.Time
+	decided time.Time
+
+	ids struct{ Subaccount, Organization, Cloud string }
+
+	cancelRequested bool
+	cancelCh        workflow.Channel // the cancel update wakes the wait through it
+	sending         bool             // a send is in flight; another resend waits for it to finish
+	confirmCh       workflow.ReceiveChannel
+}
+
+func newOnboarding(ctx workflow.Context, in Input) (*onboarding, error) {
+	if in.ConfirmWithin <= 0 {
+		in.ConfirmWithin = DefaultConfirmWithin
+	}
+	if in.ResendAfter <= 0 {
+		in.ResendAfter = DefaultResendAfter
+	}
+	if in.MaxSends <= 0 {
+		in.MaxSends = DefaultMaxSends
+	}
+	info := workflow.GetInfo(ctx)
+	o := &onboarding{
+		in:        in,
+		id:        info.WorkflowExecution.ID,
+		started:   workflow.Now(ctx),
+		confirmCh: workflow.GetSignalChannel(ctx, SignalConfirm),
+		cancelCh:  workflow.NewBufferedChannel(ctx, 1),
+	}
+	o.logger = log.With(workflow.GetLogger(ctx), "onboarding", o.id, "partner", in.PartnerID)
+	o.status.Stage = StageCreating
+	o.status.Deadline = o.started.Add(in.ConfirmWithin)
+
+	// Ids for the rows to create are decided once, recorded in the history,
+	// and passed to the activities: a retry finds the rows it wrote.
+	err := workflow.SideEffect(ctx, func(workflow.Context) any {
+		return [3]string{uuid.NewString(), uuid.NewString(), uuid.NewString()}
+	}).Get(&o.ids)
+	if err != nil {
+		return nil, err
+	}
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (Status, error) { return o.snapshot(), nil }); err != nil {
+		return nil, err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateResend, o.resend,
+		workflow.UpdateHandlerOptions{Validator: o.validateResend}); err != nil {
+		return nil, err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancel, o.cancel,
+		workflow.UpdateHandlerOptions{Validator: o.validateCancel}); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+func (o *onboarding) run(ctx workflow.Context) (Result, error) {
+	// Creating the record and the first send are short and run to the end
+	// even if the workflow is cancelled meanwhile; the wait then sees the
+	// cancellation and deletes the record, so nothing is left half-done.
+	setup, _ := workflow.NewDisconnectedContext(ctx)
+	rec, err := o.createRecord(setup)
+	if err != nil {
+		return Result{}, o.fail(ctx, err)
+	}
+	o.status.SubaccountID, o.status.OrganizationID = rec.SubaccountID, rec.OrganizationID
+
+	o.setStage(ctx, StageSending, "")
+	if err := o.send(setup); err != nil {
+		// The record exists but the customer can never be reached: delete it
+		// rather than leave it half-done.
+		o.logger.Error("first confirmation email failed; deleting the record", "error", err)
+		_ = o.delete(ctx, store.ReasonFailed)
+		return Result{}, o.fail(ctx, err)
+	}
+
+	outcome := o.await(ctx)
+	o.decided = workflow.Now(ctx)
+	switch outcome {
+	case OutcomeActive:
+		if err := o.activate(ctx); err != nil {
+			return Result{}, o.fail(ctx, err)
+		}
+	default:
+		reason := store.ReasonExpired
+		if outcome == OutcomeCancelled {
+			reason = store.ReasonCancelled
+		}
+		if err := o.delete(ctx, reason); err != nil {
+			return Result{}, o.fail(ctx, err)
+		}
+	}
+	return o.finish(ctx, outcome)
+}
+
+// await waits for whichever comes first of confirm, cancel and the deadline.
+func (o *onboarding) await(ctx workflow.Context) string {
+	o.setStage(ctx, StageAwaiting, "")
+	timerCtx, stopTimer := workflow.WithCancel(ctx)
+	defer stopTimer()
+	timer := workflow.NewTimerWithOptions(timerCtx, o.status.Deadline.Sub(workflow.Now(ctx)),
+		workflow.TimerOptions{Summary: "confirmation deadline " + o.status.Deadline.UTC().Format(time.RFC3339)})
+
+	outcome := ""
+	sel := workflow.NewSelector(ctx)
+	sel.AddReceive(o.confirmCh, func(c workflow.ReceiveChannel, _ bool) {
+		var sig Confirm
+		c.Receive(ctx, &sig)
+		o.status.ConfirmedVia = sig.Via
+		outcome = OutcomeActive
+	})
+	sel.AddFuture(timer, func(f workflow.Future) {
+		if err := f.Get(ctx, nil); err != nil {
+			// The workflow itself is being cancelled: treat it as the partner's cancel.
+			outcome = OutcomeCancelled
+			return
+		}
+		// A confirmation that reached us together with the deadline wins.
+		var sig Confirm
+		if o.confirmCh.ReceiveAsync(&sig) {
+			o.status.ConfirmedVia = sig.Via
+			outcome = OutcomeActive
+			return
+		}
+		outcome = OutcomeExpired
+	})
+	sel.AddReceive(o.cancelCh, func(c workflow.ReceiveChannel, _ bool) {
+		c.Receive(ctx, nil)
+		outcome = OutcomeCancelled
+	})
+	for outcome == "" {
+		sel.Select(ctx)
+	}
+	o.logger.Info("onboarding decided", "outcome", outcome, "via", o.status.ConfirmedVia)
+	return outcome
+}
+
+// The activity options: every call has explicit timeouts and a retry policy
+// chosen on purpose.
+var (
+	// Writing the record: Postgres may be away for a while; retry for an
+	// hour, never for errors retrying cannot fix.
+	createOptions = workflow.ActivityOptions{
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: time.Hour,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
+			MaximumInterval: 30 * time.Second, NonRetryableErrorTypes: activities.NonRetryable},
+	}
+	// Sending mail: a relay may be down for hours; an email sent far past the
+	// start is still worth sending, but not forever.
+	sendOptions = workflow.ActivityOptions{
+		StartToCloseTimeout:    45 * time.Second,
+		ScheduleToCloseTimeout: 6 * time.Hour,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2,
+			MaximumInterval: 5 * time.Minute, NonRetryableErrorTypes: activities.NonRetryable},
+	}
+	// Carrying out a decided outcome (activate, create cloud, delete): the
+	// decision is made, so retry until it is done; only permanent errors stop it.
+	commitOptions = workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
+			MaximumInterval: time.Minute, NonRetryableErrorTypes: activities.NonRetryable},
+	}
+)
+
+func withOptions(ctx workflow.Context, opts workflow.ActivityOptions, summary string) workflow.Context {
+	opts.Summary = summary
+	return workflow.WithActivityOptions(ctx, opts)
+}
+
+func (o *onboarding) createRecord(ctx workflow.Context) (activities.Record, error) {
+	var rec activities.Record
+	err := workflow.ExecuteActivity(withOptions(ctx, createOptions, "create subaccount, organization and role bindings"),
+		a.CreateRecord, activities.CreateRecordInput{
+			SubaccountID: o.ids.Subaccount, OrganizationID: o.ids.Organization, OnboardingID: o.id,
+			PartnerID: o.in.PartnerID, CustomerName: o.in.CustomerName, CloudName: o.in.CloudName,
+			SealedContact: o.in.SealedContact, Deadline: o.status.Deadline,
+		}).Get(ctx, &rec)
+	return rec, err
+}
+
+// send sends the next confirmation email and records it in the status.
+func (o *onboarding) send(ctx workflow.Context) error {
+	seq := o.status.EmailsSent + 1
+	o.sending = true
+	defer func() { o.sending = false }()
+	var sent activities.Sent
+	summary := "send confirmation email"
+	if seq > 1 {
+		summary = fmt.Sprintf("resend confirmation email (#%d)", seq)
+	}
+	err := workflow.ExecuteActivity(withOptions(ctx, sendOptions, summary), a.SendConfirmation,
+		activities.SendInput{SubaccountID: o.status.SubaccountID, Seq: seq}).Get(ctx, &sent)
+	if err != nil {
+		return err
+	}
+	o.status.EmailsSent = seq
+	o.status.LastSentAt = sent.SentAt
+	o.setDetails(ctx)
+	return nil
+}
+
+func (o *onboarding) activate(ctx workflow.Context) error {
+	o.setStage(ctx, StageActivating, "")
+	actx := withOptions(ctx, commitOptions, "activate subaccount")
+	if err := workflow.ExecuteActivity(actx, a.Activate, o.status.SubaccountID).Get(ctx, nil); err != nil {
+		return err
+	}
+	var cloud activities.CloudCreated
+	err := workflow.ExecuteActivity(withOptions(ctx, commitOptions, "create cloud "+o.in.CloudName), a.CreateCloud,
+		activities.CloudInput{CloudID: o.ids.Cloud, SubaccountID: o.status.SubaccountID}).Get(ctx, &cloud)
+	if err != nil {
+		return err
+	}
+	o.status.CloudID = cloud.CloudID
+	return nil
+}
+
+// delete deletes the unconfirmed record. It runs in a disconnected context so
+// that it still happens when the workflow itself is being cancelled.
+func (o *onboarding) delete(ctx workflow.Context, reason string) error {
+	o.setStage(ctx, StageDeleting, "")
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	return workflow.ExecuteActivity(withOptions(dctx, commitOptions, "delete subaccount ("+reason+")"), a.Delete,
+		activities.DeleteInput{SubaccountID: o.status.SubaccountID, Reason: reason}).Get(dctx, nil)
+}
+
+// finish drains late signals, waits for running handlers, publishes the
+// outcome and returns the result.
+func (o *onboarding) finish(ctx workflow.Context, outcome string) (Result, error) {
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	o.status.Outcome = outcome
+	// Let an in-flight resend finish, then look at every signal that came
+	// after the decision so that none is lost unseen.
+	_ = workflow.Await(dctx, func() bool { return workflow.AllHandlersFinished(dctx) })
+	o.drainLate(dctx)
+	o.setStage(dctx, StageDone, outcome)
+	o.logger.Info("onboarding finished", "outcome", outcome)
+	return Result{
+		Outcome: outcome, SubaccountID: o.status.SubaccountID, OrganizationID: o.status.OrganizationID,
+		CloudID: o.status.CloudID, EmailsSent: o.status.EmailsSent, StartedAt: o.started,
+		Deadline: o.status.Deadline, DecidedAt: o.decided, FinishedAt: workflow.Now(dctx),
+	}, nil
+}
+
+func (o *onboarding) drainLate(ctx workflow.Context) {
+	var sig Confirm
+	for o.confirmCh.ReceiveAsync(&sig) {
+		why := "the onboarding had already ended " + o.status.Outcome
+		o.ignore(ctx, "confirm via "+sig.Via, why)
+	}
+}
+
+// ignore leaves a trace of a request that came too late to matter.
+func (o *onboarding) ignore(ctx workflow.Context, what, why string) {
+	o.logger.Warn("late request ignored", "request", what, "reason", why)
+	o.status.IgnoredCount++
+	o.status.Ignored = append(o.status.Ignored, Ignored{What: what, At: workflow.Now(ctx), Why: why})
+	if len(o.status.Ignored) > maxIgnored {
+		o.status.Ignored = o.status.Ignored[1:]
+	}
+}
+
+// fail ends the onboarding with a clear reason: the failure is published on
+// the search attributes and returned as the workflow's error.
+func (o *onboarding) fail(ctx workflow.Context, err error) error {
+	var appErr *temporal.ApplicationError
+	msg := err.Error()
+	if errors.As(err, &appErr) {
+		msg = appErr.Message()
+	}
+	o.status.Failure = msg
+	o.logger.Error("onboarding failed", "error", err)
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	o.setStage(dctx, StageFailed, "")
+	return temporal.NewNonRetryableApplicationError("onboarding failed: "+msg, "OnboardingFailed", err)
+}
+
+// setStage moves to a stage. The search attributes are upserted only at
+// milestones (awaiting, done, failed): each upsert is a billable action.
+func (o *onboarding) setStage(ctx workflow.Context, stage, outcome string) {
+	o.status.Stage = stage
+	switch stage {
+	case StageAwaiting:
+		updates := []temporal.SearchAttributeUpdate{AttrStage.ValueSet(stage)}
+		if _, ok := workflow.GetTypedSearchAttributes(ctx).GetKeyword(AttrPartner); !ok {
+			// Started without the attributes the starter sets: add the partner now.
+			updates = append(updates, AttrPartner.ValueSet(o.in.PartnerID))
+		}
+		_ = workflow.UpsertTypedSearchAttributes(ctx, updates...)
+	case StageFailed:
+		_ = workflow.UpsertTypedSearchAttributes(ctx, AttrStage.ValueSet(stage))
+	case StageDone:
+		_ = workflow.UpsertTypedSearchAttributes(ctx, AttrStage.ValueSet(outcome), AttrOutcome.ValueSet(outcome))
+	}
+	o.setDetails(ctx)
+}
+
+// setDetails describes in the Web UI what the onboarding waits for.
+func (o *onboarding) setDetails(ctx workflow.Context) {
+	s := o.status
+	var d string
+	switch s.Stage {
+	case StageCreating:
+		d = "Creating the customer record."
+	case StageSending:
+		d = "Sending the confirmation email."
+	case StageAwaiting:
+		d = fmt.Sprintf("Waiting for the customer to confirm until %s (%d of %d emails sent, last at %s). Partner may resend or cancel.",
+			s.Deadline.UTC().Format(time.RFC1123), s.EmailsSent, o.in.MaxSends, s.LastSentAt.UTC().Format(time.RFC1123))
+	case StageActivating:
+		d = "Confirmed via " + s.ConfirmedVia + ": activating the subaccount and creating cloud " + o.in.CloudName + "."
+	case StageDeleting:
+		d = "Deleting the unconfirmed subaccount."
+	case StageDone:
+		d = "Finished: " + s.Outcome + "."
+	case StageFailed:
+		d = "Failed: " + s.Failure
+	}
+	workflow.SetCurrentDetails(ctx, d)
+}
+
+func (o *onboarding) snapshot() Status {
+	s := o.status
+	s.Ignored = append([]Ignored(nil), s.Ignored...)
+	if s.Stage == StageAwaiting && s.EmailsSent < o.in.MaxSends {
+		s.NextResendAt = s.LastSentAt.Add(o.in.ResendAfter)
+	}
+	return s
+}
+
+// validateResend refuses a resend that comes too soon, past the limit, while
+// another send is in flight or outside the wait. Refused updates never reach
+// the history, so repeated refusals cannot grow it.
+func (o *onboarding) validateResend(ctx workflow.Context) error {
+	switch {
+	case o.status.Stage != StageAwaiting:
+		return o.refuse("resend", fmt.Errorf("the onboarding is not waiting for confirmation (stage %s)", o.status.Stage))
+	case o.sending:
+		return o.refuse("resend", errors.New("an email is being sent right now"))
+	case o.status.EmailsSent >= o.in.MaxSends:
+		return o.refuse("resend", fmt.Errorf("all %d emails allowed have been sent", o.in.MaxSends))
+	}
+	if wait := o.status.LastSentAt.Add(o.in.ResendAfter).Sub(workflow.Now(ctx)); wait > 0 {
+		return o.refuse("resend", fmt.Errorf("too soon: the last email went out less than %s ago; try again in %s",
+			o.in.ResendAfter, wait.Round(time.Second)))
+	}
+	return nil
+}
+
+func (o *onboarding) resend(ctx workflow.Context) (Status, error) {
+	if err := o.send(ctx); err != nil {
+		return o.snapshot(), err
+	}
+	o.logger.Info("confirmation email resent", "emails_sent", o.status.EmailsSent)
+	return o.snapshot(), nil
+}
+
+// validateCancel refuses to cancel once the outcome is decided.
+func (o *onboarding) validateCancel(workflow.Context) error {
+	if o.status.Stage != StageAwaiting && o.status.Stage != StageSending && o.status.Stage != StageCreating {
+		if o.status.ConfirmedVia != "" {
+			return o.refuse("cancel", errors.New("the customer has already confirmed"))
+		}
+		return o.refuse("cancel", fmt.Errorf("the onboarding has already ended or is ending (stage %s)", o.status.Stage))
+	}
+	if o.cancelRequested {
+		return o.refuse("cancel", errors.New("a cancel is already under way"))
+	}
+	return nil
+}
+
+// cancel asks the wait to end as CANCELLED and answers once the record is deleted.
+func (o *onboarding) cancel(ctx workflow.Context) (Result, error) {
+	o.cancelRequested = true
+	o.cancelCh.SendAsync(true)
+	if err := workflow.Await(ctx, func() bool { return o.status.Outcome != "" || o.status.Stage == StageFailed }); err != nil {
+		return Result{}, err
+	}
+	if o.status.Outcome != OutcomeCancelled {
+		return Result{}, fmt.Errorf("cancel came too late: the onboarding ended %s", o.status.Outcome)
+	}
+	return Result{Outcome: o.status.Outcome, SubaccountID: o.status.SubaccountID, DecidedAt: o.decided}, nil
+}
+
+func (o *onboarding) refuse(what string, err error) error {
+	o.logger.Info("request refused", "request", what, "reason", err.Error())
+	return err
+}
