@@ -148,14 +148,14 @@ type Sent struct {
 
 // MessageID is the Message-ID of the seq-th email of a subaccount: fixed
 // before sending, so a copy sent again after a crash carries the same id.
-func (a *Activities) MessageID(subaccountID string, seq int) string {
-	return fmt.Sprintf("confirm-%s-%d@%s", subaccountID, seq, a.MailHost)
+func MessageID(mailHost, subaccountID string, seq int) string {
+	return fmt.Sprintf("confirm-%s-%d@%s", subaccountID, seq, mailHost)
 }
 
 // SendConfirmation emails the confirmation link to the customer's current
 // address. A send already recorded as delivered is not sent again.
 func (a *Activities) SendConfirmation(ctx context.Context, in SendInput) (Sent, error) {
-	id := a.MessageID(in.SubaccountID, in.Seq)
+	id := MessageID(a.MailHost, in.SubaccountID, in.Seq)
 	if e, err := a.Store.SentEmail(ctx, in.SubaccountID, in.Seq); err == nil {
 		return Sent{MessageID: e.MessageID, SentAt: e.SentAt, Repeat: true}, nil
 	} else if !errors.Is(err, store.ErrNotFound) {

@@ -18,6 +18,12 @@ import (
 // maxIgnored bounds the late requests kept in the status.
 const maxIgnored = 10
 
+// confirmGrace is how long after the deadline the wait still takes a
+// confirmation. The webhook refuses links past the deadline, so a signal that
+// arrives in this window was accepted at or before the deadline and only
+// travelled slowly: a confirm exactly at the deadline wins.
+const confirmGrace = 5 * time.Second
+
 // a is the typed handle on the activities; its methods are referenced, never called.
 var a *activities.Activities
 
@@ -32,6 +38,9 @@ func Onboarding(ctx workflow.Context, in Input) (Result, error) {
 	return o.run(ctx)
 }
 
+// rowIDs are the ids of the rows an onboarding creates.
+type rowIDs struct{ Subaccount, Organization, Cloud string }
+
 // onboarding is the private state of one run.
 type onboarding struct {
 	in      Input
@@ -41,7 +50,7 @@ type onboarding struct {
 	started time.Time
 	decided time.Time
 
-	ids struct{ Subaccount, Organization, Cloud string }
+	ids rowIDs
 
 	cancelRequested bool
 	cancelCh        workflow.Channel // the cancel update wakes the wait through it
@@ -74,7 +83,7 @@ func newOnboarding(ctx workflow.Context, in Input) (*onboarding, error) {
 	// Ids for the rows to create are decided once, recorded in the history,
 	// and passed to the activities: a retry finds the rows it wrote.
 	err := workflow.SideEffect(ctx, func(workflow.Context) any {
-		return [3]string{uuid.NewString(), uuid.NewString(), uuid.NewString()}
+		return rowIDs{uuid.NewString(), uuid.NewString(), uuid.NewString()}
 	}).Get(&o.ids)
 	if err != nil {
 		return nil, err
@@ -137,7 +146,7 @@ func (o *onboarding) await(ctx workflow.Context) string {
 	o.setStage(ctx, StageAwaiting, "")
 	timerCtx, stopTimer := workflow.WithCancel(ctx)
 	defer stopTimer()
-	timer := workflow.NewTimerWithOptions(timerCtx, o.status.Deadline.Sub(workflow.Now(ctx)),
+	timer := workflow.NewTimerWithOptions(timerCtx, o.status.Deadline.Add(confirmGrace).Sub(workflow.Now(ctx)),
 		workflow.TimerOptions{Summary: "confirmation deadline " + o.status.Deadline.UTC().Format(time.RFC3339)})
 
 	outcome := ""
