@@ -77,7 +77,14 @@ func (s *Signer) Parse(token string) (Claims, error) {
 	if len(token) == 0 || len(token) > MaxTokenLen {
 		return Claims{}, ErrMalformed
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(token)
+	// One token, one spelling: the decoder alone would skip CR and LF, so
+	// that many strings would parse as the same token.
+	for i := 0; i < len(token); i++ {
+		if c := token[i]; !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return Claims{}, ErrMalformed
+		}
+	}
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(token)
 	if err != nil || len(raw) != payloadLen+macLen || raw[0] != version {
 		return Claims{}, ErrMalformed
 	}
