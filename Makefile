@@ -25,5 +25,9 @@ test: ## start what is missing, vet, run every test with -race, stop what it sta
 demo: ## bring the stack up and onboard a customer end to end
 	@scripts/demo.sh
 
+record-histories: up ## re-record the replay-test histories from real runs against the dev server
+	@eval "$$(scripts/stack.sh env)" && go test -count=1 ./worker/ -args -record
+	@ls workflows/testdata/histories
+
 clean: down
 	rm -rf .local

@@ -1,0 +1,254 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/cloudpartners/onboarding/activities"
+	"github.com/cloudpartners/onboarding/internal/links"
+	"github.com/cloudpartners/onboarding/internal/seal"
+	"github.com/cloudpartners/onboarding/internal/store"
+	"github.com/cloudpartners/onboarding/internal/testenv"
+	"github.com/cloudpartners/onboarding/workflows"
+)
+
+// -record rewrites workflows/testdata/histories from these real runs (make record-histories).
+var record = flag.Bool("record", false, "record the histories of these runs for the replay tests")
+
+const secret = "worker-test-secret-0123456789abcdefghij"
+
+// stack is one worker run in-process through run(), with its own database
+// and task queue, against the real Temporal, Postgres and mailpit.
+type stack struct {
+	t      *testing.T
+	st     *store.Store
+	c      client.Client
+	tq     string
+	sealer *seal.Sealer
+	signer *links.Signer
+}
+
+func startWorker(t *testing.T, vars map[string]string) *stack {
+	testenv.RequireStack(t)
+	st, dsn := testenv.NewStore(t)
+	tq := "tq-" + testenv.Suffix()
+	env := map[string]string{"DATABASE_URL": dsn, "TASK_QUEUE": tq, "WORKER_ADDR": testenv.FreePort(t),
+		"ONBOARDING_SECRET": secret, "RESEND_MIN_INTERVAL": "1s"}
+	for k, v := range vars {
+		env[k] = v
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, testenv.Getenv(env), io.Discard) }()
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-done)
+	})
+	c, err := client.Dial(client.Options{HostPort: testenv.TemporalAddress()})
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	sealer, err := seal.New([]byte(secret))
+	require.NoError(t, err)
+	return &stack{t: t, st: st, c: c, tq: tq, sealer: sealer, signer: links.NewSigner([]byte(secret))}
+}
+
+func (s *stack) launch(partner, name, email string, within time.Duration) client.WorkflowRun {
+	s.t.Helper()
+	sealed, err := s.sealer.Seal(activities.Contact{Email: email})
+	require.NoError(s.t, err)
+	run, err := s.c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
+		ID: workflows.WorkflowID(partner, name), TaskQueue: s.tq,
+		StaticSummary: "Onboard " + name + " for partner " + partner,
+	}, workflows.WorkflowName, workflows.Input{PartnerID: partner, CustomerName: name, CloudName: "main",
+		SealedContact: sealed, ConfirmWithin: within, ResendAfter: time.Second})
+	require.NoError(s.t, err)
+	return run
+}
+
+func (s *stack) status(run client.WorkflowRun) workflows.Status {
+	s.t.Helper()
+	v, err := s.c.QueryWorkflow(context.Background(), run.GetID(), run.GetRunID(), workflows.QueryStatus)
+	require.NoError(s.t, err)
+	var st workflows.Status
+	require.NoError(s.t, v.Get(&st))
+	return st
+}
+
+func (s *stack) waitStage(run client.WorkflowRun, stage string) {
+	s.t.Helper()
+	testenv.Eventually(s.t, 20*time.Second, "stage "+stage, func() bool { return s.status(run).Stage == stage })
+}
+
+func (s *stack) result(run client.WorkflowRun) (workflows.Result, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var r workflows.Result
+	err := run.Get(ctx, &r)
+	return r, err
+}
+
+// save writes the run's history for the replay tests when -record is set.
+func (s *stack) save(run client.WorkflowRun, name string) {
+	s.t.Helper()
+	if !*record {
+		return
+	}
+	var h historypb.History
+	it := s.c.GetWorkflowHistory(context.Background(), run.GetID(), run.GetRunID(), false, 0)
+	for it.HasNext() {
+		e, err := it.Next()
+		require.NoError(s.t, err)
+		h.Events = append(h.Events, e)
+	}
+	b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&h)
+	require.NoError(s.t, err)
+	dir := filepath.Join(testenv.ModuleRoot(s.t), "workflows", "testdata", "histories")
+	require.NoError(s.t, os.MkdirAll(dir, 0o755))
+	require.NoError(s.t, os.WriteFile(filepath.Join(dir, name+".json"), b, 0o644))
+}
+
+func newCustomer(t *testing.T, s *stack) (partner, email string) {
+	partner = "p-" + testenv.Suffix()
+	_, err := s.st.AddPartner(context.Background(), partner, "Partner "+partner)
+	require.NoError(t, err)
+	return partner, "owner-" + testenv.Suffix() + "@customer.example"
+}
+
+func TestHappyPathEndToEnd(t *testing.T) {
+	s := startWorker(t, map[string]string{"PUBLIC_BASE_URL": "http://127.0.0.1:8088"})
+	partner, email := newCustomer(t, s)
+	run := s.launch(partner, "Happy Customer", email, time.Hour)
+
+	// The link comes from the real email in mailpit.
+	msgs := testenv.WaitMail(t, email, 1, 20*time.Second)
+	token := strings.TrimPrefix(testenv.LinkIn(t, msgs[0]), "http://127.0.0.1:8088/confirm?token=")
+	claims, err := s.signer.Parse(token)
+	require.NoError(t, err)
+	sa, err := s.st.Subaccount(context.Background(), claims.SubaccountID)
+	require.NoError(t, err)
+	require.Equal(t, store.StatusAcceptanceRequired, sa.Status)
+	require.Equal(t, run.GetID(), sa.OnboardingID)
+	s.waitStage(run, workflows.StageAwaiting)
+
+	require.NoError(t, s.c.SignalWorkflow(context.Background(), run.GetID(), "", workflows.SignalConfirm, workflows.Confirm{Via: workflows.ViaLink}))
+	r, err := s.result(run)
+	require.NoError(t, err)
+	require.Equal(t, workflows.OutcomeActive, r.Outcome)
+	sa, err = s.st.Subaccount(context.Background(), claims.SubaccountID)
+	require.NoError(t, err)
+	require.Equal(t, store.StatusActive, sa.Status)
+	require.Equal(t, r.CloudID, sa.CloudID, "the cloud row is there")
+	require.Equal(t, 1, sa.EmailsSent)
+
+	desc, err := s.c.DescribeWorkflowExecution(context.Background(), run.GetID(), "")
+	require.NoError(t, err)
+	var outcome string
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayload(desc.WorkflowExecutionInfo.SearchAttributes.IndexedFields["OnboardingOutcome"], &outcome))
+	require.Equal(t, workflows.OutcomeActive, outcome, "the outcome is searchable")
+	s.save(run, "active")
+}
+
+func TestDeadlineEndToEnd(t *testing.T) {
+	s := startWorker(t, nil)
+	partner, email := newCustomer(t, s)
+	run := s.launch(partner, "Slow Customer", email, 2*time.Second)
+	r, err := s.result(run)
+	require.NoError(t, err)
+	require.Equal(t, workflows.OutcomeExpired, r.Outcome)
+	sa, err := s.st.Subaccount(context.Background(), r.SubaccountID)
+	require.NoError(t, err)
+	require.Equal(t, store.StatusInactive, sa.Status)
+	require.Equal(t, store.ReasonExpired, sa.DeletedReason)
+	require.Empty(t, sa.CloudID)
+	require.Len(t, testenv.WaitMail(t, email, 1, 10*time.Second), 1)
+	s.save(run, "expired")
+}
+
+func TestCancelResendAndLateConfirmEndToEnd(t *testing.T) {
+	s := startWorker(t, nil)
+	partner, email := newCustomer(t, s)
+	run := s.launch(partner, "Fickle Customer", email, time.Hour)
+	s.waitStage(run, workflows.StageAwaiting)
+
+	// A resend too soon is refused; one after the interval goes out.
+	// update runs an update to completion; a refusal comes back as its error.
+	update := func(name string, result any) error {
+		h, err := s.c.UpdateWorkflow(context.Background(), client.UpdateWorkflowOptions{WorkflowID: run.GetID(),
+			UpdateName: name, WaitForStage: client.WorkflowUpdateStageCompleted})
+		if err != nil {
+			return err
+		}
+		return h.Get(context.Background(), result)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	var st workflows.Status
+	require.NoError(t, update(workflows.UpdateResend, &st))
+	require.Equal(t, 2, st.EmailsSent)
+	require.ErrorContains(t, update(workflows.UpdateResend, nil), "too soon")
+	msgs := testenv.WaitMail(t, email, 2, 10*time.Second)
+	require.NotEqual(t, msgs[0].MessageID, msgs[1].MessageID)
+
+	var res workflows.Result
+	require.NoError(t, update(workflows.UpdateCancel, &res))
+	require.Equal(t, workflows.OutcomeCancelled, res.Outcome)
+	r, err := s.result(run)
+	require.NoError(t, err)
+	require.Equal(t, workflows.OutcomeCancelled, r.Outcome)
+	sa, err := s.st.Subaccount(context.Background(), r.SubaccountID)
+	require.NoError(t, err)
+	require.Equal(t, store.ReasonCancelled, sa.DeletedReason)
+
+	// A confirm after the end cannot reach the closed workflow: nothing changes.
+	err = s.c.SignalWorkflow(context.Background(), run.GetID(), run.GetRunID(), workflows.SignalConfirm, workflows.Confirm{Via: workflows.ViaLink})
+	require.Error(t, err)
+	again, err := s.st.Subaccount(context.Background(), r.SubaccountID)
+	require.NoError(t, err)
+	require.Equal(t, sa, again)
+	s.save(run, "cancelled-after-resend")
+}
+
+func TestFailuresEndToEnd(t *testing.T) {
+	s := startWorker(t, nil)
+	_, email := newCustomer(t, s)
+	run := s.launch("no-such-partner", "Orphan", email, time.Hour)
+	_, err := s.result(run)
+	require.ErrorContains(t, err, "unknown partner")
+	var n int
+	require.NoError(t, s.st.DB().Get(&n, `SELECT count(*) FROM subaccounts`))
+	require.Zero(t, n, "nothing is created for an unknown partner")
+	s.save(run, "failed-unknown-partner")
+
+	// The workflow itself cancelled while waiting: the record is still deleted.
+	partner, email := newCustomer(t, s)
+	run = s.launch(partner, "Cancelled Workflow", email, time.Hour)
+	s.waitStage(run, workflows.StageAwaiting)
+	require.NoError(t, s.c.CancelWorkflow(context.Background(), run.GetID(), ""))
+	r, err := s.result(run)
+	require.NoError(t, err)
+	require.Equal(t, workflows.OutcomeCancelled, r.Outcome)
+	sa, err := s.st.Subaccount(context.Background(), r.SubaccountID)
+	require.NoError(t, err)
+	require.Equal(t, store.StatusInactive, sa.Status)
+	s.save(run, "workflow-cancelled")
+}
+
+func TestBadConfigIsRefused(t *testing.T) {
+	err := run(context.Background(), nil, testenv.Getenv(map[string]string{"DATABASE_URL": "mysql://x"}), io.Discard)
+	require.ErrorContains(t, err, "DATABASE_URL: not a postgres:// URL")
+	err = run(context.Background(), nil, testenv.Getenv(map[string]string{"RESEND_MAX": "lots"}), io.Discard)
+	require.ErrorContains(t, err, "RESEND_MAX")
+	require.False(t, errors.Is(err, context.Canceled))
+}
