@@ -197,5 +197,4 @@ func Eventually(tb testing.TB, timeout time.Duration, what string, cond func() b
 	}
 }
 
-
 func netListen() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
