@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# make demo: bring the stack up, build and start the worker and the webhook,
+# register a demo partner, launch one onboarding and see it through.
+# DEMO_WAIT=1 waits for a person to click the link instead of confirming.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+STATE=${STACK_STATE:-$ROOT/.local}
+say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+say "Starting the stack (Temporal + Web UI, Postgres, mailpit)"
+scripts/stack.sh up
+eval "$(scripts/stack.sh env)"
+WEBHOOK_ADDR=${WEBHOOK_ADDR:-127.0.0.1:8088}
+WORKER_ADDR=${WORKER_ADDR:-127.0.0.1:9464}
+export PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://$WEBHOOK_ADDR}
+UI=${TEMPORAL_UI_URL:-http://127.0.0.1:${TEMPORAL_UI_PORT:-8233}}
+
+say "Building the worker, the webhook and the starter into ./bin"
+go build -o bin/ ./worker ./webhook ./starter
+
+# (Re)start a binary in the background; `make down` stops it.
+start() {
+  local name=$1 health=$2
+  if [ -f "$STATE/$name.pid" ] && kill -0 "$(cat "$STATE/$name.pid")" 2>/dev/null; then
+    kill "$(cat "$STATE/$name.pid")"; sleep 1
+  fi
+  setsid "bin/$name" </dev/null >"$STATE/$name.log" 2>&1 &
+  echo $! > "$STATE/$name.pid"
+  grep -qx "$name" "$STATE/started" 2>/dev/null || echo "$name" >> "$STATE/started"
+  for _ in $(seq 100); do
+    curl -fsS "$health" >/dev/null 2>&1 && return 0
+    kill -0 "$(cat "$STATE/$name.pid")" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "demo: $name did not start; the tail of $STATE/$name.log:" >&2
+  tail -n 20 "$STATE/$name.log" >&2
+  exit 1
+}
+say "Starting the worker (health http://$WORKER_ADDR/healthz) and the webhook ($PUBLIC_BASE_URL)"
+WORKER_ADDR=$WORKER_ADDR start worker "http://$WORKER_ADDR/healthz"
+WEBHOOK_ADDR=$WEBHOOK_ADDR start webhook "http://$WEBHOOK_ADDR/healthz"
+
+say "Registering the demo partner"
+bin/starter partner add --id demo-partner --name "Demo Integrator"
+
+CUSTOMER="Demo Customer $(date +%H%M%S)"
+EMAIL="owner+$(date +%s)@demo-customer.example"
+say "Launching the onboarding of \"$CUSTOMER\""
+ID=$(bin/starter add --partner demo-partner --name "$CUSTOMER" --email "$EMAIL" --cloud demo-cloud --json \
+  | sed -n 's/.*"onboarding_id": *"\([^"]*\)".*/\1/p')
+[ -n "$ID" ] || { echo "demo: starter add printed no onboarding id" >&2; exit 1; }
+ENC_ID=$(printf '%s' "$ID" | od -An -tx1 -v | tr -d ' \n' | sed 's/../%&/g')
+
+# Wait until the email is out and the onboarding waits for confirmation.
+for _ in $(seq 100); do
+  bin/starter status "$ID" 2>/dev/null | grep -q AWAITING_CONFIRMATION && break
+  sleep 0.2
+done
+LINK=$(bin/starter link "$ID" | grep -o 'http[^ ]*confirm?token=[^ ]*' | head -n1)
+
+cat <<MSG
+
+  Onboarding id   $ID
+  Web UI          $UI/namespaces/default/workflows/$ENC_ID
+  Mail inbox      ${MAILPIT_URL} (the confirmation email to $EMAIL)
+  Confirm link    $LINK
+MSG
+
+if [ "${DEMO_WAIT:-0}" = 1 ]; then
+  say "Waiting for you to open the link and press Confirm (Ctrl-C to stop)"
+else
+  say "Confirming as the customer's browser would: POST /confirm"
+  code=$(curl -sS -o /dev/null -w '%{http_code}' --data-urlencode "token=${LINK#*token=}" "$PUBLIC_BASE_URL/confirm")
+  echo "webhook answered HTTP $code"
+fi
+
+for _ in $(seq 600); do
+  bin/starter status "$ID" | grep -q 'ACTIVE' && break
+  sleep 0.5
+done
+say "Final status"
+bin/starter status "$ID"
+bin/starter status "$ID" | grep -q ACTIVE || { echo "demo: the onboarding did not become ACTIVE" >&2; exit 1; }
+echo
+echo "The stack, the worker and the webhook keep running; explore the Web UI and the inbox. \`make down\` stops them."
