@@ -106,6 +106,7 @@ type Status struct {
 	EmailsSent     int
 	LastSentAt     time.Time
 	NextResendAt   time.Time // zero when no more resends are allowed
+	ResendsRefused int       // resends refused as too soon, over the limit or overlapping
 	ConfirmedVia   string
 	Ignored        []Ignored // the latest late requests, at most maxIgnored
 	IgnoredCount   int

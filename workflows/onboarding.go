@@ -18,6 +18,9 @@ import (
 // maxIgnored bounds the late requests kept in the status.
 const maxIgnored = 10
 
+// maxRefusedResends bounds the refused resends an onboarding records.
+const maxRefusedResends = 20
+
 // confirmGrace is how long after the deadline the wait still takes a
 // confirmation. The webhook refuses links past the deadline, so a signal that
 // arrives in this window was accepted at or before the deadline and only
@@ -377,26 +380,36 @@ func (o *onboarding) snapshot() Status {
 	return s
 }
 
-// validateResend refuses a resend that comes too soon, past the limit, while
-// another send is in flight or outside the wait. Refused updates never reach
-// the history, so repeated refusals cannot grow it.
-func (o *onboarding) validateResend(ctx workflow.Context) error {
+// validateResend rejects a resend outside the wait, and every resend once
+// maxRefusedResends have been refused: a rejected update never reaches the
+// history, so a partner hammering resend cannot grow it without bound.
+func (o *onboarding) validateResend(workflow.Context) error {
 	switch {
 	case o.status.Stage != StageAwaiting:
 		return o.refuse("resend", fmt.Errorf("the onboarding is not waiting for confirmation (stage %s)", o.status.Stage))
-	case o.sending:
-		return o.refuse("resend", errors.New("an email is being sent right now"))
-	case o.status.EmailsSent >= o.in.MaxSends:
-		return o.refuse("resend", fmt.Errorf("all %d emails allowed have been sent", o.in.MaxSends))
-	}
-	if wait := o.status.LastSentAt.Add(o.in.ResendAfter).Sub(workflow.Now(ctx)); wait > 0 {
-		return o.refuse("resend", fmt.Errorf("too soon: the last email went out less than %s ago; try again in %s",
-			o.in.ResendAfter, wait.Round(time.Second)))
+	case o.status.ResendsRefused >= maxRefusedResends:
+		return o.refuse("resend", fmt.Errorf("%d resends have been refused already; wait for the customer or cancel", o.status.ResendsRefused))
 	}
 	return nil
 }
 
+// resend sends the email again, or refuses — visibly: logged, counted in
+// the status and returned to the caller — when it comes too soon after the
+// last send, past the limit, or while another send is in flight.
 func (o *onboarding) resend(ctx workflow.Context) (Status, error) {
+	var why error
+	switch wait := o.status.LastSentAt.Add(o.in.ResendAfter).Sub(workflow.Now(ctx)); {
+	case o.sending:
+		why = errors.New("an email is being sent right now")
+	case o.status.EmailsSent >= o.in.MaxSends:
+		why = fmt.Errorf("all %d emails allowed have been sent", o.in.MaxSends)
+	case wait > 0:
+		why = fmt.Errorf("too soon: the last email went out less than %s ago; try again in %s", o.in.ResendAfter, wait.Round(time.Second))
+	}
+	if why != nil {
+		o.status.ResendsRefused++
+		return o.snapshot(), temporal.NewApplicationError(o.refuse("resend", why).Error(), "ResendRefused")
+	}
 	if err := o.send(ctx); err != nil {
 		return o.snapshot(), err
 	}

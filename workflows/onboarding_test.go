@@ -75,6 +75,10 @@ func (h *harness) update(name string, result any, refused *error) {
 			*refused = err
 		},
 		OnComplete: func(v any, err error) {
+			if err != nil && refused != nil {
+				*refused = err
+				return
+			}
 			require.NoError(h.t, err)
 			if result != nil {
 				switch r := result.(type) {
@@ -353,6 +357,7 @@ func TestResendSeveralTimesUpToTheLimit(t *testing.T) {
 		}
 		require.ErrorContains(t, err, "all 5 emails allowed have been sent")
 	}
+	require.Equal(t, 2, h.status().ResendsRefused)
 }
 
 func TestResendTooSoon(t *testing.T) {
@@ -365,6 +370,27 @@ func TestResendTooSoon(t *testing.T) {
 	require.ErrorContains(t, refused, "too soon")
 	require.ErrorContains(t, refused, "try again in 30s")
 	require.Equal(t, 1, r.EmailsSent)
+	require.Equal(t, 1, h.status().ResendsRefused, "the refusal is counted in the status")
+}
+
+func TestRefusedResendsAreBounded(t *testing.T) {
+	h := newHarness(t)
+	refusals := make([]error, maxRefusedResends+3)
+	for i := range refusals {
+		h.at(time.Duration(i+1)*time.Second, func() { h.update(UpdateResend, nil, &refusals[i]) })
+	}
+	h.at(time.Hour, func() { h.confirm(ViaLink) })
+	r, err := h.run(input())
+	require.NoError(t, err)
+	require.Equal(t, 1, r.EmailsSent)
+	for i, err := range refusals {
+		if i < maxRefusedResends {
+			require.ErrorContains(t, err, "too soon")
+		} else {
+			require.ErrorContains(t, err, "refused already", "past the bound, resends are rejected before they reach the history")
+		}
+	}
+	require.Equal(t, maxRefusedResends, h.status().ResendsRefused)
 }
 
 func TestResendAfterTheEndIsRefused(t *testing.T) {
