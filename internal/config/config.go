@@ -168,7 +168,7 @@ func Load(getenv Getenv) (Config, error) {
 		bad("TEMPORAL_*", "%v", err)
 	}
 	if opts.HostPort == "" {
-		opts.HostPort = client.DefaultHostPort
+		opts.HostPort = "127.0.0.1:7233" // loopback, not "localhost", which may resolve to ::1 first
 	}
 	if opts.Namespace == "" {
 		opts.Namespace = client.DefaultNamespace

@@ -1,0 +1,56 @@
+package config
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func env(vars map[string]string) Getenv { return func(k string) string { return vars[k] } }
+
+func TestDefaults(t *testing.T) {
+	c, err := Load(env(nil))
+	require.NoError(t, err)
+	require.Equal(t, DefaultDatabaseURL, c.DatabaseURL)
+	require.Equal(t, "127.0.0.1:7233", c.Temporal.HostPort)
+	require.Equal(t, "default", c.Temporal.Namespace)
+	require.Equal(t, 7*24*time.Hour, c.ConfirmWithin)
+	require.Equal(t, 60*time.Second, c.ResendAfter)
+	require.Equal(t, 5, c.MaxSends)
+	require.Equal(t, "cloud.example", c.MailHost())
+}
+
+func TestTemporalSettingsFollowTheSDK(t *testing.T) {
+	c, err := Load(env(map[string]string{"TEMPORAL_ADDRESS": "ns.acct.tmprl.cloud:7233", "TEMPORAL_NAMESPACE": "ns.acct", "TEMPORAL_API_KEY": "k"}))
+	require.NoError(t, err)
+	require.Equal(t, "ns.acct.tmprl.cloud:7233", c.Temporal.HostPort)
+	require.Equal(t, "ns.acct", c.Temporal.Namespace)
+	require.NotNil(t, c.Temporal.Credentials, "an API key becomes client credentials")
+}
+
+func TestEveryErrorNamesTheVariable(t *testing.T) {
+	cases := map[string]map[string]string{
+		"DATABASE_URL: not a postgres:// URL": {"DATABASE_URL": "mysql://db/x"},
+		"SMTP_ADDR: not a host:port":          {"SMTP_ADDR": "mailhost"},
+		"PUBLIC_BASE_URL: not an http(s) URL": {"PUBLIC_BASE_URL": "ftp://x"},
+		"ONBOARDING_SECRET: want at least 32": {"ONBOARDING_SECRET": "short"},
+		"CONFIRM_WITHIN: want a duration":     {"CONFIRM_WITHIN": "soon"},
+		"RESEND_MAX: want a whole number":     {"RESEND_MAX": "0"},
+		"SMTP_TLS: want true or false":        {"SMTP_TLS": "maybe"},
+		"LOG_FORMAT: want text or json":       {"LOG_FORMAT": "xml"},
+		"SMTP_FROM: not an email address":     {"SMTP_FROM": "nobody"},
+	}
+	for want, vars := range cases {
+		t.Run(want, func(t *testing.T) {
+			_, err := Load(env(vars))
+			require.ErrorContains(t, err, want)
+		})
+	}
+}
+
+func TestProductionRefusesDevelopmentSecrets(t *testing.T) {
+	_, err := Load(env(map[string]string{"ONBOARDING_ENV": "production"}))
+	require.ErrorContains(t, err, "ONBOARDING_SECRET")
+	require.ErrorContains(t, err, "LOGIN_HOOK_SECRET")
+}

@@ -1,0 +1,36 @@
+package customer
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestValidate(t *testing.T) {
+	require.NoError(t, Validate("ACME Corp", "owner@acme.example", "acme-prod", "Ann"))
+	bad := []struct{ name, email, cloud, contact, field string }{
+		{"", "a@b.example", "acme-prod", "", "name"},
+		{strings.Repeat("n", 201), "a@b.example", "acme-prod", "", "name"},
+		{"bad\x00name", "a@b.example", "acme-prod", "", "name"},
+		{"\xff\xfe", "a@b.example", "acme-prod", "", "name"},
+		{"ACME", "not-an-email", "acme-prod", "", "email"},
+		{"ACME", "Ann <a@b.example>", "acme-prod", "", "email"},
+		{"ACME", "a@localhost", "acme-prod", "", "email"},
+		{"ACME", "a@b.example", "Prod!", "", "cloud"},
+		{"ACME", "a@b.example", "acme-prod", "line\nbreak", "contact"},
+	}
+	for _, tc := range bad {
+		err := Validate(tc.name, tc.email, tc.cloud, tc.contact)
+		var ie *InvalidError
+		require.True(t, errors.As(err, &ie), "%+v", tc)
+		require.Equal(t, tc.field, ie.Field)
+		require.ErrorIs(t, err, ErrInvalid)
+	}
+}
+
+func TestNameKey(t *testing.T) {
+	require.Equal(t, "acme corp", NameKey("  ACME \t Corp "))
+	require.Equal(t, NameKey("Ünïcode Co"), NameKey("ünïcode  co"))
+}
