@@ -64,6 +64,16 @@ wait_for() {
   done
 }
 
+# need_ports NAME PORT...: fail clearly when another program holds a port NAME needs.
+need_ports() {
+  local name=$1; shift
+  for port in "$@"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      die "$name cannot start: port $port is taken by another program (stop it, or choose other ports: see README)"
+    fi
+  done
+}
+
 # started NAME: remember that `up` started NAME, so that `down` stops only it.
 started() { grep -qx "$1" "$STATE/started" 2>/dev/null || echo "$1" >> "$STATE/started"; }
 
@@ -72,6 +82,7 @@ temporal_up() {
   if ! alive temporal; then
     local attrs=()
     for a in "${SEARCH_ATTRIBUTES[@]}"; do attrs+=(--search-attribute "$a"); done
+    need_ports temporal "$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" "$TEMPORAL_METRICS_PORT"
     setsid "$BIN/temporal" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
       --metrics-port "$TEMPORAL_METRICS_PORT" --db-filename "$STATE/temporal.db" \
       --sqlite-pragma journal_mode=WAL --sqlite-pragma synchronous=NORMAL \
@@ -100,6 +111,7 @@ postgres_up() {
   fi
   if ! pg pg_ctl -D "$data" status >/dev/null 2>&1; then
     rm -f "$data/postmaster.pid"
+    need_ports postgres "$PG_PORT"
     touch "$STATE/postgres.log"; chown postgres "$STATE/postgres.log"
     # fsync=off: a throwaway cluster; a killed server still keeps every committed row,
     # only a machine crash could lose them.
@@ -116,6 +128,7 @@ postgres_up() {
 mailpit_up() {
   if [ -n "${SMTP_ADDR:-}" ]; then log "SMTP: using SMTP_ADDR=$SMTP_ADDR"; return; fi
   if ! alive mailpit; then
+    need_ports mailpit "$SMTP_PORT" "$MAILPIT_PORT"
     setsid "$BIN/mailpit" --smtp "127.0.0.1:$SMTP_PORT" --listen "127.0.0.1:$MAILPIT_PORT" --max 0 \
       --database "$STATE/mailpit.db" </dev/null >"$STATE/mailpit.log" 2>&1 &
     echo $! > "$STATE/mailpit.pid"
