@@ -1,0 +1,353 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+
+	"github.com/cloudpartners/onboarding/internal/links"
+	"github.com/cloudpartners/onboarding/internal/loginhook"
+	"github.com/cloudpartners/onboarding/internal/store"
+	"github.com/cloudpartners/onboarding/workflows"
+)
+
+// Limits of the HTTP edge.
+const (
+	maxBody       = 16 << 10         // a confirm form or a login-hook call is far smaller
+	signalTimeout = 10 * time.Second // how long a confirm waits for Temporal
+	// replayKeep is how long an accepted login-hook signature is remembered:
+	// past it, the timestamp alone refuses the call.
+	replayKeep = 2*loginhook.Tolerance + time.Minute
+)
+
+// Subaccounts is what the webhook reads from and writes to Postgres.
+type Subaccounts interface {
+	Subaccount(ctx context.Context, id string) (store.Subaccount, error)
+	RememberLoginCall(ctx context.Context, signature string, at time.Time, keep time.Duration) (bool, error)
+}
+
+// Signaler sends signals to workflows; client.Client is one.
+type Signaler interface {
+	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
+}
+
+// server is the public HTTP edge: the confirmation page and the login hook.
+type server struct {
+	store       Subaccounts
+	temporal    Signaler
+	links       *links.Signer
+	loginSecret []byte
+	brand       string
+	now         func() time.Time
+	logger      *slog.Logger
+	limiter     *limiter
+	pages       pages
+	ping        func(context.Context) error // for /healthz
+}
+
+// routes is the server's handler: every route, behind the common headers
+// and the request log.
+func (s *server) routes() http.Handler {
+	mux := http.NewServeMux()
+	// GET also answers HEAD; neither ever confirms (mail scanners follow links).
+	mux.HandleFunc("GET /confirm", s.showConfirm)
+	mux.Handle("POST /confirm", s.limited(s.html, s.postConfirm))
+	mux.Handle("POST /hooks/login", s.limited(s.json, s.loginHook))
+	mux.HandleFunc("GET /healthz", s.healthz)
+	return s.logRequests(securityHeaders(mux))
+}
+
+// responder answers a failed request in the route's format.
+type responder func(w http.ResponseWriter, r *http.Request, err error)
+
+// showConfirm shows who asks whom to confirm, with a button that POSTs.
+func (s *server) showConfirm(w http.ResponseWriter, r *http.Request) {
+	token := r.URL.Query().Get("token")
+	claims, sa, err := s.lookup(r.Context(), token)
+	if err == nil {
+		err = s.state(sa, claims)
+	}
+	switch {
+	case errors.Is(err, errAlreadyConfirmed):
+		s.page(w, r, http.StatusOK, "already", sa, "Already confirmed", "")
+	case err != nil:
+		s.html(w, r, err)
+	default:
+		s.page(w, r, http.StatusOK, "confirm", sa, "Confirm your partner", token)
+	}
+}
+
+// postConfirm confirms through the link.
+func (s *server) postConfirm(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.html(w, r, fmt.Errorf("read form: %w", err))
+		return
+	}
+	sa, already, err := s.confirm(r.Context(), r.PostForm.Get("token"), workflows.ViaLink)
+	switch {
+	case err != nil:
+		s.html(w, r, err)
+	case already:
+		s.page(w, r, http.StatusOK, "already", sa, "Already confirmed", "")
+	default:
+		s.page(w, r, http.StatusOK, "confirmed", sa, "Confirmed", "")
+	}
+}
+
+// loginHook confirms because the identity system saw the customer log in
+// through the link. The call is signed; a replay is refused.
+func (s *server) loginHook(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		s.json(w, r, fmt.Errorf("read body: %w", err))
+		return
+	}
+	now := s.now()
+	sig, err := loginhook.Verify(s.loginSecret, r.Header.Get(loginhook.HeaderName), body, now)
+	if err != nil {
+		s.json(w, r, err)
+		return
+	}
+	var call struct {
+		Token string `json:"token"`
+	}
+	if err := json.Unmarshal(body, &call); err != nil || call.Token == "" {
+		s.json(w, r, errBadJSON)
+		return
+	}
+	fresh, err := s.store.RememberLoginCall(r.Context(), sig, now, replayKeep)
+	if err != nil {
+		s.json(w, r, err)
+		return
+	}
+	if !fresh {
+		s.json(w, r, errReplayed)
+		return
+	}
+	sa, already, err := s.confirm(r.Context(), call.Token, workflows.ViaLogin)
+	switch {
+	case err != nil:
+		s.json(w, r, err)
+	case already:
+		writeJSON(w, http.StatusOK, map[string]string{"status": "already_confirmed", "subaccount_id": sa.ID})
+	default:
+		writeJSON(w, http.StatusAccepted, map[string]string{"status": "confirmed", "subaccount_id": sa.ID})
+	}
+}
+
+func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.ping(ctx); err != nil {
+		s.logger.Error("health check: database unreachable", "error", err)
+		http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = io.WriteString(w, "ok\n")
+}
+
+// errAlreadyConfirmed is not a failure: the link was used before, and
+// using it again is harmless.
+var errAlreadyConfirmed = errors.New("already confirmed")
+
+// lookup verifies a token and reads its subaccount.
+func (s *server) lookup(ctx context.Context, token string) (links.Claims, store.Subaccount, error) {
+	if token == "" {
+		return links.Claims{}, store.Subaccount{}, errNoToken
+	}
+	claims, err := s.links.Parse(token)
+	if err != nil {
+		return links.Claims{}, store.Subaccount{}, err
+	}
+	sa, err := s.store.Subaccount(ctx, claims.SubaccountID)
+	if err != nil {
+		return links.Claims{}, store.Subaccount{}, err
+	}
+	return claims, sa, nil
+}
+
+// state says whether a subaccount can be confirmed now: nil when it can,
+// errAlreadyConfirmed, or why not.
+func (s *server) state(sa store.Subaccount, claims links.Claims) error {
+	switch sa.Status {
+	case store.StatusActive, store.StatusSuspended:
+		return errAlreadyConfirmed
+	case store.StatusInactive:
+		if sa.DeletedReason == store.ReasonExpired {
+			return errExpired
+		}
+		return errCancelled
+	}
+	// The token carries whole seconds; the row is exact. Either one passed
+	// means the link is dead (the workflow allows a few seconds of grace for
+	// a confirmation accepted here just in time).
+	now := s.now()
+	if now.Truncate(time.Second).After(claims.Deadline) || now.After(sa.ConfirmDeadline) {
+		return errExpired
+	}
+	return nil
+}
+
+// confirm checks a token and, when its subaccount awaits confirmation,
+// signals the onboarding. already reports a confirmation made earlier.
+func (s *server) confirm(ctx context.Context, token, via string) (sa store.Subaccount, already bool, err error) {
+	claims, sa, err := s.lookup(ctx, token)
+	if err == nil {
+		err = s.state(sa, claims)
+	}
+	if errors.Is(err, errAlreadyConfirmed) {
+		return sa, true, nil
+	}
+	if err != nil {
+		return sa, false, err
+	}
+	sctx, cancel := context.WithTimeout(ctx, signalTimeout)
+	defer cancel()
+	err = s.temporal.SignalWorkflow(sctx, sa.OnboardingID, "", workflows.SignalConfirm, workflows.Confirm{Via: via})
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		// The workflow has completed meanwhile: the row says how.
+		return s.afterEnd(ctx, sa.ID, claims)
+	}
+	if err != nil {
+		return sa, false, fmt.Errorf("signal onboarding %s: %w", sa.OnboardingID, err)
+	}
+	s.logger.Info("confirmation sent to the onboarding", "onboarding", sa.OnboardingID, "subaccount", sa.ID, "via", via)
+	return sa, false, nil
+}
+
+// afterEnd answers a confirm whose workflow had already completed.
+func (s *server) afterEnd(ctx context.Context, id string, claims links.Claims) (store.Subaccount, bool, error) {
+	sa, err := s.store.Subaccount(ctx, id)
+	if err != nil {
+		return sa, false, err
+	}
+	switch err := s.state(sa, claims); {
+	case errors.Is(err, errAlreadyConfirmed):
+		return sa, true, nil
+	case err != nil:
+		return sa, false, err
+	}
+	// Still awaiting confirmation without a workflow: the onboarding failed.
+	return sa, false, errEnded
+}
+
+// page renders a page about a subaccount.
+func (s *server) page(w http.ResponseWriter, r *http.Request, status int, name string, sa store.Subaccount, title, token string) {
+	d := pageData{
+		Brand: s.brand, Title: title, Partner: sa.PartnerName, Customer: sa.Name, Cloud: sa.CloudName,
+		Deadline: sa.ConfirmDeadline.UTC().Format("Monday, 2 January 2006 at 15:04 MST"), Token: token,
+	}
+	if err := s.pages.render(w, status, name, d); err != nil {
+		s.html(w, r, err)
+	}
+}
+
+// html answers a failed page request with the page for its error.
+func (s *server) html(w http.ResponseWriter, r *http.Request, err error) {
+	p := s.problem(r, err)
+	d := pageData{Brand: s.brand, Title: p.Title, Status: fmt.Sprintf("%d %s", p.Status, http.StatusText(p.Status)), Text: p.Text, Hint: p.Hint}
+	if rerr := s.pages.render(w, p.Status, "problem", d); rerr != nil {
+		s.logger.Error("render problem page", "error", rerr)
+		http.Error(w, p.Text, p.Status)
+	}
+}
+
+// json answers a failed machine call with a one-line JSON reason.
+func (s *server) json(w http.ResponseWriter, r *http.Request, err error) {
+	p := s.problem(r, err)
+	writeJSON(w, p.Status, map[string]string{"error": p.Code, "reason": p.Text})
+}
+
+// problem maps the error and logs it: 5xx as errors, the rest as information.
+func (s *server) problem(r *http.Request, err error) problem {
+	p := problemFor(err)
+	if p.Status >= 500 {
+		s.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "status", p.Status, "error", err)
+	} else {
+		s.logger.Info("request refused", "method", r.Method, "path", r.URL.Path, "status", p.Status, "reason", p.Code)
+	}
+	return p
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// limited rate-limits a POST route per client address and bounds its body.
+func (s *server) limited(fail responder, next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.limiter.allow(clientAddr(r)) {
+			w.Header().Set("Retry-After", "1")
+			fail(w, r, errRateLimited)
+			return
+		}
+		if r.ContentLength > maxBody {
+			// Refused before reading; closing keeps the client from sending the rest.
+			w.Header().Set("Connection", "close")
+			fail(w, r, errTooLarge)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		next(w, r)
+	})
+}
+
+// securityHeaders sets what every answer carries: no caching (pages hold a
+// token), no referrer (the URL holds it), no framing, no outside content.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Cache-Control", "no-store")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// logRequests logs each request without its query string, which holds the token.
+func (s *server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		if r.URL.Path == "/healthz" && sw.status == http.StatusOK {
+			return
+		}
+		s.logger.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+			"duration", time.Since(start).Round(time.Microsecond), "client", clientAddr(r),
+			"user_agent", strings.ToValidUTF8(truncate(r.UserAgent(), 120), "?"))
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
