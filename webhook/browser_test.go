@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/cloudpartners/onboarding/workflows"
+)
+
+// chromium finds the browser: $CHROMIUM, else Debian's chromium on PATH.
+// Missing, it fails the test: `.ci/run` installs it, and on a workstation
+// `apt-get install chromium` does.
+func chromium(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Fatal("headless Chromium is needed for the browser test and was not found: install it with `apt-get install chromium`, or set CHROMIUM to its path")
+	return ""
+}
+
+// TestBrowserConfirms opens the link from the real email in headless
+// Chromium, reads the page, clicks Confirm and finds the onboarding ACTIVE
+// with its cloud. A scanner's HEAD and GET of the same link, and the
+// browser opening it, leave it unconfirmed.
+func TestBrowserConfirms(t *testing.T) {
+	t.Parallel()
+	browser := chromium(t)
+	e := newEnv(t, nil)
+	o := e.launch(t, "browser", time.Hour)
+
+	expect(t, e.get(t, http.MethodHead, o.link), http.StatusOK)
+	expect(t, e.get(t, http.MethodGet, o.link), http.StatusOK, pageConfirm)
+
+	browserLog := &syncBuffer{}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(browser),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.CombinedOutput(browserLog),
+	)
+	defer cancelAlloc()
+	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithErrorf(func(f string, args ...any) {
+		_, _ = browserLog.Write([]byte("chromedp: " + strings.TrimSpace(fmt.Sprintf(f, args...)) + "\n"))
+	}))
+	defer cancelBrowser()
+	ctx, cancel := context.WithTimeout(bctx, 90*time.Second)
+	defer cancel()
+	defer func() {
+		if t.Failed() {
+			t.Logf("--- browser log ---\n%s", browserLog.String())
+		}
+	}()
+
+	resp, err := chromedp.RunResponse(ctx, chromedp.Navigate(o.link))
+	if err != nil {
+		t.Fatalf("open the link from the email: %v", err)
+	}
+	if resp.Status != http.StatusOK {
+		t.Errorf("opening the link: status %d, want 200", resp.Status)
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("confirm"))); err != nil {
+		t.Fatalf("the page shows no Confirm button: %v", err)
+	}
+	title, err := chromedp.Run(ctx, chromedp.Title())
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Confirm that you want to work with", e.partnerName, o.name, "cloud-browser"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page does not show %q:\n%s", want, page)
+		}
+	}
+	if !strings.Contains(title, testBrand) {
+		t.Errorf("title %q does not name the brand %q", title, testBrand)
+	}
+	// The browser has loaded the page (and run whatever it would run):
+	// still nothing confirmed.
+	time.Sleep(time.Second)
+	e.awaiting(t, o)
+
+	resp, err = chromedp.RunResponse(ctx, chromedp.Click(chromedp.ID("confirm")))
+	if err != nil {
+		t.Fatalf("click Confirm: %v", err)
+	}
+	if resp.Status != http.StatusOK {
+		t.Errorf("the confirmation page: status %d, want 200", resp.Status)
+	}
+	done, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Thank you, your confirmation is received", o.name, e.partnerName} {
+		if !strings.Contains(done, want) {
+			t.Errorf("the confirmation page does not show %q:\n%s", want, done)
+		}
+	}
+	e.activeWithCloud(t, o, workflows.ViaLink)
+
+	// Back to the link in the browser: it says the work is done.
+	if err := chromedp.Do(ctx, chromedp.Navigate(o.link)); err != nil {
+		t.Fatalf("open the link again: %v", err)
+	}
+	again, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(again, "Already confirmed") {
+		t.Errorf("the used link shows:\n%s", again)
+	}
+}
