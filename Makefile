@@ -25,6 +25,12 @@ test: ## start what is missing, vet, run every test with -race, stop what it sta
 demo: ## bring the stack up and onboard a customer end to end
 	@scripts/demo.sh
 
+bench: ## speed against Temporal's own ceiling, on a private stack (.local/bench); BENCH_FLAGS="-n 300 -concurrency 50"
+	go run ./bench $(BENCH_FLAGS)
+
+chaos: ## kill worker, Postgres and Temporal during a mixed batch, then check nothing was lost (.local/chaos); CHAOS_FLAGS="-n 200"
+	go run ./chaos $(CHAOS_FLAGS)
+
 record-histories: up ## re-record the replay-test histories from real runs against the dev server
 	@eval "$$(scripts/stack.sh env)" && go test -count=1 ./worker/ -args -record
 	@ls workflows/testdata/histories

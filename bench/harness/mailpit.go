@@ -1,0 +1,188 @@
+package harness
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Mailpit reads delivered mail through mailpit's HTTP API.
+type Mailpit struct {
+	URL  string
+	HTTP *http.Client
+
+	mu      sync.Mutex
+	seen    map[string]bool     // mailpit ids already read
+	links   map[string][]string // recipient → confirmation links, oldest first
+	changed chan struct{}       // closed and replaced when links grows
+}
+
+// NewMailpit reads the mailpit at base URL u.
+func NewMailpit(u string) *Mailpit {
+	return &Mailpit{URL: strings.TrimRight(u, "/"), HTTP: &http.Client{Timeout: 10 * time.Second},
+		seen: map[string]bool{}, links: map[string][]string{}, changed: make(chan struct{})}
+}
+
+type summary struct {
+	ID        string `json:"ID"`
+	MessageID string `json:"MessageID"`
+	To        []struct {
+		Address string `json:"Address"`
+	} `json:"To"`
+}
+
+func (m *Mailpit) get(ctx context.Context, path string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.URL+path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := m.HTTP.Do(req)
+	if err != nil {
+		return fmt.Errorf("mailpit: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("mailpit %s: %s", path, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return fmt.Errorf("mailpit %s: %w", path, err)
+	}
+	return nil
+}
+
+// page lists messages newest first.
+func (m *Mailpit) page(ctx context.Context, start, limit int) ([]summary, int, error) {
+	var out struct {
+		Total    int       `json:"total"`
+		Messages []summary `json:"messages"`
+	}
+	err := m.get(ctx, fmt.Sprintf("/api/v1/messages?start=%d&limit=%d", start, limit), &out)
+	return out.Messages, out.Total, err
+}
+
+// MessageIDs counts the messages mailpit holds by Message-ID.
+func (m *Mailpit) MessageIDs(ctx context.Context) (map[string]int, error) {
+	counts := map[string]int{}
+	for start := 0; ; start += 500 {
+		msgs, total, err := m.page(ctx, start, 500)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range msgs {
+			counts[strings.Trim(s.MessageID, "<>")]++
+		}
+		if len(msgs) == 0 || start+len(msgs) >= total {
+			return counts, nil
+		}
+	}
+}
+
+// Watch reads new messages every interval until ctx ends, so that WaitLink
+// can hand out their confirmation links. One poller serves every waiter.
+func (m *Mailpit) Watch(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		_ = m.poll(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (m *Mailpit) poll(ctx context.Context) error {
+	var fresh []summary
+	for start := 0; ; start += 200 {
+		msgs, total, err := m.page(ctx, start, 200)
+		if err != nil {
+			return err
+		}
+		old := 0
+		for _, s := range msgs {
+			m.mu.Lock()
+			seen := m.seen[s.ID]
+			m.mu.Unlock()
+			if seen {
+				old++
+				continue
+			}
+			fresh = append(fresh, s)
+		}
+		// Newest first: a page of read messages means the rest were read too.
+		if old > 0 || len(msgs) == 0 || start+len(msgs) >= total {
+			break
+		}
+	}
+	// Oldest first, so that links keep their order per recipient.
+	for i := len(fresh) - 1; i >= 0; i-- {
+		s := fresh[i]
+		var full struct {
+			Text string `json:"Text"`
+		}
+		if err := m.get(ctx, "/api/v1/message/"+s.ID, &full); err != nil {
+			return err
+		}
+		link := LinkIn(full.Text)
+		m.mu.Lock()
+		m.seen[s.ID] = true
+		if link != "" {
+			for _, to := range s.To {
+				addr := strings.ToLower(to.Address)
+				m.links[addr] = append(m.links[addr], link)
+			}
+			close(m.changed)
+			m.changed = make(chan struct{})
+		}
+		m.mu.Unlock()
+	}
+	return nil
+}
+
+// WaitLink waits until the n-th confirmation email to addr has been read
+// by Watch and returns its link.
+func (m *Mailpit) WaitLink(ctx context.Context, addr string, n int) (string, error) {
+	addr = strings.ToLower(addr)
+	for {
+		m.mu.Lock()
+		links, changed := m.links[addr], m.changed
+		m.mu.Unlock()
+		if len(links) >= n {
+			return links[n-1], nil
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("wait for email #%d to %s: %w", n, addr, ctx.Err())
+		case <-changed:
+		}
+	}
+}
+
+// LinkIn returns the confirmation link in a message's text, or "".
+func LinkIn(text string) string {
+	for _, f := range strings.Fields(text) {
+		if strings.Contains(f, "/confirm?token=") {
+			return f
+		}
+	}
+	return ""
+}
+
+// TokenOf returns the token of a confirmation link.
+func TokenOf(link string) (string, error) {
+	u, err := url.Parse(link)
+	if err != nil {
+		return "", fmt.Errorf("confirmation link: %w", err)
+	}
+	t := u.Query().Get("token")
+	if t == "" {
+		return "", fmt.Errorf("confirmation link %q has no token", link)
+	}
+	return t, nil
+}

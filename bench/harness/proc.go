@@ -1,0 +1,203 @@
+package harness
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Build compiles one of the repository's binaries ("worker", "webhook") into dir.
+func Build(ctx context.Context, root, dir, name string) (string, error) {
+	out := filepath.Join(dir, name)
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./"+name)
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./%s: %w\n%s", name, err, b)
+	}
+	return out, nil
+}
+
+// Proc is a child process in its own process group, its output appended to a log file.
+type Proc struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+	log  *os.File
+}
+
+// StartProc starts bin with env added to the current environment.
+func StartProc(bin string, env []string, logPath string) (*Proc, error) {
+	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", filepath.Base(bin), err)
+	}
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = f, f
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("start %s: %w", filepath.Base(bin), err)
+	}
+	p := &Proc{cmd: cmd, done: make(chan struct{}), log: f}
+	go func() { _ = cmd.Wait(); f.Close(); close(p.done) }()
+	return p, nil
+}
+
+// Pid is the process id.
+func (p *Proc) Pid() int { return p.cmd.Process.Pid }
+
+// Done is closed when the process has exited.
+func (p *Proc) Done() <-chan struct{} { return p.done }
+
+// Kill ends the process group at once with SIGKILL, as a crash would.
+func (p *Proc) Kill() {
+	_ = syscall.Kill(-p.Pid(), syscall.SIGKILL)
+	<-p.done
+}
+
+// Stop ends the process with SIGTERM, and with SIGKILL after 10 s.
+func (p *Proc) Stop() {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		p.Kill()
+	}
+}
+
+// RSS is the resident memory of a process in bytes, from /proc/<pid>/status VmRSS.
+func RSS(pid int) (int64, error) {
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, fmt.Errorf("rss: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("rss: %w", err)
+			}
+			return kb * 1024, nil
+		}
+	}
+	return 0, fmt.Errorf("rss: no VmRSS for pid %d", pid)
+}
+
+// Supervisor keeps one binary running: when it exits on its own (say it
+// could not reach Postgres at start) it is started again after a short
+// pause, and Crash kills it with SIGKILL so that it comes back after the
+// pause given, as a process manager would.
+type Supervisor struct {
+	bin, log string
+	env      []string
+
+	mu       sync.Mutex
+	cur      *Proc
+	pause    time.Duration // the next restart waits this long
+	stopped  bool
+	starts   int
+	finished chan struct{}
+}
+
+// Supervise starts bin and keeps it running until Stop.
+func Supervise(bin string, env []string, logPath string) (*Supervisor, error) {
+	s := &Supervisor{bin: bin, env: env, log: logPath, finished: make(chan struct{})}
+	if err := s.start(); err != nil {
+		return nil, err
+	}
+	go s.loop()
+	return s, nil
+}
+
+func (s *Supervisor) start() error {
+	p, err := StartProc(s.bin, s.env, s.log)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.cur = p
+	s.starts++
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *Supervisor) loop() {
+	defer close(s.finished)
+	for {
+		s.mu.Lock()
+		p := s.cur
+		s.mu.Unlock()
+		<-p.Done()
+		for {
+			s.mu.Lock()
+			stopped, pause := s.stopped, s.pause
+			s.pause = 0
+			s.mu.Unlock()
+			if stopped {
+				return
+			}
+			if pause == 0 {
+				pause = 500 * time.Millisecond
+			}
+			time.Sleep(pause)
+			// Checked and started under the lock, so that Stop never misses a new process.
+			s.mu.Lock()
+			if s.stopped {
+				s.mu.Unlock()
+				return
+			}
+			np, err := StartProc(s.bin, s.env, s.log)
+			if err == nil {
+				s.cur = np
+				s.starts++
+			}
+			s.mu.Unlock()
+			if err == nil {
+				break
+			}
+		}
+	}
+}
+
+// Crash kills the process with SIGKILL; it starts again after pause.
+func (s *Supervisor) Crash(pause time.Duration) {
+	s.mu.Lock()
+	p := s.cur
+	s.pause = pause
+	s.mu.Unlock()
+	p.Kill()
+}
+
+// Pid is the current process id.
+func (s *Supervisor) Pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cur.Pid()
+}
+
+// Starts is how many times the binary was started.
+func (s *Supervisor) Starts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.starts
+}
+
+// Stop ends the process for good.
+func (s *Supervisor) Stop() {
+	s.mu.Lock()
+	s.stopped = true
+	p := s.cur
+	s.mu.Unlock()
+	p.Stop()
+	<-s.finished
+}
