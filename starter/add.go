@@ -173,6 +173,17 @@ func checkPartner(ctx context.Context, st *store.Store, id string) error {
 	return nil
 }
 
+// carriable reports whether a workflow id can travel in the gRPC header
+// the Temporal client puts it in: printable ASCII only.
+func carriable(id string) bool {
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x20 || id[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
 // launchResult says what launching one customer did.
 type launchResult struct {
 	OnboardingID string `json:"onboarding_id"`
@@ -187,6 +198,10 @@ type launchResult struct {
 // USE_EXISTING never starts a second run next to a running one.
 func (l *launcher) launch(ctx context.Context, r customerRow) (launchResult, error) {
 	id := workflows.WorkflowID(l.partner, r.Name)
+	if !carriable(id) {
+		return launchResult{}, &customer.InvalidError{Field: "name", Reason: fmt.Sprintf(
+			"%q has characters outside printable ASCII, which Temporal cannot carry in the onboarding id %q yet; use an ASCII spelling of the name", truncate(r.Name, 40), truncate(id, 60))}
+	}
 	// A finished onboarding whose customer is live (ACTIVE) must not run again.
 	if sa, err := l.st.LiveSubaccount(ctx, l.partner, r.Name); err == nil {
 		return launchResult{OnboardingID: sa.OnboardingID, State: "subaccount " + sa.Status}, nil

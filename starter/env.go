@@ -160,6 +160,10 @@ func oneID(fs *flag.FlagSet, pos []string) (string, error) {
 		return "", usagef("%s: missing the onboarding id, as `starter add` or `starter list` print it (see `%s --help`)", cmd, fs.Name())
 	case len(pos) > 1:
 		return "", usagef("%s: want one onboarding id, got %d arguments; an id may contain spaces, so quote it: %s 'onboarding/PARTNER/customer name'", cmd, len(pos), fs.Name())
+	case !carriable(pos[0]):
+		// No onboarding can have such an id, and the Temporal client
+		// would refuse to send it.
+		return "", fmt.Errorf("%s: %w", cmd, errNoOnboarding(pos[0]))
 	}
 	return pos[0], nil
 }

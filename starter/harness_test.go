@@ -1,0 +1,217 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/cloudpartners/onboarding/internal/store"
+	"github.com/cloudpartners/onboarding/internal/testenv"
+	"github.com/cloudpartners/onboarding/workflows"
+)
+
+// stack is one test's slice of the real stack: its own database, task
+// queue and worker (the real binary), and the variables the starter runs
+// with, as in production.
+type stack struct {
+	t     *testing.T
+	vars  map[string]string
+	store *store.Store
+	tc    client.Client
+}
+
+// newStack starts a worker on a fresh database and task queue. extra
+// variables apply to both the worker and the starter.
+func newStack(t *testing.T, extra map[string]string) *stack {
+	t.Helper()
+	testenv.RequireStack(t)
+	st, dsn := testenv.NewStore(t)
+	vars := map[string]string{
+		"DATABASE_URL":        dsn,
+		"TASK_QUEUE":          "tq-" + testenv.Suffix(),
+		"RESEND_MIN_INTERVAL": "100ms",
+	}
+	for k, v := range extra {
+		vars[k] = v
+	}
+	worker := map[string]string{"WORKER_ADDR": testenv.FreePort(t)}
+	for k, v := range vars {
+		worker[k] = v
+	}
+	testenv.Start(t, "worker", worker)
+	tc, err := client.Dial(client.Options{HostPort: testenv.TemporalAddress()})
+	if err != nil {
+		t.Fatalf("connect to Temporal: %v", err)
+	}
+	t.Cleanup(tc.Close)
+	return &stack{t: t, vars: vars, store: st, tc: tc}
+}
+
+// result is what one starter invocation did.
+type result struct {
+	stdout, stderr string
+	err            error
+	code           int // the exit code main would return
+	line           string
+}
+
+// run runs the starter in-process with the stack's variables plus extra
+// ones given as "NAME=value" before the arguments.
+func (s *stack) run(args ...string) result {
+	s.t.Helper()
+	return s.runEnv(nil, args...)
+}
+
+func (s *stack) runEnv(extra map[string]string, args ...string) result {
+	s.t.Helper()
+	vars := map[string]string{}
+	for k, v := range s.vars {
+		vars[k] = v
+	}
+	for k, v := range extra {
+		vars[k] = v
+	}
+	return runStarter(s.t, vars, args...)
+}
+
+func runStarter(t *testing.T, vars map[string]string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	err := run(ctx, args, testenv.Getenv(vars), &stdout, &stderr)
+	var line bytes.Buffer
+	code := report(err, &line)
+	return result{stdout: stdout.String(), stderr: stderr.String(), err: err, code: code, line: line.String()}
+}
+
+// ok fails the test unless the command succeeded.
+func (r result) ok(t *testing.T) result {
+	t.Helper()
+	if r.err != nil {
+		t.Fatalf("command failed: %v\nstdout:\n%s\nstderr:\n%s", r.err, r.stdout, r.stderr)
+	}
+	return r
+}
+
+// fails checks a failure: the exit code, one line on stderr starting with
+// "starter:", containing every wanted fragment.
+func (r result) fails(t *testing.T, code int, want ...string) {
+	t.Helper()
+	if r.err == nil {
+		t.Fatalf("command succeeded, want a failure containing %q\nstdout:\n%s", want, r.stdout)
+	}
+	if r.code != code {
+		t.Errorf("exit code = %d, want %d (%v)", r.code, code, r.err)
+	}
+	if !strings.HasPrefix(r.line, "starter: ") || strings.Count(r.line, "\n") != 1 || !strings.HasSuffix(r.line, "\n") {
+		t.Errorf("failure report %q is not one line starting with \"starter: \"", r.line)
+	}
+	for _, w := range want {
+		if !strings.Contains(r.line, w) {
+			t.Errorf("failure report %q does not contain %q", r.line, w)
+		}
+	}
+}
+
+// decode parses the command's JSON output.
+func (r result) decode(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(r.stdout), v); err != nil {
+		t.Fatalf("output is not JSON (%v):\n%s", err, r.stdout)
+	}
+}
+
+// partner registers a fresh partner and returns its id.
+func (s *stack) partner() string {
+	s.t.Helper()
+	id := "p-" + testenv.Suffix()
+	s.run("partner", "add", "--id", id, "--name", "Partner "+id).ok(s.t)
+	return id
+}
+
+// email returns an address unique to this test.
+func email(tag string) string {
+	return tag + "-" + testenv.Suffix() + "@customer.example"
+}
+
+// add launches one onboarding and returns its id.
+func (s *stack) add(partner, name string, extra ...string) string {
+	s.t.Helper()
+	args := append([]string{"add", "--json", "--partner", partner, "--name", name, "--email", email("c"), "--cloud", "main-cloud"}, extra...)
+	var res launchResult
+	s.run(args...).ok(s.t).decode(s.t, &res)
+	if !res.Launched {
+		s.t.Fatalf("add %q: not launched: %+v", name, res)
+	}
+	return res.OnboardingID
+}
+
+// status returns the starter's --json status of an onboarding.
+func (s *stack) status(id string) view {
+	s.t.Helper()
+	var v view
+	s.run("status", "--json", id).ok(s.t).decode(s.t, &v)
+	return v
+}
+
+// waitStage waits until the onboarding reaches a stage.
+func (s *stack) waitStage(id, stage string) view {
+	s.t.Helper()
+	var v view
+	testenv.Eventually(s.t, 30*time.Second, id+" at stage "+stage, func() bool {
+		v = s.status(id)
+		return v.Stage == stage
+	})
+	return v
+}
+
+// waitOutcome waits until the onboarding has ended with an outcome.
+func (s *stack) waitOutcome(id, outcome string) view {
+	s.t.Helper()
+	var v view
+	testenv.Eventually(s.t, 45*time.Second, id+" ended "+outcome, func() bool {
+		v = s.status(id)
+		if v.Workflow != "" && v.Workflow != "RUNNING" && v.Outcome != outcome {
+			s.t.Fatalf("%s ended %+v, want %s", id, v, outcome)
+		}
+		return v.Workflow == "COMPLETED" && v.Outcome == outcome
+	})
+	return v
+}
+
+// confirm confirms an onboarding as the webhook would.
+func (s *stack) confirm(id string) {
+	s.t.Helper()
+	if err := s.tc.SignalWorkflow(context.Background(), id, "", workflows.SignalConfirm, workflows.Confirm{Via: workflows.ViaLink}); err != nil {
+		s.t.Fatalf("confirm %s: %v", id, err)
+	}
+}
+
+// subaccounts counts the subaccounts of a partner, live or not.
+func (s *stack) subaccounts(partner string) []store.Subaccount {
+	s.t.Helper()
+	subs, err := s.store.ListSubaccounts(context.Background(), store.Filter{PartnerID: partner})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return subs
+}
+
+// runID returns the id of the onboarding's latest run, "" if there is none.
+func (s *stack) runID(id string) string {
+	s.t.Helper()
+	desc, err := s.tc.DescribeWorkflowExecution(context.Background(), id, "")
+	if isNotFound(err) {
+		return ""
+	}
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return desc.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+}
