@@ -47,10 +47,11 @@ bin/starter partner add --id demo-partner --name "Demo Integrator"
 CUSTOMER="Demo Customer $(date +%H%M%S)"
 EMAIL="owner+$(date +%s)@demo-customer.example"
 say "Launching the onboarding of \"$CUSTOMER\""
-ID=$(bin/starter add --partner demo-partner --name "$CUSTOMER" --email "$EMAIL" --cloud demo-cloud --json \
-  | sed -n 's/.*"onboarding_id": *"\([^"]*\)".*/\1/p')
-[ -n "$ID" ] || { echo "demo: starter add printed no onboarding id" >&2; exit 1; }
-ENC_ID=$(printf '%s' "$ID" | od -An -tx1 -v | tr -d ' \n' | sed 's/../%&/g')
+OUT=$(bin/starter add --partner demo-partner --name "$CUSTOMER" --email "$EMAIL" --cloud demo-cloud --json)
+ID=$(sed -n 's/.*"onboarding_id": *"\([^"]*\)".*/\1/p' <<<"$OUT")
+RUN=$(sed -n 's/.*"run_id": *"\([^"]*\)".*/\1/p' <<<"$OUT")
+[ -n "$ID" ] || { echo "demo: starter add printed no onboarding id: $OUT" >&2; exit 1; }
+ENC_ID=$(sed 's/%/%25/g; s|/|%2F|g; s/ /%20/g' <<<"$ID")
 
 # Wait until the email is out and the onboarding waits for confirmation.
 for _ in $(seq 100); do
@@ -62,7 +63,8 @@ LINK=$(bin/starter link "$ID" | grep -o 'http[^ ]*confirm?token=[^ ]*' | head -n
 cat <<MSG
 
   Onboarding id   $ID
-  Web UI          $UI/namespaces/default/workflows/$ENC_ID
+  Web UI          $UI/namespaces/default/workflows/$ENC_ID/$RUN/history
+  All onboardings $UI/namespaces/default/workflows?query=OnboardingPartner%3D%22demo-partner%22
   Mail inbox      ${MAILPIT_URL} (the confirmation email to $EMAIL)
   Confirm link    $LINK
 MSG
