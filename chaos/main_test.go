@@ -1,0 +1,39 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"testing"
+	"time"
+)
+
+// TestChaosSmall runs the chaos program's own run on a small batch against
+// a private stack it starts and stops: about 20 onboardings, a few worker
+// SIGKILLs and one hard Postgres stop, with short deadlines. Every check of
+// `make chaos` applies; any violation fails the test.
+func TestChaosSmall(t *testing.T) {
+	state, err := os.MkdirTemp("", "chaos-stack-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		os.RemoveAll(state)
+		os.Remove(state + "-stack.log")
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	var out bytes.Buffer
+	err = run(ctx, []string{
+		"-n", "20", "-rate", "2", "-kills", "4", "-pg-restarts", "1", "-temporal-restarts", "0",
+		"-expire-within", "15s", "-kill-gap-min", "1s", "-kill-gap-max", "3s", "-finish-timeout", "2m",
+		"-state", state,
+	}, os.Getenv, &out)
+	t.Log("\n" + out.String())
+	if err != nil {
+		if b, rerr := os.ReadFile(state + "/logs/worker.log"); rerr == nil && len(b) > 4000 {
+			t.Logf("--- worker log tail ---\n%s", b[len(b)-4000:])
+		}
+		t.Fatal(err)
+	}
+}
