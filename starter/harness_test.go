@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/cloudpartners/onboarding/internal/store"
@@ -49,7 +51,25 @@ func newStack(t *testing.T, extra map[string]string) *stack {
 		t.Fatalf("connect to Temporal: %v", err)
 	}
 	t.Cleanup(tc.Close)
+	t.Cleanup(func() { terminateRunning(tc, vars["TASK_QUEUE"]) })
 	return &stack{t: t, vars: vars, store: st, tc: tc}
+}
+
+// terminateRunning ends, best effort, the onboardings a test left waiting
+// on its task queue, whose worker is gone: they would otherwise wait for
+// their deadline in the shared dev server.
+func terminateRunning(tc client.Client, taskQueue string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Query: fmt.Sprintf("TaskQueue = '%s' AND ExecutionStatus = 'Running'", taskQueue), PageSize: 1000,
+	})
+	if err != nil {
+		return
+	}
+	for _, info := range resp.GetExecutions() {
+		_ = tc.TerminateWorkflow(ctx, info.GetExecution().GetWorkflowId(), info.GetExecution().GetRunId(), "test finished")
+	}
 }
 
 // result is what one starter invocation did.

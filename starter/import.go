@@ -147,9 +147,12 @@ otherwise progress lines go to stderr.`)
 			*file, *partner, sum.Rows, sum.Launched, sum.AlreadyLaunched, sum.Failed, sum.NotAttempted)
 	}
 	switch {
-	case sum.Failed > 0 || sum.NotAttempted > 0:
-		return fmt.Errorf("import: %d of %d rows failed and %d were not attempted (see the rows above); fix them and run the same import again: launched rows are skipped",
-			sum.Failed, sum.Rows, sum.NotAttempted)
+	case sum.NotAttempted > 0:
+		return fmt.Errorf("import: interrupted: %d of %d rows were not attempted and %d failed (see the rows above); run the same import again: launched rows are skipped",
+			sum.NotAttempted, sum.Rows, sum.Failed)
+	case sum.Failed > 0:
+		return fmt.Errorf("import: %d of %d rows failed (see the rows above); fix them and run the same import again: launched rows are skipped",
+			sum.Failed, sum.Rows)
 	case ctx.Err() != nil:
 		return fmt.Errorf("import: interrupted: %w", ctx.Err())
 	}
@@ -256,6 +259,7 @@ func launchAll(ctx context.Context, l *launcher, rows []numberedRow, concurrency
 	for _, r := range rows {
 		if !done[r.n] {
 			results = append(results, rowResult{Row: r.n, Name: r.Name, Result: rowNotAttempted, Error: "the import was interrupted before this row"})
+			sum.add(rowNotAttempted)
 		}
 	}
 	p.finish(sum)
@@ -318,8 +322,11 @@ type lineProgress struct {
 }
 
 func (p *lineProgress) line(s importSummary) {
-	fmt.Fprintf(p.w, "import: %d/%d rows done: %d launched, %d already launched, %d failed\n",
-		s.Rows, p.total, s.Launched, s.AlreadyLaunched, s.Failed)
+	fmt.Fprintf(p.w, "import: %d/%d rows done: %d launched, %d already launched, %d failed", s.Rows, p.total, s.Launched, s.AlreadyLaunched, s.Failed)
+	if s.NotAttempted > 0 {
+		fmt.Fprintf(p.w, ", %d not attempted", s.NotAttempted)
+	}
+	fmt.Fprintln(p.w)
 }
 
 func (p *lineProgress) update(s importSummary) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -84,7 +85,7 @@ func TestImport(t *testing.T) {
 	}
 
 	r := s.run("import", "--json", "--partner", partner, "--file", path, "--concurrency", "3")
-	r.fails(t, exitFailed, fmt.Sprintf("%d of %d rows failed", len(bad), len(bad)+len(good)), "run the same import again")
+	r.fails(t, exitFailed, fmt.Sprintf("%d of %d rows failed", len(bad), len(bad)+len(good)), "fix them and run the same import again")
 	var out importOutput
 	r.decode(t, &out)
 	want := importSummary{Rows: len(bad) + len(good), Launched: len(good) - 1, AlreadyLaunched: 1, Failed: len(bad)}
@@ -207,5 +208,28 @@ func TestImportFileErrors(t *testing.T) {
 	s.run("import", "--partner", "nobody", "--file", ok).fails(t, exitFailed, `partner "nobody" is not registered`)
 	if n := len(s.subaccounts(partner)); n != 0 {
 		t.Errorf("%d subaccounts after refused imports, want 0", n)
+	}
+}
+
+// TestImportInterrupted: rows not launched when the import is interrupted
+// are reported as not attempted, so the summary tells the partner to run
+// the file again.
+func TestImportInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rows := []numberedRow{{n: 2, customerRow: customerRow{Name: "A"}}, {n: 3, customerRow: customerRow{Name: "B"}}}
+	var progressOut bytes.Buffer
+	// No launcher: an interrupted import must not try to launch anything.
+	results := launchAll(ctx, nil, rows, 2, newProgress(&progressOut, len(rows)))
+	if len(results) != 2 {
+		t.Fatalf("results = %+v, want one per row", results)
+	}
+	for _, r := range results {
+		if r.Result != rowNotAttempted {
+			t.Errorf("row %d: %s, want not attempted", r.Row, r.Result)
+		}
+	}
+	if !strings.Contains(progressOut.String(), "import: 2/2 rows done") {
+		t.Errorf("progress = %q", progressOut.String())
 	}
 }

@@ -30,7 +30,7 @@ func errEnded(v view, what string) error {
 }
 
 // describe returns Temporal's record of the latest run of an onboarding.
-func describe(ctx context.Context, e *env, tc client.Client, id string) (view, error) {
+func describe(ctx context.Context, tc client.Client, id string) (view, error) {
 	desc, err := tc.DescribeWorkflowExecution(ctx, id, "")
 	if isNotFound(err) {
 		return view{}, errNoOnboarding(id)
@@ -50,7 +50,7 @@ func update(ctx context.Context, e *env, id, name, what string, result any) (vie
 	if err != nil {
 		return view{}, err
 	}
-	v, err := describe(ctx, e, tc, id)
+	v, err := describe(ctx, tc, id)
 	if err != nil {
 		return view{}, err
 	}
@@ -69,7 +69,7 @@ func update(ctx context.Context, e *env, id, name, what string, result any) (vie
 		return v, nil
 	case isNotFound(err):
 		// It ended between the look-up and the update.
-		if v2, derr := describe(ctx, e, tc, id); derr == nil {
+		if v2, derr := describe(ctx, tc, id); derr == nil {
 			v = v2
 		}
 		return v, errEnded(v, what)
@@ -261,7 +261,7 @@ the cloud name once the cloud exists. Role bindings never change.`)
 		if terr != nil {
 			return terr
 		}
-		v, derr := describe(ctx, e, tc, id)
+		v, derr := describe(ctx, tc, id)
 		if derr != nil {
 			return fmt.Errorf("edit: %w", derr)
 		}
