@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -152,6 +153,26 @@ func TestAddAfterEnd(t *testing.T) {
 	if len(subs) != 5 {
 		t.Errorf("%d subaccounts, want 5", len(subs))
 	}
+
+	// list shows each subaccount with the run that created it: the new
+	// one waiting, the deleted one with its outcome.
+	want2 := map[string]string{
+		"Expired Ltd ACCEPTANCE_REQUIRED":   workflows.StageAwaiting + " ",
+		"Expired Ltd INACTIVE":              workflows.StageDone + " " + workflows.OutcomeExpired,
+		"Cancelled Ltd ACCEPTANCE_REQUIRED": workflows.StageAwaiting + " ",
+		"Cancelled Ltd INACTIVE":            workflows.StageDone + " " + workflows.OutcomeCancelled,
+		"Active Ltd ACTIVE":                 workflows.StageDone + " " + workflows.OutcomeActive,
+	}
+	var rows map[string]string
+	testenv.Eventually(t, 20*time.Second, "list to join each subaccount with its run", func() bool {
+		var out struct{ Onboardings []view }
+		s.run("list", "--json", "--partner", partner).ok(t).decode(t, &out)
+		rows = map[string]string{}
+		for _, v := range out.Onboardings {
+			rows[v.Customer+" "+v.SubaccountStatus] = v.Stage + " " + v.Outcome
+		}
+		return fmt.Sprint(rows) == fmt.Sprint(want2)
+	})
 }
 
 func TestStatusAndList(t *testing.T) {
