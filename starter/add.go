@@ -198,10 +198,6 @@ type launchResult struct {
 // USE_EXISTING never starts a second run next to a running one.
 func (l *launcher) launch(ctx context.Context, r customerRow) (launchResult, error) {
 	id := workflows.WorkflowID(l.partner, r.Name)
-	if !carriable(id) {
-		return launchResult{}, &customer.InvalidError{Field: "name", Reason: fmt.Sprintf(
-			"%q has characters outside printable ASCII, which Temporal cannot carry in the onboarding id %q yet; use an ASCII spelling of the name", truncate(r.Name, 40), truncate(id, 60))}
-	}
 	// A finished onboarding whose customer is live (ACTIVE) must not run again.
 	if sa, err := l.st.LiveSubaccount(ctx, l.partner, r.Name); err == nil {
 		return launchResult{OnboardingID: sa.OnboardingID, State: "subaccount " + sa.Status}, nil

@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -60,9 +62,21 @@ const (
 )
 
 // WorkflowID is the onboarding id: derived from the business key, so that
-// launching the same customer twice finds the same onboarding.
+// launching the same customer twice finds the same onboarding. The Temporal
+// client carries the id in a gRPC header, which takes printable ASCII only,
+// so other bytes (and '%') are percent-escaped: "Société" → "soci%C3%A9t%C3%A9".
 func WorkflowID(partnerID, customerName string) string {
-	return "onboarding/" + partnerID + "/" + customer.NameKey(customerName)
+	key := customer.NameKey(customerName)
+	var b strings.Builder
+	b.WriteString("onboarding/" + partnerID + "/")
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; c < 0x20 || c > 0x7e || c == '%' {
+			fmt.Fprintf(&b, "%%%02X", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // Input starts one onboarding. The customer's email and contact travel only

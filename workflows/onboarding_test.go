@@ -463,4 +463,5 @@ func TestWorkflowID(t *testing.T) {
 	require.Equal(t, "onboarding/acme/acme corp", WorkflowID("acme", "  ACME   Corp "))
 	require.Equal(t, WorkflowID("acme", "Acme Corp"), WorkflowID("acme", "acme corp"))
 	require.NotEqual(t, WorkflowID("acme", "Acme Corp"), WorkflowID("other", "Acme Corp"))
+	require.Equal(t, "onboarding/acme/soci%C3%A9t%C3%A9 g%C3%A9n%C3%A9rale 100%25", WorkflowID("acme", "Société Générale 100%"))
 }
