@@ -29,12 +29,14 @@ type Cost struct {
 	ActivityRetries      int
 	Signals              int
 	UpdatesAccepted      int
+	UpdatesSucceeded     map[string]int // by update name: accepted and completed without error
 }
 
 // History reads a run's history and counts its cost.
 func History(ctx context.Context, c client.Client, workflowID, runID string) (Cost, error) {
-	var cost Cost
+	cost := Cost{UpdatesSucceeded: map[string]int{}}
 	markerTasks := map[int64]bool{}
+	updateNames := map[string]string{} // update id → name
 	it := c.GetWorkflowHistory(ctx, workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
 		e, err := it.Next()
@@ -51,6 +53,13 @@ func History(ctx context.Context, c client.Client, workflowID, runID string) (Co
 		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
 			cost.Actions++
 			cost.UpdatesAccepted++
+			req := e.GetWorkflowExecutionUpdateAcceptedEventAttributes().GetAcceptedRequest()
+			updateNames[req.GetMeta().GetUpdateId()] = req.GetInput().GetName()
+		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
+			a := e.GetWorkflowExecutionUpdateCompletedEventAttributes()
+			if a.GetOutcome().GetFailure() == nil {
+				cost.UpdatesSucceeded[updateNames[a.GetMeta().GetUpdateId()]]++
+			}
 		case enumspb.EVENT_TYPE_TIMER_STARTED, enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
 			enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
 			cost.Actions++
