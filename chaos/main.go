@@ -26,6 +26,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -811,6 +812,11 @@ func (c *chaos) checkMail(ctx context.Context, r *report) {
 	total := 0
 	for id, n := range got {
 		total += n
+		// Every message carries the Message-ID fixed for its subaccount and
+		// sequence number before sending; nothing else was ever sent.
+		if !messageIDPattern.MatchString(id) {
+			r.bad("mailpit holds a message with Message-ID %q, not one the activities make", id)
+		}
 		if !recorded[id] {
 			// Delivered, then the send was refused for good before it was
 			// recorded (say the onboarding had ended meanwhile): not lost,
@@ -820,6 +826,9 @@ func (c *chaos) checkMail(ctx context.Context, r *report) {
 	}
 	r.counts["emails delivered"] = total
 }
+
+// messageIDPattern is the form of activities.MessageID.
+var messageIDPattern = regexp.MustCompile(`^confirm-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-[1-9][0-9]*@[^@]+$`)
 
 func (c *chaos) print(r *report) error {
 	w := c.out
