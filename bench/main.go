@@ -59,6 +59,8 @@ func main() {
 // options are the benchmark's flags.
 type options struct {
 	n, concurrency int
+	rounds         int
+	warmup         int
 	costN          int
 	memory         []int
 	state          string
@@ -75,6 +77,8 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 	var memory, workerEnv string
 	fs.IntVar(&o.n, "n", 300, "onboardings per throughput phase")
 	fs.IntVar(&o.concurrency, "concurrency", 50, "onboardings in flight at once")
+	fs.IntVar(&o.rounds, "rounds", 2, "alternate the ceiling and onboarding phases in this many rounds (n split among them)")
+	fs.IntVar(&o.warmup, "warmup", 50, "unmeasured onboardings of each kind before the phases")
 	fs.IntVar(&o.costN, "cost-n", 5, "onboardings per outcome for the history-cost phase")
 	fs.StringVar(&memory, "memory", "1000,2000", "waiting-onboarding counts at which to read the worker's RSS (besides 0)")
 	fs.StringVar(&o.state, "state", ".local/bench", "STACK_STATE of the benchmark's own stack (wiped first)")
@@ -85,8 +89,8 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
-	if o.n < 1 || o.concurrency < 1 || o.costN < 1 {
-		return o, errors.New("-n, -concurrency and -cost-n must be at least 1")
+	if o.n < 1 || o.concurrency < 1 || o.costN < 1 || o.rounds < 1 || o.rounds > o.n {
+		return o, errors.New("-n, -concurrency, -cost-n and -rounds must be at least 1, -rounds at most -n")
 	}
 	for f := range strings.SplitSeq(memory, ",") {
 		if f = strings.TrimSpace(f); f == "" {
@@ -154,14 +158,36 @@ func run(ctx context.Context, args []string, _ config.Getenv, stdout io.Writer) 
 	defer b.down()
 
 	res := &results{o: o, load0: load0}
-	fmt.Fprintln(stdout, "bench: ceiling phase …")
-	if err := b.ceilingPhase(ctx, res); err != nil {
-		return fmt.Errorf("ceiling: %w", err)
+	if o.warmup > 0 {
+		// A fresh server, worker and database are slower at first: warm
+		// every part up with both kinds, unmeasured, so that neither
+		// phase pays for starting.
+		fmt.Fprintf(stdout, "bench: warm-up (%d of each, not measured) …\n", o.warmup)
+		if _, err := b.ceilingPhase(ctx, &results{}, "ceiling-warm", o.warmup); err != nil {
+			return fmt.Errorf("warm-up: %w", err)
+		}
+		if _, err := b.onboardingPhase(ctx, &results{}, "real-warm", o.warmup); err != nil {
+			return fmt.Errorf("warm-up: %w", err)
+		}
 	}
-	fmt.Fprintln(stdout, "bench: onboarding phase …")
-	if err := b.onboardingPhase(ctx, res); err != nil {
-		return fmt.Errorf("onboarding: %w", err)
+	// The two phases alternate in rounds, so that the machine's other load
+	// falls on both alike; each rate is its onboardings over its time.
+	var ceilingTime, realTime time.Duration
+	for r := range o.rounds {
+		chunk := o.n/o.rounds + btoi(r < o.n%o.rounds)
+		fmt.Fprintf(stdout, "bench: round %d/%d: %d ceiling, then %d onboardings …\n", r+1, o.rounds, chunk, chunk)
+		d, err := b.ceilingPhase(ctx, res, fmt.Sprintf("ceiling-%d", r), chunk)
+		if err != nil {
+			return fmt.Errorf("ceiling: %w", err)
+		}
+		ceilingTime += d
+		if d, err = b.onboardingPhase(ctx, res, fmt.Sprintf("real-%d", r), chunk); err != nil {
+			return fmt.Errorf("onboarding: %w", err)
+		}
+		realTime += d
 	}
+	res.ceilingRate = float64(o.n) / ceilingTime.Seconds()
+	res.realRate = float64(o.n) / realTime.Seconds()
 	fmt.Fprintln(stdout, "bench: history-cost phase …")
 	if err := b.costPhase(ctx, res); err != nil {
 		return fmt.Errorf("history cost: %w", err)
@@ -365,13 +391,13 @@ func (b *bench) customer(phase string, i int, within time.Duration) harness.Cust
 	}
 }
 
-func (b *bench) ceilingPhase(ctx context.Context, res *results) error {
+func (b *bench) ceilingPhase(ctx context.Context, res *results, phase string, n int) (time.Duration, error) {
 	mem := &harness.MemReady{}
 	queue := "bench-ceiling-" + b.sfx
 	w := worker.New(b.tc, queue, worker.Options{})
 	ceiling.Register(w, &ceiling.Activities{Sent: mem.Mark})
 	if err := w.Start(); err != nil {
-		return err
+		return 0, err
 	}
 	defer w.Stop()
 	pctx, stop := context.WithCancel(ctx)
@@ -379,8 +405,8 @@ func (b *bench) ceilingPhase(ctx context.Context, res *results) error {
 	poller := harness.NewPoller(pctx, mem.Source, b.o.poll)
 	l := &harness.Launcher{Client: b.tc, Sealer: b.sealer, TaskQueue: queue, WorkflowType: ceiling.WorkflowName, PartnerID: "bench"}
 	var sample string
-	elapsed, err := drive(ctx, b.o.n, b.o.concurrency, func(ctx context.Context, i int) error {
-		id, err := l.Launch(ctx, b.customer("ceiling", i, time.Hour))
+	elapsed, err := drive(ctx, n, b.o.concurrency, func(ctx context.Context, i int) error {
+		id, err := l.Launch(ctx, b.customer(phase, i, time.Hour))
 		if err != nil {
 			return err
 		}
@@ -409,20 +435,19 @@ func (b *bench) ceilingPhase(ctx context.Context, res *results) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return 0, err
 	}
-	res.ceilingRate = float64(b.o.n) / elapsed.Seconds()
 	res.ceilingCost, err = harness.History(ctx, b.tc, sample, "")
-	return err
+	return elapsed, err
 }
 
-func (b *bench) onboardingPhase(ctx context.Context, res *results) error {
+func (b *bench) onboardingPhase(ctx context.Context, res *results, phase string, n int) (time.Duration, error) {
 	pctx, stop := context.WithCancel(ctx)
 	defer stop()
 	poller := harness.NewPoller(pctx, harness.DBReady(b.st.DB()), b.o.poll)
 	l := &harness.Launcher{Client: b.tc, Sealer: b.sealer, TaskQueue: workflows.TaskQueue, WorkflowType: workflows.WorkflowName, PartnerID: "bench"}
-	elapsed, err := drive(ctx, b.o.n, b.o.concurrency, func(ctx context.Context, i int) error {
-		id, err := l.Launch(ctx, b.customer("real", i, time.Hour))
+	elapsed, err := drive(ctx, n, b.o.concurrency, func(ctx context.Context, i int) error {
+		id, err := l.Launch(ctx, b.customer(phase, i, time.Hour))
 		if err != nil {
 			return err
 		}
@@ -458,11 +483,7 @@ func (b *bench) onboardingPhase(ctx context.Context, res *results) error {
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	res.realRate = float64(b.o.n) / elapsed.Seconds()
-	return nil
+	return elapsed, err
 }
 
 // metricFlush is how long to wait for the server's counters to reach its
@@ -630,6 +651,13 @@ type results struct {
 	load0, load1                              string
 }
 
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
 
 func verdict(ok bool) string {
@@ -642,8 +670,8 @@ func verdict(ok bool) string {
 func (r *results) print(w io.Writer, b *bench) {
 	fmt.Fprintf(w, "\nOnboarding benchmark — one run on one Temporal dev server (%s, sqlite state file), %d cores; load average before %s, after %s\n",
 		b.stack.TemporalAddress(), numCPU(), r.load0, r.load1)
-	fmt.Fprintf(w, "n=%d per phase, concurrency=%d, email poll every %s (both phases); worker settings: %s\n\n",
-		r.o.n, r.o.concurrency, r.o.poll, workerSettings(r.o.workerEnv))
+	fmt.Fprintf(w, "n=%d per phase in %d alternating rounds after a warm-up of %d each, concurrency=%d, email poll every %s (both phases); worker settings: %s\n\n",
+		r.o.n, r.o.rounds, r.o.warmup, r.o.concurrency, r.o.poll, workerSettings(r.o.workerEnv))
 	t := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	ratio := r.realRate / r.ceilingRate
 	fmt.Fprintln(t, "figure\tvalue\ttarget\t")
