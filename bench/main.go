@@ -188,6 +188,12 @@ func run(ctx context.Context, args []string, _ config.Getenv, stdout io.Writer) 
 	}
 	res.ceilingRate = float64(o.n) / ceilingTime.Seconds()
 	res.realRate = float64(o.n) / realTime.Seconds()
+	if err := res.ceilingWait.read(ctx, b.tc); err != nil {
+		return err
+	}
+	if err := res.realWait.read(ctx, b.tc); err != nil {
+		return err
+	}
 	fmt.Fprintln(stdout, "bench: history-cost phase …")
 	if err := b.costPhase(ctx, res); err != nil {
 		return fmt.Errorf("history cost: %w", err)
@@ -202,24 +208,15 @@ func run(ctx context.Context, args []string, _ config.Getenv, stdout io.Writer) 
 }
 
 func (b *bench) up(ctx context.Context) error {
-	ports, err := harness.FreePorts()
+	if err := os.MkdirAll(filepath.Dir(b.o.state), 0o755); err != nil {
+		return err
+	}
+	stackLog, err := os.OpenFile(b.o.state+"-stack.log", os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(b.o.state, 0o755); err != nil {
-		return err
-	}
-	stackLog, err := os.OpenFile(filepath.Join(b.o.state, "..", filepath.Base(b.o.state)+"-stack.log"), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	b.stack = &harness.Stack{Root: b.root, State: b.o.state, Ports: ports, Log: stackLog}
-	// A run that was interrupted may have left its stack behind: stop it, then start afresh.
-	_ = b.stack.Down(ctx)
-	if err := os.RemoveAll(b.o.state); err != nil {
-		return fmt.Errorf("wipe %s: %w", b.o.state, err)
-	}
-	if err := b.stack.Up(ctx); err != nil {
+	b.stack = &harness.Stack{Root: b.root, State: b.o.state, Log: stackLog}
+	if err := b.stack.Start(ctx); err != nil {
 		return err
 	}
 	b.logDir = filepath.Join(b.o.state, "logs")
@@ -394,6 +391,7 @@ func (b *bench) customer(phase string, i int, within time.Duration) harness.Cust
 func (b *bench) ceilingPhase(ctx context.Context, res *results, phase string, n int) (time.Duration, error) {
 	mem := &harness.MemReady{}
 	queue := "bench-ceiling-" + b.sfx
+	// The same options as worker/main.go gives the real worker: the SDK's defaults.
 	w := worker.New(b.tc, queue, worker.Options{})
 	ceiling.Register(w, &ceiling.Activities{Sent: mem.Mark})
 	if err := w.Start(); err != nil {
@@ -431,6 +429,9 @@ func (b *bench) ceilingPhase(ctx context.Context, res *results, phase string, n 
 		}
 		if i == 0 {
 			sample = id
+		}
+		if i%10 == 0 {
+			res.ceilingWait.sample(id)
 		}
 		return nil
 	})
@@ -481,9 +482,48 @@ func (b *bench) onboardingPhase(ctx context.Context, res *results, phase string,
 		if out.Outcome != workflows.OutcomeActive || out.CloudID == "" {
 			return fmt.Errorf("onboarding %s ended %s with cloud %q", id, out.Outcome, out.CloudID)
 		}
+		if i%10 == 0 {
+			res.realWait.sample(id)
+		}
 		return nil
 	})
 	return elapsed, err
+}
+
+// queueWait sums how long tasks waited in their task queue, from the
+// histories of sampled onboardings (read after the timed runs).
+type queueWait struct {
+	mu  sync.Mutex
+	ids []string
+	sum harness.Cost
+}
+
+func (q *queueWait) sample(id string) {
+	q.mu.Lock()
+	q.ids = append(q.ids, id)
+	q.mu.Unlock()
+}
+
+func (q *queueWait) read(ctx context.Context, c client.Client) error {
+	for _, id := range q.ids {
+		h, err := harness.History(ctx, c, id, "")
+		if err != nil {
+			return err
+		}
+		q.sum.WorkflowTaskWait += h.WorkflowTaskWait
+		q.sum.WorkflowTasks += h.WorkflowTasks
+		q.sum.ActivityWait += h.ActivityWait
+		q.sum.ActivityTasks += h.ActivityTasks
+	}
+	return nil
+}
+
+func (q *queueWait) String() string {
+	if q.sum.WorkflowTasks == 0 || q.sum.ActivityTasks == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%s / %s", ms(q.sum.WorkflowTaskWait/time.Duration(q.sum.WorkflowTasks)),
+		ms(q.sum.ActivityWait/time.Duration(q.sum.ActivityTasks)))
 }
 
 // metricFlush is how long to wait for the server's counters to reach its
@@ -645,6 +685,7 @@ type results struct {
 	ceilingRate, realRate                     float64
 	signal, ceilingToDone, post, postToActive latencies
 	pingCeiling, pingReal                     latencies
+	ceilingWait, realWait                     queueWait
 	ceilingCost                               harness.Cost
 	costs                                     []outcomeCost
 	rss                                       []memPoint
@@ -686,6 +727,8 @@ func (r *results) print(w io.Writer, b *bench) {
 	fmt.Fprintf(t, "ceiling confirm SignalWorkflow p50 / p99\t%s / %s\t\t\n", ms(r.signal.p(50)), ms(r.signal.p(99)))
 	fmt.Fprintf(t, "POST → ACTIVE with cloud p50 / p99\t%s / %s\t\t\n", ms(r.postToActive.p(50)), ms(r.postToActive.p(99)))
 	fmt.Fprintf(t, "ceiling signal → done p50 / p99\t%s / %s\t\t\n", ms(r.ceilingToDone.p(50)), ms(r.ceilingToDone.p(99)))
+	fmt.Fprintf(t, "task-queue wait, mean per workflow task / activity: ceiling\t%s\t\t\n", r.ceilingWait.String())
+	fmt.Fprintf(t, "task-queue wait, mean per workflow task / activity: onboarding\t%s\t\t\n", r.realWait.String())
 	t.Flush()
 
 	fmt.Fprintf(w, "\nHistory cost per onboarding (%d of each outcome; real worker):\n", r.o.costN)

@@ -231,24 +231,15 @@ func run(ctx context.Context, args []string, _ config.Getenv, stdout io.Writer) 
 }
 
 func (c *chaos) up(ctx context.Context) error {
-	ports, err := harness.FreePorts()
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(c.o.state, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(c.o.state), 0o755); err != nil {
 		return err
 	}
 	stackLog, err := os.OpenFile(c.o.state+"-stack.log", os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
 		return err
 	}
-	c.stack = &harness.Stack{Root: c.root, State: c.o.state, Ports: ports, Log: stackLog}
-	// Whatever an interrupted run left behind is stopped and wiped.
-	_ = c.stack.Down(ctx)
-	if err := os.RemoveAll(c.o.state); err != nil {
-		return fmt.Errorf("wipe %s: %w", c.o.state, err)
-	}
-	if err := c.stack.Up(ctx); err != nil {
+	c.stack = &harness.Stack{Root: c.root, State: c.o.state, Log: stackLog}
+	if err := c.stack.Start(ctx); err != nil {
 		return err
 	}
 	logDir := filepath.Join(c.o.state, "logs")
@@ -537,7 +528,16 @@ func (c *chaos) restartTemporal(ctx context.Context) {
 		return
 	}
 	time.Sleep(time.Second)
-	if err := c.stack.Up(ctx); err != nil {
+	// The dev server picks internal ports of its own; on a busy machine one
+	// may be taken meanwhile, so a failed start is tried again.
+	var err error
+	for range 3 {
+		if err = c.stack.Up(ctx); err == nil {
+			break
+		}
+		_ = c.stack.StopTemporal(ctx)
+	}
+	if err != nil {
 		c.faults.note("temporal restart failed: %v", err)
 		return
 	}

@@ -30,6 +30,9 @@ type Cost struct {
 	Signals              int
 	UpdatesAccepted      int
 	UpdatesSucceeded     map[string]int // by update name: accepted and completed without error
+	// Time tasks waited in their task queue (scheduled → started), summed.
+	WorkflowTaskWait, ActivityWait time.Duration
+	WorkflowTasks, ActivityTasks   int
 }
 
 // History reads a run's history and counts its cost.
@@ -37,6 +40,7 @@ func History(ctx context.Context, c client.Client, workflowID, runID string) (Co
 	cost := Cost{UpdatesSucceeded: map[string]int{}}
 	markerTasks := map[int64]bool{}
 	updateNames := map[string]string{} // update id → name
+	scheduled := map[int64]time.Time{} // event id → when a task was scheduled
 	it := c.GetWorkflowHistory(ctx, workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
 		e, err := it.Next()
@@ -45,6 +49,13 @@ func History(ctx context.Context, c client.Client, workflowID, runID string) (Co
 		}
 		cost.Events++
 		switch e.GetEventType() {
+		case enumspb.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+			scheduled[e.GetEventId()] = e.GetEventTime().AsTime()
+		case enumspb.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+			if t, ok := scheduled[e.GetWorkflowTaskStartedEventAttributes().GetScheduledEventId()]; ok {
+				cost.WorkflowTaskWait += e.GetEventTime().AsTime().Sub(t)
+				cost.WorkflowTasks++
+			}
 		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
 			cost.Actions++
 		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
@@ -60,10 +71,18 @@ func History(ctx context.Context, c client.Client, workflowID, runID string) (Co
 			if a.GetOutcome().GetFailure() == nil {
 				cost.UpdatesSucceeded[updateNames[a.GetMeta().GetUpdateId()]]++
 			}
-		case enumspb.EVENT_TYPE_TIMER_STARTED, enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
-			enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+			cost.Actions++
+			scheduled[e.GetEventId()] = e.GetEventTime().AsTime()
+		case enumspb.EVENT_TYPE_TIMER_STARTED, enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
 			cost.Actions++
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+			// The started event of an activity is written when it completes,
+			// with the time it was picked up.
+			if t, ok := scheduled[e.GetActivityTaskStartedEventAttributes().GetScheduledEventId()]; ok {
+				cost.ActivityWait += e.GetEventTime().AsTime().Sub(t)
+				cost.ActivityTasks++
+			}
 			if n := int(e.GetActivityTaskStartedEventAttributes().GetAttempt()) - 1; n > 0 {
 				cost.Actions += n
 				cost.ActivityRetries += n

@@ -128,6 +128,29 @@ func (s *Stack) Up(ctx context.Context) error {
 	return s.script(ctx, "up")
 }
 
+// Start wipes the state folder and starts a fresh stack on free ports. The
+// dev server picks its internal ports itself, and on a busy machine one may
+// be taken before it binds it: then the stack is stopped and started again
+// on new ports, up to three times.
+func (s *Stack) Start(ctx context.Context) error {
+	var err error
+	for range 3 {
+		// Whatever an interrupted run left behind is stopped and wiped.
+		_ = s.Down(ctx)
+		if err = os.RemoveAll(s.State); err != nil {
+			return fmt.Errorf("wipe %s: %w", s.State, err)
+		}
+		if s.Ports, err = FreePorts(); err != nil {
+			return err
+		}
+		if err = s.Up(ctx); err == nil {
+			return nil
+		}
+	}
+	_ = s.Down(ctx)
+	return err
+}
+
 // Down stops every part of the stack that Up started.
 func (s *Stack) Down(ctx context.Context) error { return s.script(ctx, "down") }
 
