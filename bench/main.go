@@ -518,6 +518,7 @@ func (q *queueWait) read(ctx context.Context, c client.Client) error {
 	return nil
 }
 
+// String is the mean wait per workflow task and per activity.
 func (q *queueWait) String() string {
 	if q.sum.WorkflowTasks == 0 || q.sum.ActivityTasks == 0 {
 		return "n/a"
