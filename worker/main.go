@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -70,11 +69,7 @@ func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer
 	}
 	defer c.Close()
 
-	cacheSize, err := workflowCacheSize(getenv)
-	if err != nil {
-		return err
-	}
-	worker.SetStickyWorkflowCacheSize(cacheSize)
+	worker.SetStickyWorkflowCacheSize(cfg.WorkflowCacheSize)
 	w := worker.New(c, cfg.TaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.Onboarding, workflow.RegisterOptions{Name: workflows.WorkflowName})
 	w.RegisterActivity(&activities.Activities{
@@ -96,27 +91,6 @@ func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer
 	}
 	logger.Info("worker stopped")
 	return nil
-}
-
-// defaultWorkflowCacheSize bounds the workflows the worker keeps in memory
-// between their tasks (the SDK's sticky cache; its own default is 10,000).
-// It, not the number of onboardings waiting for confirmation, bounds the
-// worker's memory: about 50 KB per cached onboarding (make bench). An
-// onboarding pushed out of the cache is replayed from its short history
-// when its next signal, update or timer arrives.
-const defaultWorkflowCacheSize = 500
-
-// workflowCacheSize reads WORKFLOW_CACHE_SIZE.
-func workflowCacheSize(getenv config.Getenv) (int, error) {
-	v := getenv("WORKFLOW_CACHE_SIZE")
-	if v == "" {
-		return defaultWorkflowCacheSize, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		return 0, fmt.Errorf("WORKFLOW_CACHE_SIZE: want a whole number of workflows such as %d, got %q", defaultWorkflowCacheSize, v)
-	}
-	return n, nil
 }
 
 // serveHealth answers /healthz with 200 while Postgres answers.

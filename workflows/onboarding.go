@@ -44,6 +44,14 @@ func Onboarding(ctx workflow.Context, in Input) (Result, error) {
 // rowIDs are the ids of the rows an onboarding creates.
 type rowIDs struct{ Subaccount, Organization, Cloud string }
 
+// idSpace is the UUID namespace of row ids derived from run ids.
+var idSpace = uuid.MustParse("5c1e7c4e-2b1a-4f0e-9d6a-0b6f1d3c9a10")
+
+func newRowIDs(runID string) rowIDs {
+	id := func(what string) string { return uuid.NewSHA1(idSpace, []byte(runID+"/"+what)).String() }
+	return rowIDs{Subaccount: id("subaccount"), Organization: id("organization"), Cloud: id("cloud")}
+}
+
 // onboarding is the private state of one run.
 type onboarding struct {
 	in      Input
@@ -83,14 +91,11 @@ func newOnboarding(ctx workflow.Context, in Input) (*onboarding, error) {
 	o.status.Stage = StageCreating
 	o.status.Deadline = o.started.Add(in.ConfirmWithin)
 
-	// Ids for the rows to create are decided once, recorded in the history,
-	// and passed to the activities: a retry finds the rows it wrote.
-	err := workflow.SideEffect(ctx, func(workflow.Context) any {
-		return rowIDs{uuid.NewString(), uuid.NewString(), uuid.NewString()}
-	}).Get(&o.ids)
-	if err != nil {
-		return nil, err
-	}
+	// Ids for the rows to create are decided once and passed to the
+	// activities, so a retry finds the rows it wrote. They derive from the
+	// original run id, which a reset keeps: deterministic on replay and after
+	// a reset, and unlike a SideEffect they cost no event and no action.
+	o.ids = newRowIDs(info.OriginalRunID)
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (Status, error) { return o.snapshot(), nil }); err != nil {
 		return nil, err
 	}

@@ -1,5 +1,5 @@
 // Package ceiling is the benchmark's yardstick: a workflow of exactly the
-// onboarding's shape — the same side effect, the same five activity calls
+// onboarding's shape — the same ids from the run id, the same five activity calls
 // with the same options, the same search-attribute upserts, the same wait on
 // the confirm signal, a cancel update and the deadline timer — whose
 // activities do nothing. What it reaches on a server is what Temporal
@@ -10,7 +10,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/google/uuid"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
@@ -89,12 +88,9 @@ func Workflow(ctx workflow.Context, in workflows.Input) (workflows.Result, error
 	}
 	started := workflow.Now(ctx)
 	deadline := started.Add(in.ConfirmWithin)
-	var ids struct{ Subaccount, Organization, Cloud string }
-	if err := workflow.SideEffect(ctx, func(workflow.Context) any {
-		return struct{ Subaccount, Organization, Cloud string }{uuid.NewString(), uuid.NewString(), uuid.NewString()}
-	}).Get(&ids); err != nil {
-		return workflows.Result{}, err
-	}
+	// Like the onboarding, the row ids derive from the original run id.
+	runID := workflow.GetInfo(ctx).OriginalRunID
+	ids := struct{ Subaccount, Organization, Cloud string }{runID + "/subaccount", runID + "/organization", runID + "/cloud"}
 	stage := workflows.StageCreating
 	if err := workflow.SetQueryHandler(ctx, workflows.QueryStatus, func() (workflows.Status, error) {
 		return workflows.Status{Stage: stage}, nil

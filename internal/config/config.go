@@ -58,7 +58,14 @@ type Config struct {
 	MaxSends      int           // RESEND_MAX: most emails one onboarding may send
 	Production    bool          // ONBOARDING_ENV=production: no development defaults
 	TaskQueue     string        // TASK_QUEUE: the worker's task queue
-	LogFormat     string        // LOG_FORMAT: text or json
+	// WorkflowCacheSize (WORKFLOW_CACHE_SIZE) bounds the workflows the worker
+	// keeps in memory between their tasks (the SDK's sticky cache, whose own
+	// default is 10,000). It, not the number of onboardings waiting, bounds
+	// the worker's memory: about 40 KB per cached onboarding (make bench). An
+	// onboarding pushed out is replayed from its short history when its next
+	// signal, update or timer arrives.
+	WorkflowCacheSize int
+	LogFormat         string // LOG_FORMAT: text or json
 }
 
 // Getenv looks up one environment variable; os.Getenv in production, a map in tests.
@@ -153,6 +160,15 @@ func Load(getenv Getenv) (Config, error) {
 	}
 	c.ConfirmWithin = duration("CONFIRM_WITHIN", DefaultConfirmWithin, time.Second)
 	c.ResendAfter = duration("RESEND_MIN_INTERVAL", 60*time.Second, 0)
+	c.WorkflowCacheSize = 500
+	if v := getenv("WORKFLOW_CACHE_SIZE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			bad("WORKFLOW_CACHE_SIZE", "want a whole number of workflows such as 500, got %q", v)
+		} else {
+			c.WorkflowCacheSize = n
+		}
+	}
 	c.MaxSends = 5
 	if v := getenv("RESEND_MAX"); v != "" {
 		n, err := strconv.Atoi(v)

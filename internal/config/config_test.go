@@ -40,6 +40,7 @@ func TestEveryErrorNamesTheVariable(t *testing.T) {
 		"SMTP_TLS: want true or false":        {"SMTP_TLS": "maybe"},
 		"LOG_FORMAT: want text or json":       {"LOG_FORMAT": "xml"},
 		"SMTP_FROM: not an email address":     {"SMTP_FROM": "nobody"},
+		"WORKFLOW_CACHE_SIZE: want a whole":   {"WORKFLOW_CACHE_SIZE": "-1"},
 	}
 	for want, vars := range cases {
 		t.Run(want, func(t *testing.T) {
