@@ -19,10 +19,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"sort"
@@ -140,14 +138,14 @@ func run(ctx context.Context, args []string, _ config.Getenv, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
-	root, err := moduleRoot()
+	root, err := harness.ModuleRoot()
 	if err != nil {
 		return err
 	}
 	if !filepath.IsAbs(o.state) {
 		o.state = filepath.Join(root, o.state)
 	}
-	b := &bench{o: o, root: root, sfx: suffix(), hc: &http.Client{Timeout: 30 * time.Second,
+	b := &bench{o: o, root: root, sfx: harness.Suffix(), hc: &http.Client{Timeout: 30 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency}}}
 	load0 := loadavg()
 
@@ -259,7 +257,7 @@ func (b *bench) up(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	webhookAddr, workerAddr := freeAddr(), freeAddr()
+	webhookAddr, workerAddr := harness.FreeAddr(), harness.FreeAddr()
 	b.webhook = "http://" + webhookAddr
 	common := append(b.stack.Env(), "ONBOARDING_SECRET="+b.secret, "TASK_QUEUE="+workflows.TaskQueue,
 		"PUBLIC_BASE_URL="+b.webhook, "LOG_FORMAT=json")
@@ -777,33 +775,6 @@ func workerSettings(env []string) string {
 		return "defaults of worker/main.go"
 	}
 	return strings.Join(env, " ")
-}
-
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	mod := strings.TrimSpace(string(out))
-	if mod == "" || mod == os.DevNull {
-		return "", errors.New("run bench inside the repository")
-	}
-	return filepath.Dir(mod), nil
-}
-
-func suffix() string {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func freeAddr() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "127.0.0.1:0"
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 func loadavg() string {

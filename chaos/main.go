@@ -20,10 +20,8 @@ import (
 	"io"
 	"log/slog"
 	mrand "math/rand/v2"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"regexp"
@@ -189,7 +187,7 @@ func run(ctx context.Context, args []string, _ config.Getenv, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
-	root, err := moduleRoot()
+	root, err := harness.ModuleRoot()
 	if err != nil {
 		return err
 	}
@@ -197,7 +195,7 @@ func run(ctx context.Context, args []string, _ config.Getenv, stdout io.Writer) 
 		o.state = filepath.Join(root, o.state)
 	}
 	c := &chaos{o: o, root: root, out: stdout, rnd: mrand.New(mrand.NewPCG(o.seed, o.seed^0x9e3779b97f4a7c15)),
-		sfx: suffix(), hc: &http.Client{Timeout: 20 * time.Second}}
+		sfx: harness.Suffix(), hc: &http.Client{Timeout: 20 * time.Second}}
 	fmt.Fprintf(stdout, "chaos: seed %d; starting a private stack in %s …\n", o.seed, o.state)
 	if err := c.up(ctx); err != nil {
 		c.down()
@@ -280,11 +278,11 @@ func (c *chaos) up(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	webhookAddr := freeAddr()
+	webhookAddr := harness.FreeAddr()
 	c.webhook = "http://" + webhookAddr
 	common := append(c.stack.Env(), "ONBOARDING_SECRET="+secret, "TASK_QUEUE="+workflows.TaskQueue,
 		"PUBLIC_BASE_URL="+c.webhook, "LOG_FORMAT=json")
-	if c.worker, err = harness.Supervise(workerBin, append(common, "WORKER_ADDR="+freeAddr()), filepath.Join(logDir, "worker.log")); err != nil {
+	if c.worker, err = harness.Supervise(workerBin, append(common, "WORKER_ADDR="+harness.FreeAddr()), filepath.Join(logDir, "worker.log")); err != nil {
 		return err
 	}
 	if c.hook, err = harness.Supervise(webhookBin, append(common, "WEBHOOK_ADDR="+webhookAddr,
@@ -859,31 +857,4 @@ func (c *chaos) print(r *report) error {
 	}
 	fmt.Fprintln(w, "chaos: nothing lost, nothing duplicated, nothing stuck")
 	return nil
-}
-
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	mod := strings.TrimSpace(string(out))
-	if mod == "" || mod == os.DevNull {
-		return "", errors.New("run chaos inside the repository")
-	}
-	return filepath.Dir(mod), nil
-}
-
-func suffix() string {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func freeAddr() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "127.0.0.1:0"
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
