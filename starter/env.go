@@ -152,6 +152,15 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// parseID parses a command's flags and returns the single onboarding id it takes.
+func parseID(fs *flag.FlagSet, args []string) (string, error) {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return "", err
+	}
+	return oneID(fs, pos)
+}
+
 // oneID returns the single onboarding id a command takes.
 func oneID(fs *flag.FlagSet, pos []string) (string, error) {
 	cmd := strings.TrimPrefix(fs.Name(), "starter ")

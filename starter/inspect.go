@@ -197,11 +197,7 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 Show where one onboarding stands: its stage, outcome, subaccount status,
 confirmation deadline and the emails sent. ID is the onboarding id that
 "starter add" and "starter list" print; quote it, it may contain spaces.`)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	id, err := oneID(fs, pos)
+	id, err := parseID(fs, args)
 	if err != nil {
 		return err
 	}

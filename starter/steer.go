@@ -86,11 +86,7 @@ Send the confirmation email again, to the customer's current email address
 Refused, with the reason, when the last email went out too recently, when
 all allowed emails have been sent, or when the onboarding is not waiting for
 confirmation.`)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	id, err := oneID(fs, pos)
+	id, err := parseID(fs, args)
 	if err != nil {
 		return err
 	}
@@ -121,11 +117,7 @@ func runCancel(ctx context.Context, e *env, args []string) error {
 Delete the unconfirmed subaccount: its status becomes INACTIVE, its
 organization is deleted, its role bindings revoked and the link dies.
 Refused once the customer has confirmed.`)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	id, err := oneID(fs, pos)
+	id, err := parseID(fs, args)
 	if err != nil {
 		return err
 	}
@@ -148,11 +140,7 @@ func runLink(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("link", "link ID [--json]", `
 Print the customer's confirmation link, for the partner to send by other
 means. Refused unless the onboarding is waiting for confirmation.`)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	id, err := oneID(fs, pos)
+	id, err := parseID(fs, args)
 	if err != nil {
 		return err
 	}
@@ -208,11 +196,7 @@ the cloud name once the cloud exists. Role bindings never change.`)
 	contact := fs.String("contact", "", "the new contact person (empty to clear)")
 	cloud := fs.String("cloud", "", "the new name of the cloud to create")
 	fs.String("name", "", "refused: the name of a subaccount cannot be changed")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	id, err := oneID(fs, pos)
+	id, err := parseID(fs, args)
 	if err != nil {
 		return err
 	}
