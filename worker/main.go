@@ -15,7 +15,11 @@ import (
 	"syscall"
 	"time"
 
+	prom "github.com/prometheus/client_golang/prometheus"
+	"github.com/uber-go/tally/v4"
+	tallyprom "github.com/uber-go/tally/v4/prometheus"
 	"go.temporal.io/sdk/client"
+	sdktally "go.temporal.io/sdk/contrib/tally"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -61,8 +65,12 @@ func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer
 		return err
 	}
 
+	metrics, closeMetrics := newMetrics()
+	defer closeMetrics()
+
 	opts := cfg.Temporal
 	opts.Logger = tlog.NewStructuredLogger(logger)
+	opts.MetricsHandler = metrics.handler
 	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("connect to Temporal at %s: %w", opts.HostPort, err)
@@ -77,13 +85,13 @@ func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer
 		PublicURL: cfg.PublicURL, Brand: cfg.Brand, MailHost: cfg.MailHost(), Now: time.Now,
 	})
 
-	srv, err := serveHealth(cfg.WorkerAddr, st)
+	srv, err := serveHealth(cfg.WorkerAddr, st, metrics.http)
 	if err != nil {
 		return err
 	}
 	defer srv.Shutdown(context.WithoutCancel(ctx)) //nolint:errcheck
 
-	logger.Info("worker started", "task_queue", cfg.TaskQueue, "temporal", opts.HostPort, "namespace", opts.Namespace, "health", "http://"+cfg.WorkerAddr+"/healthz")
+	logger.Info("worker started", "task_queue", cfg.TaskQueue, "temporal", opts.HostPort, "namespace", opts.Namespace, "health", "http://"+cfg.WorkerAddr+"/healthz", "metrics", "http://"+cfg.WorkerAddr+"/metrics")
 	stop := make(chan any)
 	go func() { <-ctx.Done(); close(stop) }()
 	if err := w.Run(stop); err != nil {
@@ -93,8 +101,29 @@ func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer
 	return nil
 }
 
-// serveHealth answers /healthz with 200 while Postgres answers.
-func serveHealth(addr string, st *store.Store) (*http.Server, error) {
+// workerMetrics are the SDK's worker and client metrics (task latencies,
+// schedule-to-start, sticky cache, failures...) in Prometheus format.
+type workerMetrics struct {
+	handler client.MetricsHandler
+	http    http.Handler
+}
+
+// newMetrics reports the SDK's metrics to a registry of this worker's own.
+func newMetrics() (workerMetrics, func()) {
+	reg := prom.NewRegistry()
+	reporter := tallyprom.NewReporter(tallyprom.Options{Registerer: reg, Gatherer: reg})
+	scope, closer := tally.NewRootScope(tally.ScopeOptions{
+		CachedReporter:  reporter,
+		Separator:       tallyprom.DefaultSeparator,
+		SanitizeOptions: &sdktally.PrometheusSanitizeOptions,
+	}, time.Second)
+	return workerMetrics{handler: sdktally.NewMetricsHandler(scope), http: reporter.HTTPHandler()},
+		func() { _ = closer.Close() }
+}
+
+// serveHealth answers /healthz with 200 while Postgres answers, and
+// /metrics with the SDK's metrics.
+func serveHealth(addr string, st *store.Store, metrics http.Handler) (*http.Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("WORKER_ADDR %s: %w", addr, err)
@@ -107,6 +136,7 @@ func serveHealth(addr string, st *store.Store) (*http.Server, error) {
 		}
 		fmt.Fprintln(w, "ok")
 	})
+	mux.Handle("GET /metrics", metrics)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,6 +35,7 @@ const secret = "worker-test-secret-0123456789abcdefghij"
 // and task queue, against the real Temporal, Postgres and mailpit.
 type stack struct {
 	t      *testing.T
+	addr   string // the worker's health and metrics address
 	st     *store.Store
 	c      client.Client
 	tq     string
@@ -45,7 +47,8 @@ func startWorker(t *testing.T, vars map[string]string) *stack {
 	testenv.RequireStack(t)
 	st, dsn := testenv.NewStore(t)
 	tq := "tq-" + testenv.Suffix()
-	env := map[string]string{"DATABASE_URL": dsn, "TASK_QUEUE": tq, "WORKER_ADDR": testenv.FreePort(t),
+	addr := testenv.FreePort(t)
+	env := map[string]string{"DATABASE_URL": dsn, "TASK_QUEUE": tq, "WORKER_ADDR": addr,
 		"ONBOARDING_SECRET": secret, "RESEND_MIN_INTERVAL": "1s"}
 	for k, v := range vars {
 		env[k] = v
@@ -62,7 +65,7 @@ func startWorker(t *testing.T, vars map[string]string) *stack {
 	t.Cleanup(c.Close)
 	sealer, err := seal.New([]byte(secret))
 	require.NoError(t, err)
-	return &stack{t: t, st: st, c: c, tq: tq, sealer: sealer, signer: links.NewSigner([]byte(secret))}
+	return &stack{t: t, addr: addr, st: st, c: c, tq: tq, sealer: sealer, signer: links.NewSigner([]byte(secret))}
 }
 
 func (s *stack) launch(partner, name, email string, within time.Duration) client.WorkflowRun {
@@ -158,6 +161,14 @@ func TestHappyPathEndToEnd(t *testing.T) {
 	var outcome string
 	require.NoError(t, converter.GetDefaultDataConverter().FromPayload(desc.WorkflowExecutionInfo.SearchAttributes.IndexedFields["OnboardingOutcome"], &outcome))
 	require.Equal(t, workflows.OutcomeActive, outcome, "the outcome is searchable")
+
+	// The worker reports its health and the SDK's metrics (label values
+	// sanitized for Prometheus: '-' becomes '_').
+	require.Equal(t, "ok\n", httpGet(t, "http://"+s.addr+"/healthz"))
+	testenv.Eventually(t, 5*time.Second, "workflow metrics", func() bool {
+		m := httpGet(t, "http://"+s.addr+"/metrics")
+		return strings.Contains(m, "temporal_workflow_completed") && strings.Contains(m, `task_queue="`+strings.ReplaceAll(s.tq, "-", "_")+`"`)
+	})
 	s.save(run, "active")
 }
 
@@ -251,4 +262,15 @@ func TestBadConfigIsRefused(t *testing.T) {
 	err = run(context.Background(), nil, testenv.Getenv(map[string]string{"RESEND_MAX": "lots"}), io.Discard)
 	require.ErrorContains(t, err, "RESEND_MAX")
 	require.False(t, errors.Is(err, context.Canceled))
+}
+
+func httpGet(t *testing.T, u string) string {
+	t.Helper()
+	resp, err := http.Get(u)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return string(b)
 }
