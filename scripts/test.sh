@@ -20,6 +20,17 @@ trap cleanup EXIT
 scripts/stack.sh up
 eval "$(scripts/stack.sh env)"
 
+# The browser test needs Debian's headless Chromium; install it when missing.
+if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "== installing chromium (Debian package) for the browser test"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "make test: the browser test needs Chromium: run 'sudo apt-get install chromium', or set CHROMIUM to a Chromium binary" >&2
+    exit 1
+  fi
+fi
+
 echo "== go vet"
 go vet ./...
 echo "== go test (race) against Temporal $TEMPORAL_ADDRESS, Postgres, mailpit $MAILPIT_URL"
