@@ -178,7 +178,7 @@ func (a *Activities) SendConfirmation(ctx context.Context, in SendInput) (Sent, 
 	}
 	err = a.Mailer.Send(ctx, mail.Confirmation{
 		MessageID: id, To: sa.Email, Brand: a.Brand, PartnerName: sa.PartnerName, CustomerName: sa.Name,
-		Link: links.URL(a.PublicURL, token), Deadline: sa.ConfirmDeadline, Seq: in.Seq,
+		Link: links.URL(a.PublicURL, token), Deadline: sa.ConfirmDeadline,
 	})
 	if err != nil {
 		return Sent{}, permanent(err)

@@ -30,7 +30,6 @@ type Confirmation struct {
 	CustomerName string
 	Link         string
 	Deadline     time.Time
-	Seq          int // 1 for the first email, 2 and on for resends
 }
 
 // Subject is the subject line of the confirmation email.
