@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
-	"log/slog"
 	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
@@ -16,8 +15,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"go.temporal.io/sdk/client"
-	tlog "go.temporal.io/sdk/log"
 
 	"github.com/cloudpartners/onboarding/bench/harness"
 	"github.com/cloudpartners/onboarding/internal/links"
@@ -74,12 +71,7 @@ func TestBadTokensInBulk(t *testing.T) {
 		return resp.StatusCode == http.StatusOK
 	})
 
-	tc, err := client.Dial(client.Options{HostPort: testenv.TemporalAddress(),
-		Logger: tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
-	if err != nil {
-		t.Fatalf("connect to Temporal: %v", err)
-	}
-	t.Cleanup(tc.Close)
+	tc := testenv.Client(t)
 	partner := "bulk-" + sfx
 	if _, err := st.AddPartner(ctx, partner, "Bulk partner"); err != nil {
 		t.Fatal(err)

@@ -46,11 +46,7 @@ func newStack(t *testing.T, extra map[string]string) *stack {
 		worker[k] = v
 	}
 	testenv.Start(t, "worker", worker)
-	tc, err := client.Dial(client.Options{HostPort: testenv.TemporalAddress()})
-	if err != nil {
-		t.Fatalf("connect to Temporal: %v", err)
-	}
-	t.Cleanup(tc.Close)
+	tc := testenv.Client(t)
 	t.Cleanup(func() { terminateRunning(tc, vars["TASK_QUEUE"]) })
 	return &stack{t: t, vars: vars, store: st, tc: tc}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
-	tlog "go.temporal.io/sdk/log"
 
 	"github.com/cloudpartners/onboarding/activities"
 	"github.com/cloudpartners/onboarding/internal/links"
@@ -95,13 +93,7 @@ func newEnv(t *testing.T, webhookVars map[string]string) *env {
 		return resp.StatusCode == http.StatusOK
 	})
 
-	c, err := client.Dial(client.Options{HostPort: testenv.TemporalAddress(),
-		Logger: tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
-	if err != nil {
-		t.Fatalf("connect to Temporal: %v", err)
-	}
-	t.Cleanup(c.Close)
-	e.c = c
+	e.c = testenv.Client(t)
 
 	e.partnerID = "p-" + e.suffix
 	e.partnerName = `Partner <b>& "Sons"</b> ` + e.suffix

@@ -60,9 +60,7 @@ func startWorker(t *testing.T, vars map[string]string) *stack {
 		cancel()
 		require.NoError(t, <-done)
 	})
-	c, err := client.Dial(client.Options{HostPort: testenv.TemporalAddress()})
-	require.NoError(t, err)
-	t.Cleanup(c.Close)
+	c := testenv.Client(t)
 	sealer, err := seal.New([]byte(secret))
 	require.NoError(t, err)
 	return &stack{t: t, addr: addr, st: st, c: c, tq: tq, sealer: sealer, signer: links.NewSigner([]byte(secret))}

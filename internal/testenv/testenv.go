@@ -9,6 +9,8 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -18,6 +20,8 @@ import (
 	"time"
 
 	_ "github.com/lib/pq" // the Postgres driver
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
 
 	"github.com/cloudpartners/onboarding/internal/config"
 	"github.com/cloudpartners/onboarding/internal/store"
@@ -198,3 +202,16 @@ func Eventually(tb testing.TB, timeout time.Duration, what string, cond func() b
 }
 
 func netListen() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
+
+// Client dials the stack's Temporal with the SDK's logs silenced; it is
+// closed at cleanup.
+func Client(tb testing.TB) client.Client {
+	tb.Helper()
+	c, err := client.Dial(client.Options{HostPort: TemporalAddress(),
+		Logger: tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
+	if err != nil {
+		tb.Fatalf("connect to Temporal at %s (%v): run `make up`, or `make test` which starts it", TemporalAddress(), err)
+	}
+	tb.Cleanup(c.Close)
+	return c
+}
