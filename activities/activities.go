@@ -73,14 +73,14 @@ func permanent(err error) error {
 		target error
 		typ    string
 	}{
-		{store.ErrUnknownPartner, ErrTypeUnknownPartner},
-		{store.ErrNotPartner, ErrTypeNotPartner},
+		{customer.ErrUnknownPartner, ErrTypeUnknownPartner},
+		{customer.ErrNotPartner, ErrTypeNotPartner},
 		{customer.ErrInvalid, ErrTypeInvalid},
-		{store.ErrNameTaken, ErrTypeNameTaken},
+		{customer.ErrNameTaken, ErrTypeNameTaken},
 		{mail.ErrRejected, ErrTypeRejected},
-		{store.ErrDeleted, ErrTypeDeleted},
-		{store.ErrConfirmed, ErrTypeConfirmed},
-		{store.ErrIDConflict, ErrTypeConflict},
+		{customer.ErrDeleted, ErrTypeDeleted},
+		{customer.ErrConfirmed, ErrTypeConfirmed},
+		{customer.ErrIDConflict, ErrTypeConflict},
 	}
 	for _, k := range kinds {
 		if errors.Is(err, k.target) {
@@ -88,12 +88,6 @@ func permanent(err error) error {
 		}
 	}
 	return err
-}
-
-// Contact is the personal data of a new customer, sealed in the workflow input.
-type Contact struct {
-	Email   string `json:"email"`
-	Contact string `json:"contact,omitempty"`
 }
 
 // CreateRecordInput creates one customer record; the ids are decided by the workflow.
@@ -118,12 +112,13 @@ type Record struct {
 // CreateRecord creates the subaccount, its organization and its default role
 // bindings in one transaction; a repeat returns the same record.
 func (a *Activities) CreateRecord(ctx context.Context, in CreateRecordInput) (Record, error) {
-	var c Contact
+	var c customer.Contact
 	if err := a.Sealer.Open(in.SealedContact, &c); err != nil {
 		return Record{}, temporal.NewNonRetryableApplicationError("customer contact cannot be decrypted: was it sealed with another ONBOARDING_SECRET?", ErrTypeInvalid, err)
 	}
 	sa, err := a.Store.CreateCustomer(ctx, store.NewCustomer{
 		SubaccountID: in.SubaccountID, OrganizationID: in.OrganizationID, OnboardingID: in.OnboardingID,
+		RunID:     activity.GetInfo(ctx).WorkflowExecution.RunID,
 		PartnerID: in.PartnerID, Name: in.CustomerName, Email: c.Email, Contact: c.Contact,
 		CloudName: in.CloudName, Deadline: in.Deadline,
 	})
@@ -158,17 +153,17 @@ func (a *Activities) SendConfirmation(ctx context.Context, in SendInput) (Sent, 
 	id := MessageID(a.MailHost, in.SubaccountID, in.Seq)
 	if e, err := a.Store.SentEmail(ctx, in.SubaccountID, in.Seq); err == nil {
 		return Sent{MessageID: e.MessageID, SentAt: e.SentAt, Repeat: true}, nil
-	} else if !errors.Is(err, store.ErrNotFound) {
+	} else if !errors.Is(err, customer.ErrNotFound) {
 		return Sent{}, err
 	}
 	sa, err := a.Store.Subaccount(ctx, in.SubaccountID)
 	if err != nil {
 		return Sent{}, err
 	}
-	if sa.Status != store.StatusAcceptanceRequired {
-		err := store.ErrConfirmed
-		if sa.Status == store.StatusInactive {
-			err = store.ErrDeleted
+	if sa.Status != customer.StatusAcceptanceRequired {
+		err := customer.ErrConfirmed
+		if sa.Status == customer.StatusInactive {
+			err = customer.ErrDeleted
 		}
 		return Sent{}, permanent(fmt.Errorf("send confirmation: %w", err))
 	}
@@ -205,7 +200,7 @@ func (a *Activities) Activate(ctx context.Context, subaccountID string) (Record,
 // DeleteInput deletes an unconfirmed subaccount.
 type DeleteInput struct {
 	SubaccountID string
-	Reason       string // store.ReasonExpired, ReasonCancelled or ReasonFailed
+	Reason       string // a customer.Reason...
 }
 
 // Delete deletes the unconfirmed subaccount, its organization and bindings;

@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/cloudpartners/onboarding/bench/harness"
+	"github.com/cloudpartners/onboarding/internal/customer"
 	"github.com/cloudpartners/onboarding/internal/links"
 	"github.com/cloudpartners/onboarding/internal/loginhook"
 	"github.com/cloudpartners/onboarding/internal/seal"
@@ -176,8 +177,8 @@ func TestBadTokensInBulk(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if sa.Status != store.StatusAcceptanceRequired {
-			t.Errorf("subaccount %s is %s after bad input, want %s", c.id, sa.Status, store.StatusAcceptanceRequired)
+		if sa.Status != customer.StatusAcceptanceRequired {
+			t.Errorf("subaccount %s is %s after bad input, want %s", c.id, sa.Status, customer.StatusAcceptanceRequired)
 		}
 		cost, err := harness.History(ctx, tc, c.id, "")
 		if err != nil {
@@ -222,8 +223,8 @@ func TestBadTokensInBulk(t *testing.T) {
 	if cost, err := harness.History(ctx, tc, b.id, ""); err != nil || cost.Signals != 1 {
 		t.Errorf("B received %d confirm signals (%v), want exactly 1", cost.Signals, err)
 	}
-	if sa, err := st.Subaccount(ctx, a.sa.ID); err != nil || sa.Status != store.StatusAcceptanceRequired {
-		t.Errorf("A is %s (%v) after B's confirmation, want %s", sa.Status, err, store.StatusAcceptanceRequired)
+	if sa, err := st.Subaccount(ctx, a.sa.ID); err != nil || sa.Status != customer.StatusAcceptanceRequired {
+		t.Errorf("A is %s (%v) after B's confirmation, want %s", sa.Status, err, customer.StatusAcceptanceRequired)
 	}
 }
 

@@ -39,6 +39,7 @@ import (
 
 	"github.com/cloudpartners/onboarding/bench/harness"
 	"github.com/cloudpartners/onboarding/internal/config"
+	"github.com/cloudpartners/onboarding/internal/customer"
 	"github.com/cloudpartners/onboarding/internal/seal"
 	"github.com/cloudpartners/onboarding/internal/store"
 	"github.com/cloudpartners/onboarding/workflows"
@@ -751,9 +752,9 @@ func (c *chaos) checkPostgres(ctx context.Context, obs []*onboarding, r *report)
 		if !ob.finished {
 			continue
 		}
-		wantClouds, wantStatus, wantReason, gone := 0, store.StatusInactive, ob.result.Outcome, true
+		wantClouds, wantStatus, wantReason, gone := 0, customer.StatusInactive, ob.result.Outcome, true
 		if ob.result.Outcome == workflows.OutcomeActive {
-			wantClouds, wantStatus, wantReason, gone = 1, store.StatusActive, "", false
+			wantClouds, wantStatus, wantReason, gone = 1, customer.StatusActive, "", false
 		}
 		if cl := clouds[s.ID]; cl.n != wantClouds {
 			r.bad("%s: %d clouds for outcome %s, want %d", ob.id, cl.n, ob.result.Outcome, wantClouds)

@@ -13,16 +13,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/onboarding"
 )
 
 // maxLine bounds one line of an import file. Every valid row is far shorter
 // (names and contacts are at most 200 characters, emails 254), so a longer
 // line is reported as a bad row without ever being held in memory.
 const maxLine = 16 << 10
-
-// maxConfirmWithin bounds a confirmation window, so that a typo such as
-// 87600h is caught rather than leaving a customer waiting for ten years.
-const maxConfirmWithin = 365 * 24 * time.Hour
 
 // Columns of an import file.
 const (
@@ -48,13 +45,7 @@ type header struct {
 }
 
 // customerRow is one valid customer from an import file.
-type customerRow struct {
-	Name          string
-	Email         string
-	Cloud         string
-	Contact       string
-	ConfirmWithin time.Duration // zero means the default
-}
+type customerRow = onboarding.NewCustomer
 
 // parseHeader reads the header row. Column names are case-insensitive and
 // may come in any order.
@@ -163,7 +154,7 @@ func splitLine(line []byte) ([]string, error) {
 // run as a formula (CSV injection): one starting with = + - @, a tab or a
 // carriage return.
 func checkFormula(col, v string) error {
-	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+	if customer.FormulaLike(v) {
 		return &customer.InvalidError{Field: col, Reason: fmt.Sprintf("%q starts with %q, which a spreadsheet would run as a formula; remove that character", truncate(v, 40), v[:1])}
 	}
 	return nil
@@ -172,8 +163,8 @@ func checkFormula(col, v string) error {
 // parseConfirmWithin reads a confirmation window such as 168h or 90m.
 func parseConfirmWithin(v string) (time.Duration, error) {
 	d, err := time.ParseDuration(v)
-	if err != nil || d < time.Second || d > maxConfirmWithin {
-		return 0, fmt.Errorf("%q is not a duration from 1s to %s (such as 168h or 90m)", truncate(v, 40), maxConfirmWithin)
+	if err != nil || d < time.Second || d > customer.MaxConfirmWithin {
+		return 0, fmt.Errorf("%q is not a duration from 1s to %s (such as 168h or 90m)", truncate(v, 40), customer.MaxConfirmWithin)
 	}
 	return d, nil
 }

@@ -177,7 +177,7 @@ func FuzzCSVRow(f *testing.F) {
 		if r.Name != strings.TrimSpace(r.Name) {
 			t.Fatalf("accepted a name with surrounding space %q", r.Name)
 		}
-		if r.ConfirmWithin != 0 && (r.ConfirmWithin < time.Second || r.ConfirmWithin > maxConfirmWithin) {
+		if r.ConfirmWithin != 0 && (r.ConfirmWithin < time.Second || r.ConfirmWithin > customer.MaxConfirmWithin) {
 			t.Fatalf("accepted confirm_within %s", r.ConfirmWithin)
 		}
 		if bytes.ContainsAny([]byte(r.Name+r.Email+r.Contact+r.Cloud), "\r\n\x00") {

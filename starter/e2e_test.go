@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/cloudpartners/onboarding/internal/config"
+	"github.com/cloudpartners/onboarding/internal/customer"
 	"github.com/cloudpartners/onboarding/internal/links"
+	"github.com/cloudpartners/onboarding/internal/onboarding"
 	"github.com/cloudpartners/onboarding/internal/store"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 	"github.com/cloudpartners/onboarding/workflows"
@@ -46,14 +48,14 @@ func TestAdd(t *testing.T) {
 		t.Errorf("output %q does not name the onboarding %s", r.stdout, id)
 	}
 	v := s.waitStage(id, workflows.StageAwaiting)
-	if v.SubaccountStatus != store.StatusAcceptanceRequired || v.EmailsSent != 1 || v.Customer != "Acme Corp" || v.PartnerID != partner {
+	if v.SubaccountStatus != customer.StatusAcceptanceRequired || v.EmailsSent != 1 || v.Customer != "Acme Corp" || v.PartnerID != partner {
 		t.Errorf("status after launch = %+v", v)
 	}
 	testenv.WaitMail(t, addr, 1, 20*time.Second)
 	firstRun := s.runID(id)
 
 	// The same customer again, even spelled differently: same id, nothing new.
-	var again launchResult
+	var again onboarding.Launched
 	s.run("add", "--json", "--partner", partner, "--name", "ACME  corp", "--email", email("other"), "--cloud", "acme-main").ok(t).decode(t, &again)
 	if again.Launched || again.OnboardingID != id {
 		t.Errorf("second launch = %+v, want the existing onboarding %s, not launched", again, id)
@@ -105,13 +107,13 @@ func TestAddAfterEnd(t *testing.T) {
 	s.waitStage(active, workflows.StageAwaiting)
 	s.confirm(active)
 	v := s.waitOutcome(active, workflows.OutcomeActive)
-	if v.SubaccountStatus != store.StatusActive || v.CloudID == "" {
+	if v.SubaccountStatus != customer.StatusActive || v.CloudID == "" {
 		t.Errorf("confirmed onboarding = %+v, want subaccount ACTIVE with a cloud", v)
 	}
 	run := s.runID(active)
-	var again launchResult
+	var again onboarding.Launched
 	s.run("add", "--json", "--partner", partner, "--name", "Active Ltd", "--email", email("a"), "--cloud", "main-cloud").ok(t).decode(t, &again)
-	if again.Launched || again.OnboardingID != active || !strings.Contains(again.State, store.StatusActive) {
+	if again.Launched || again.OnboardingID != active || !strings.Contains(again.State, customer.StatusActive) {
 		t.Errorf("launch after ACTIVE = %+v, want the existing onboarding, not launched", again)
 	}
 	if got := s.runID(active); got != run {
@@ -126,13 +128,13 @@ func TestAddAfterEnd(t *testing.T) {
 
 	for name, id := range map[string]string{"Expired Ltd": expired, "Cancelled Ltd": cancelled} {
 		old := s.runID(id)
-		var res launchResult
+		var res onboarding.Launched
 		s.run("add", "--json", "--partner", partner, "--name", name, "--email", email("again"), "--cloud", "main-cloud").ok(t).decode(t, &res)
 		if !res.Launched || res.OnboardingID != id || res.RunID == old {
 			t.Errorf("relaunch of %s = %+v, want a new run under the same id (old run %s)", id, res, old)
 		}
 		v := s.waitStage(id, workflows.StageAwaiting)
-		if v.SubaccountStatus != store.StatusAcceptanceRequired {
+		if v.SubaccountStatus != customer.StatusAcceptanceRequired {
 			t.Errorf("relaunched %s: %+v", id, v)
 		}
 	}
@@ -165,7 +167,7 @@ func TestAddAfterEnd(t *testing.T) {
 	}
 	var rows map[string]string
 	testenv.Eventually(t, 20*time.Second, "list to join each subaccount with its run", func() bool {
-		var out struct{ Onboardings []view }
+		var out struct{ Onboardings []onboarding.View }
 		s.run("list", "--json", "--partner", partner).ok(t).decode(t, &out)
 		rows = map[string]string{}
 		for _, v := range out.Onboardings {
@@ -200,20 +202,20 @@ func TestStatusAndList(t *testing.T) {
 		t.Errorf("status = %+v, want a deadline about 7 days out and a next resend time", v)
 	}
 	v = s.status(b)
-	if v.Outcome != workflows.OutcomeActive || v.Stage != workflows.StageDone || v.SubaccountStatus != store.StatusActive || v.CloudName != "main-cloud" || v.CloudID == "" {
+	if v.Outcome != workflows.OutcomeActive || v.Stage != workflows.StageDone || v.SubaccountStatus != customer.StatusActive || v.CloudName != "main-cloud" || v.CloudID == "" {
 		t.Errorf("status of the confirmed onboarding = %+v", v)
 	}
 	s.run("status", "onboarding/"+p1+"/nobody").fails(t, exitFailed, "no onboarding with id", "starter list")
 
 	// list: by partner and status, joined with Temporal's stage and outcome.
-	list := func(args ...string) []view {
+	list := func(args ...string) []onboarding.View {
 		t.Helper()
-		var out struct{ Onboardings []view }
+		var out struct{ Onboardings []onboarding.View }
 		s.run(append([]string{"list", "--json"}, args...)...).ok(t).decode(t, &out)
 		return out.Onboardings
 	}
-	byID := func(vs []view) map[string]view {
-		m := map[string]view{}
+	byID := func(vs []onboarding.View) map[string]onboarding.View {
+		m := map[string]onboarding.View{}
 		for _, v := range vs {
 			m[v.OnboardingID] = v
 		}
@@ -224,10 +226,10 @@ func TestStatusAndList(t *testing.T) {
 		return len(m) == 2 && m[a].Stage == workflows.StageAwaiting && m[b].Outcome == workflows.OutcomeActive
 	})
 	m := byID(list("--partner", p1))
-	if m[a].SubaccountStatus != store.StatusAcceptanceRequired || m[a].EmailsSent != 1 || m[a].Deadline == nil {
+	if m[a].SubaccountStatus != customer.StatusAcceptanceRequired || m[a].EmailsSent != 1 || m[a].Deadline == nil {
 		t.Errorf("list row of %s = %+v", a, m[a])
 	}
-	if m[b].SubaccountStatus != store.StatusActive || m[b].Stage != workflows.StageDone {
+	if m[b].SubaccountStatus != customer.StatusActive || m[b].Stage != workflows.StageDone {
 		t.Errorf("list row of %s = %+v", b, m[b])
 	}
 	if got := byID(list("--partner", p1, "--status", "active")); len(got) != 1 || got[b].OnboardingID != b {
@@ -239,9 +241,8 @@ func TestStatusAndList(t *testing.T) {
 	if got := byID(list()); len(got) != 3 {
 		t.Errorf("list = %d rows, want 3 (this test's database and task queue)", len(got))
 	}
-	if got := list("--partner", "nobody"); len(got) != 0 {
-		t.Errorf("list for an unknown partner = %v, want none", got)
-	}
+	// An unknown partner is refused as `add` refuses it, not listed as empty.
+	s.run("list", "--partner", "nobody").fails(t, exitFailed, `partner "nobody" is not registered`)
 	r = s.run("list", "--partner", p1).ok(t)
 	if !strings.Contains(r.stdout, "ONBOARDING") || !strings.Contains(r.stdout, a) || !strings.Contains(r.stdout, b) {
 		t.Errorf("list table:\n%s", r.stdout)
@@ -321,7 +322,7 @@ func TestLinkAndCancel(t *testing.T) {
 		t.Errorf("cancel = %+v", res)
 	}
 	sa, err := s.store.Subaccount(context.Background(), v.SubaccountID)
-	if err != nil || sa.Status != store.StatusInactive || sa.DeletedReason != store.ReasonCancelled {
+	if err != nil || sa.Status != customer.StatusInactive || sa.DeletedReason != customer.ReasonCancelled {
 		t.Errorf("subaccount after cancel = %+v, %v; want INACTIVE, CANCELLED", sa, err)
 	}
 	s.waitOutcome(id, workflows.OutcomeCancelled)
@@ -335,7 +336,7 @@ func TestLinkAndCancel(t *testing.T) {
 	s.waitOutcome(confirmed, workflows.OutcomeActive)
 	s.run("cancel", confirmed).fails(t, exitFailed, "the customer confirmed", "ACTIVE")
 	s.run("link", confirmed).fails(t, exitFailed, "the customer confirmed")
-	if sa, err := s.store.LiveSubaccount(context.Background(), partner, "Confirmed Co"); err != nil || sa.Status != store.StatusActive {
+	if sa, err := s.store.LiveSubaccount(context.Background(), partner, "Confirmed Co"); err != nil || sa.Status != customer.StatusActive {
 		t.Errorf("refused cancel changed the subaccount: %+v, %v", sa, err)
 	}
 

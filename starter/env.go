@@ -11,11 +11,11 @@ import (
 	"strings"
 	"time"
 
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 
 	"github.com/cloudpartners/onboarding/internal/config"
+	"github.com/cloudpartners/onboarding/internal/onboarding"
 	"github.com/cloudpartners/onboarding/internal/store"
 )
 
@@ -34,7 +34,40 @@ type env struct {
 	cfg    *config.Config
 	st     *store.Store
 	tc     client.Client
+	svc    *onboarding.Service
 	poolSz int // the store's pool size; 0 means the default
+}
+
+// operator is who the CLI acts as: an operator, for every partner.
+func (e *env) operator() onboarding.Actor {
+	name := e.getenv("USER")
+	if name == "" {
+		name = "cli"
+	}
+	return onboarding.Operator(name)
+}
+
+// service connects to the database and Temporal and returns the actions.
+func (e *env) service(ctx context.Context) (*onboarding.Service, error) {
+	if e.svc != nil {
+		return e.svc, nil
+	}
+	cfg, err := e.config()
+	if err != nil {
+		return nil, err
+	}
+	st, err := e.store(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tc, err := e.temporal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if e.svc, err = onboarding.New(cfg, st, tc); err != nil {
+		return nil, err
+	}
+	return e.svc, nil
 }
 
 func (e *env) config() (config.Config, error) {
@@ -60,7 +93,7 @@ func (e *env) store(ctx context.Context) (*store.Store, error) {
 	defer cancel()
 	st, err := store.Open(dctx, cfg.DatabaseURL, store.Options{MaxOpenConns: e.poolSz})
 	if err != nil {
-		return nil, fmt.Errorf("cannot use the database (%w): check DATABASE_URL, or run `make up` locally", err)
+		return nil, fmt.Errorf("cannot use the database (%w): check DATABASE_URL; for the local stack run `make up`, and if it runs on other ports, eval \"$(scripts/stack.sh env)\" with the same PG_PORT", err)
 	}
 	e.st = st
 	return st, nil
@@ -82,7 +115,7 @@ func (e *env) temporal(ctx context.Context) (client.Client, error) {
 	defer cancel()
 	tc, err := client.DialContext(dctx, opts)
 	if err != nil {
-		return nil, fmt.Errorf("cannot reach Temporal at %s namespace %s (%w): check TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE, or run `make up` locally",
+		return nil, fmt.Errorf("cannot reach Temporal at %s namespace %s (%w): check TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE; for the local stack run `make up`, and if it runs on other ports, eval \"$(scripts/stack.sh env)\" with the same TEMPORAL_PORT",
 			opts.HostPort, opts.Namespace, err)
 	}
 	e.tc = tc
@@ -128,14 +161,18 @@ var errHelp = errors.New("help printed")
 
 // parse parses a subcommand's flags and returns its positional arguments.
 // Flags may come after positional arguments ("status ID --json"). Errors
-// are one-line usage errors that point at --help.
+// are one-line usage errors that point at --help; stdout stays empty, so
+// that `ID=$(starter add ...)` holds an id or nothing.
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	fs.SetOutput(io.Discard) // errors are reported once, by report
+	// The flag package shows the usage on every error; only --help asks for it.
+	help := fs.Usage
+	fs.Usage = func() {}
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fs.Usage()
+				help()
 				return nil, errHelp
 			}
 			return nil, usagef("%s: %v (see `%s --help`)", strings.TrimPrefix(fs.Name(), "starter "), err, fs.Name())
@@ -152,13 +189,41 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// parseID parses a command's flags and returns the single onboarding id it takes.
-func parseID(fs *flag.FlagSet, args []string) (string, error) {
+// parseID parses a command's flags, returns the single onboarding id it
+// takes and connects.
+func (e *env) parseID(ctx context.Context, fs *flag.FlagSet, args []string) (string, *onboarding.Service, error) {
 	pos, err := parse(fs, args)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	return oneID(fs, pos)
+	id, err := oneID(fs, pos)
+	if err != nil {
+		return "", nil, err
+	}
+	svc, err := e.service(ctx)
+	return id, svc, err
+}
+
+// parseNone parses the flags of a command that takes no arguments and
+// checks the required ones are there.
+func parseNone(fs *flag.FlagSet, args []string, required ...string) error {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(fs, pos); err != nil {
+		return err
+	}
+	return requireFlags(fs, required...)
+}
+
+// serviceFor refuses the input when any check failed — before anything
+// connects, so that bad input changes nothing — and connects otherwise.
+func (e *env) serviceFor(ctx context.Context, checks ...error) (*onboarding.Service, error) {
+	if err := errors.Join(checks...); err != nil {
+		return nil, err
+	}
+	return e.service(ctx)
 }
 
 // oneID returns the single onboarding id a command takes.
@@ -169,10 +234,6 @@ func oneID(fs *flag.FlagSet, pos []string) (string, error) {
 		return "", usagef("%s: missing the onboarding id, as `starter add` or `starter list` print it (see `%s --help`)", cmd, fs.Name())
 	case len(pos) > 1:
 		return "", usagef("%s: want one onboarding id, got %d arguments; an id may contain spaces, so quote it: %s 'onboarding/PARTNER/customer name'", cmd, len(pos), fs.Name())
-	case !carriable(pos[0]):
-		// No onboarding can have such an id, and the Temporal client
-		// would refuse to send it.
-		return "", fmt.Errorf("%s: %w", cmd, errNoOnboarding(pos[0]))
 	}
 	return pos[0], nil
 }
@@ -185,8 +246,8 @@ func noArgs(fs *flag.FlagSet, pos []string) error {
 	return nil
 }
 
-// required refuses a missing required flag.
-func required(fs *flag.FlagSet, names ...string) error {
+// requireFlags refuses a missing required flag.
+func requireFlags(fs *flag.FlagSet, names ...string) error {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	var missing []string
@@ -199,15 +260,4 @@ func required(fs *flag.FlagSet, names ...string) error {
 		return usagef("%s: missing %s (see `%s --help`)", strings.TrimPrefix(fs.Name(), "starter "), strings.Join(missing, ", "), fs.Name())
 	}
 	return nil
-}
-
-// isNotFound reports whether Temporal says the workflow does not exist.
-func isNotFound(err error) bool {
-	var nf *serviceerror.NotFound
-	return errors.As(err, &nf)
-}
-
-// errNoOnboarding is the message for an id that exists nowhere.
-func errNoOnboarding(id string) error {
-	return fmt.Errorf("no onboarding with id %q: check the id with `starter list` (ids look like onboarding/PARTNER/customer name)", id)
 }

@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/cloudpartners/onboarding/internal/onboarding"
 	"github.com/cloudpartners/onboarding/internal/store"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 	"github.com/cloudpartners/onboarding/workflows"
@@ -74,6 +77,7 @@ type result struct {
 	err            error
 	code           int // the exit code main would return
 	line           string
+	rowsReported   bool // an import that reported its rows on stdout
 }
 
 // run runs the starter in-process with the stack's variables plus extra
@@ -103,7 +107,8 @@ func runStarter(t *testing.T, vars map[string]string, args ...string) result {
 	err := run(ctx, args, testenv.Getenv(vars), &stdout, &stderr)
 	var line bytes.Buffer
 	code := report(err, &line)
-	return result{stdout: stdout.String(), stderr: stderr.String(), err: err, code: code, line: line.String()}
+	return result{stdout: stdout.String(), stderr: stderr.String(), err: err, code: code, line: line.String(),
+		rowsReported: len(args) > 0 && args[0] == "import" && (strings.Contains(stdout.String(), "Import of ") || strings.Contains(stdout.String(), `"summary"`))}
 }
 
 // ok fails the test unless the command succeeded.
@@ -124,6 +129,11 @@ func (r result) fails(t *testing.T, code int, want ...string) {
 	}
 	if r.code != code {
 		t.Errorf("exit code = %d, want %d (%v)", r.code, code, r.err)
+	}
+	// A failure leaves stdout empty, so that `ID=$(starter add ...)` holds an
+	// id or nothing; only import reports its rows there before failing.
+	if r.stdout != "" && !r.rowsReported {
+		t.Errorf("stdout of a failure = %q, want nothing", r.stdout)
 	}
 	if !strings.HasPrefix(r.line, "starter: ") || strings.Count(r.line, "\n") != 1 || !strings.HasSuffix(r.line, "\n") {
 		t.Errorf("failure report %q is not one line starting with \"starter: \"", r.line)
@@ -160,7 +170,7 @@ func email(tag string) string {
 func (s *stack) add(partner, name string, extra ...string) string {
 	s.t.Helper()
 	args := append([]string{"add", "--json", "--partner", partner, "--name", name, "--email", email("c"), "--cloud", "main-cloud"}, extra...)
-	var res launchResult
+	var res onboarding.Launched
 	s.run(args...).ok(s.t).decode(s.t, &res)
 	if !res.Launched {
 		s.t.Fatalf("add %q: not launched: %+v", name, res)
@@ -169,17 +179,17 @@ func (s *stack) add(partner, name string, extra ...string) string {
 }
 
 // status returns the starter's --json status of an onboarding.
-func (s *stack) status(id string) view {
+func (s *stack) status(id string) onboarding.View {
 	s.t.Helper()
-	var v view
+	var v onboarding.View
 	s.run("status", "--json", id).ok(s.t).decode(s.t, &v)
 	return v
 }
 
 // waitStage waits until the onboarding reaches a stage.
-func (s *stack) waitStage(id, stage string) view {
+func (s *stack) waitStage(id, stage string) onboarding.View {
 	s.t.Helper()
-	var v view
+	var v onboarding.View
 	testenv.Eventually(s.t, 30*time.Second, id+" at stage "+stage, func() bool {
 		v = s.status(id)
 		return v.Stage == stage
@@ -188,9 +198,9 @@ func (s *stack) waitStage(id, stage string) view {
 }
 
 // waitOutcome waits until the onboarding has ended with an outcome.
-func (s *stack) waitOutcome(id, outcome string) view {
+func (s *stack) waitOutcome(id, outcome string) onboarding.View {
 	s.t.Helper()
-	var v view
+	var v onboarding.View
 	testenv.Eventually(s.t, 45*time.Second, id+" ended "+outcome, func() bool {
 		v = s.status(id)
 		if v.Workflow != "" && v.Workflow != "RUNNING" && v.Outcome != outcome {
@@ -212,22 +222,23 @@ func (s *stack) confirm(id string) {
 // subaccounts counts the subaccounts of a partner, live or not.
 func (s *stack) subaccounts(partner string) []store.Subaccount {
 	s.t.Helper()
-	subs, err := s.store.ListSubaccounts(context.Background(), store.Filter{PartnerID: partner})
+	page, err := s.store.ListSubaccounts(context.Background(), store.ListQuery{PartnerID: partner, Limit: 1000})
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	return subs
+	return page.Items
 }
 
 // runID returns the id of the onboarding's latest run, "" if there is none.
 func (s *stack) runID(id string) string {
 	s.t.Helper()
-	desc, err := s.tc.DescribeWorkflowExecution(context.Background(), id, "")
-	if isNotFound(err) {
+	desc, err := s.tc.DescribeWorkflow(context.Background(), id, "")
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
 		return ""
 	}
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	return desc.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+	return desc.WorkflowExecution.RunID
 }

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/onboarding"
 )
 
 // launchTimeout bounds launching one row, so one stuck call cannot hold up
@@ -79,21 +80,14 @@ otherwise progress lines go to stderr.`)
 	partner := fs.String("partner", "", "the partner's id (required)")
 	file := fs.String("file", "", "the CSV file, or - for standard input (required)")
 	concurrency := fs.Int("concurrency", 8, "how many rows to launch at once, 1-64")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(fs, pos); err != nil {
-		return err
-	}
-	if err := required(fs, "partner", "file"); err != nil {
+	if err := parseNone(fs, args, "partner", "file"); err != nil {
 		return err
 	}
 	if *concurrency < 1 || *concurrency > 64 {
 		return usagef("import: --concurrency %d is out of range; want 1 to 64", *concurrency)
 	}
-	if err := checkPartnerID(*partner); err != nil {
-		return fmt.Errorf("import: %w", err)
+	if err := customer.ValidatePartnerID(*partner); err != nil {
+		return err
 	}
 
 	var in io.Reader = os.Stdin
@@ -111,11 +105,23 @@ otherwise progress lines go to stderr.`)
 	}
 
 	e.poolSz = *concurrency + 2
-	l, err := newLauncher(ctx, e, *partner)
+	svc, err := e.service(ctx)
 	if err != nil {
-		return fmt.Errorf("import: %w", err)
+		return err
 	}
-	results := launchAll(ctx, l, rows, *concurrency, newProgress(e.stderr, len(rows)))
+	// An unknown partner fails the whole import at once, not row by row.
+	if err := svc.CheckPartner(ctx, e.operator(), *partner); err != nil {
+		return err
+	}
+	l := func(ctx context.Context, c onboarding.NewCustomer) (onboarding.Launched, error) {
+		return svc.Launch(ctx, e.operator(), *partner, c)
+	}
+	// Progress counts every row of the file: the bad ones are done already.
+	var done importSummary
+	for range bad {
+		done.add(rowFailed)
+	}
+	results := launchAll(ctx, l, rows, *concurrency, newProgress(e.stderr, len(rows)+len(bad)), done)
 	results = append(results, bad...)
 	sort.Slice(results, func(i, j int) bool { return results[i].Row < results[j].Row })
 	var sum importSummary
@@ -222,9 +228,13 @@ func readImport(r io.Reader) ([]numberedRow, []rowResult, error) {
 	return rows, bad, nil
 }
 
-// launchAll launches the rows with at most concurrency at once. When ctx is
-// cancelled the rows not yet started are reported as not attempted.
-func launchAll(ctx context.Context, l *launcher, rows []numberedRow, concurrency int, p progress) []rowResult {
+// launchFunc launches one customer.
+type launchFunc func(ctx context.Context, c onboarding.NewCustomer) (onboarding.Launched, error)
+
+// launchAll launches the rows with at most concurrency at once, counting
+// progress on from done. When ctx is cancelled the rows not yet started are
+// reported as not attempted.
+func launchAll(ctx context.Context, l launchFunc, rows []numberedRow, concurrency int, p progress, done importSummary) []rowResult {
 	jobs := make(chan numberedRow)
 	out := make(chan rowResult)
 	var wg sync.WaitGroup
@@ -248,16 +258,16 @@ func launchAll(ctx context.Context, l *launcher, rows []numberedRow, concurrency
 	go func() { wg.Wait(); close(out) }()
 
 	results := make([]rowResult, 0, len(rows))
-	done := map[int]bool{}
-	var sum importSummary
+	finished := map[int]bool{}
+	sum := done
 	for r := range out {
 		results = append(results, r)
-		done[r.Row] = true
+		finished[r.Row] = true
 		sum.add(r.Result)
 		p.update(sum)
 	}
 	for _, r := range rows {
-		if !done[r.n] {
+		if !finished[r.n] {
 			results = append(results, rowResult{Row: r.n, Name: r.Name, Result: rowNotAttempted, Error: "the import was interrupted before this row"})
 			sum.add(rowNotAttempted)
 		}
@@ -266,7 +276,7 @@ func launchAll(ctx context.Context, l *launcher, rows []numberedRow, concurrency
 	return results
 }
 
-func launchRow(ctx context.Context, l *launcher, r numberedRow) rowResult {
+func launchRow(ctx context.Context, l launchFunc, r numberedRow) rowResult {
 	res := rowResult{Row: r.n, Name: r.Name}
 	if ctx.Err() != nil {
 		res.Result, res.Error = rowNotAttempted, "the import was interrupted before this row"
@@ -274,7 +284,7 @@ func launchRow(ctx context.Context, l *launcher, r numberedRow) rowResult {
 	}
 	lctx, cancel := context.WithTimeout(ctx, launchTimeout)
 	defer cancel()
-	lr, err := l.launch(lctx, r.customerRow)
+	lr, err := l(lctx, r.customerRow)
 	switch {
 	case err != nil:
 		res.Result, res.Error = rowFailed, oneLine(err.Error())

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cloudpartners/onboarding/internal/store"
+	"github.com/cloudpartners/onboarding/internal/customer"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 	"github.com/cloudpartners/onboarding/workflows"
 )
@@ -173,7 +173,7 @@ func TestImportClean(t *testing.T) {
 	}
 	testenv.Eventually(t, 30e9, "every customer record", func() bool { return len(s.subaccounts(partner)) == n })
 	for _, sa := range s.subaccounts(partner) {
-		if sa.Status != store.StatusAcceptanceRequired {
+		if sa.Status != customer.StatusAcceptanceRequired {
 			t.Errorf("subaccount %s is %s", sa.Name, sa.Status)
 		}
 	}
@@ -214,7 +214,10 @@ func TestImportInterrupted(t *testing.T) {
 	rows := []numberedRow{{n: 2, customerRow: customerRow{Name: "A"}}, {n: 3, customerRow: customerRow{Name: "B"}}}
 	var progressOut bytes.Buffer
 	// No launcher: an interrupted import must not try to launch anything.
-	results := launchAll(ctx, nil, rows, 2, newProgress(&progressOut, len(rows)))
+	// One bad row was found before launching: progress counts it too.
+	var bad importSummary
+	bad.add(rowFailed)
+	results := launchAll(ctx, nil, rows, 2, newProgress(&progressOut, len(rows)+1), bad)
 	if len(results) != 2 {
 		t.Fatalf("results = %+v, want one per row", results)
 	}
@@ -223,7 +226,7 @@ func TestImportInterrupted(t *testing.T) {
 			t.Errorf("row %d: %s, want not attempted", r.Row, r.Result)
 		}
 	}
-	if !strings.Contains(progressOut.String(), "import: 2/2 rows done") {
+	if !strings.Contains(progressOut.String(), "import: 3/3 rows done: 0 launched, 0 already launched, 1 failed, 2 not attempted") {
 		t.Errorf("progress = %q", progressOut.String())
 	}
 }

@@ -96,10 +96,16 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 		if c.name == name {
 			e := &env{getenv: getenv, stdout: stdout, stderr: stderr}
 			defer e.close()
-			if err := c.run(ctx, e, args[1:]); !errors.Is(err, errHelp) {
+			err := c.run(ctx, e, args[1:])
+			var usage *usageError
+			switch {
+			case err == nil, errors.Is(err, errHelp):
+				return nil
+			case errors.As(err, &usage), strings.HasPrefix(err.Error(), name+":"), strings.HasPrefix(err.Error(), name+" "):
 				return err
 			}
-			return nil
+			// Every failure names its command: "starter: status: no onboarding ...".
+			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
 	return usagef("unknown command %q: run `starter --help` for the list", truncate(name, 40))

@@ -2,82 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"strings"
 	"time"
 
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
-
 	"github.com/cloudpartners/onboarding/internal/customer"
-	"github.com/cloudpartners/onboarding/internal/links"
 	"github.com/cloudpartners/onboarding/internal/store"
-	"github.com/cloudpartners/onboarding/workflows"
 )
-
-// errEnded is the message for an onboarding that has already ended.
-func errEnded(v view, what string) error {
-	switch {
-	case v.Outcome == workflows.OutcomeActive:
-		return fmt.Errorf("onboarding %q has already ended: the customer confirmed and the subaccount is ACTIVE, so there is nothing to %s", v.OnboardingID, what)
-	case v.Outcome != "":
-		return fmt.Errorf("onboarding %q has already ended %s: the subaccount is deleted, so there is nothing to %s; launch the customer again with `starter add`", v.OnboardingID, v.Outcome, what)
-	default:
-		return fmt.Errorf("onboarding %q has already ended (%s), so there is nothing to %s; see `starter status '%s'`", v.OnboardingID, strings.ToLower(v.Workflow), what, v.OnboardingID)
-	}
-}
-
-// describe returns Temporal's record of the latest run of an onboarding.
-func describe(ctx context.Context, tc client.Client, id string) (view, error) {
-	desc, err := tc.DescribeWorkflowExecution(ctx, id, "")
-	if isNotFound(err) {
-		return view{}, errNoOnboarding(id)
-	}
-	if err != nil {
-		return view{}, fmt.Errorf("look up onboarding %q: %w", id, err)
-	}
-	v := view{OnboardingID: id}
-	v.applyExecution(desc.GetWorkflowExecutionInfo())
-	return v, nil
-}
-
-// update runs an update on the running onboarding and waits for its result.
-// A refusal by the workflow's validator comes back as its reason.
-func update(ctx context.Context, e *env, id, name, what string, result any) (view, error) {
-	tc, err := e.temporal(ctx)
-	if err != nil {
-		return view{}, err
-	}
-	v, err := describe(ctx, tc, id)
-	if err != nil {
-		return view{}, err
-	}
-	if v.Workflow != "RUNNING" {
-		return v, errEnded(v, what)
-	}
-	h, err := tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: id, RunID: v.RunID, UpdateName: name, WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err == nil {
-		err = h.Get(ctx, result)
-	}
-	var appErr *temporal.ApplicationError
-	switch {
-	case err == nil:
-		return v, nil
-	case isNotFound(err):
-		// It ended between the look-up and the update.
-		if v2, derr := describe(ctx, tc, id); derr == nil {
-			v = v2
-		}
-		return v, errEnded(v, what)
-	case errors.As(err, &appErr):
-		return v, fmt.Errorf("%s refused: %s", what, appErr.Message())
-	}
-	return v, fmt.Errorf("%s: %w", what, err)
-}
 
 func runResend(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("resend", "resend ID [--json]", `
@@ -85,13 +17,13 @@ Send the confirmation email again, to the customer's current email address
 (change it first with "starter edit ID --email ..." if it was wrong).
 Refused, with the reason, when the last email went out too recently, when
 all allowed emails have been sent, or when the onboarding is not waiting for
-confirmation.`)
-	id, err := parseID(fs, args)
+confirmation. Needs a running worker: without one it says so at once.`)
+	id, svc, err := e.parseID(ctx, fs, args)
 	if err != nil {
 		return err
 	}
-	var s workflows.Status
-	if _, err := update(ctx, e, id, workflows.UpdateResend, "resend", &s); err != nil {
+	s, err := svc.Resend(ctx, e.operator(), id)
+	if err != nil {
 		return err
 	}
 	if e.json {
@@ -116,13 +48,14 @@ func runCancel(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("cancel", "cancel ID [--json]", `
 Delete the unconfirmed subaccount: its status becomes INACTIVE, its
 organization is deleted, its role bindings revoked and the link dies.
-Refused once the customer has confirmed.`)
-	id, err := parseID(fs, args)
+Refused once the customer has confirmed. Needs a running worker: without
+one it says so at once and changes nothing.`)
+	id, svc, err := e.parseID(ctx, fs, args)
 	if err != nil {
 		return err
 	}
-	var res workflows.Result
-	if _, err := update(ctx, e, id, workflows.UpdateCancel, "cancel", &res); err != nil {
+	res, err := svc.Cancel(ctx, e.operator(), id)
+	if err != nil {
 		return err
 	}
 	if e.json {
@@ -140,49 +73,18 @@ func runLink(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("link", "link ID [--json]", `
 Print the customer's confirmation link, for the partner to send by other
 means. Refused unless the onboarding is waiting for confirmation.`)
-	id, err := parseID(fs, args)
+	id, svc, err := e.parseID(ctx, fs, args)
 	if err != nil {
 		return err
 	}
-	cfg, err := e.config()
+	l, err := svc.Link(ctx, e.operator(), id)
 	if err != nil {
 		return err
 	}
-	v, sa, err := lookup(ctx, e, id)
-	if err != nil {
-		return fmt.Errorf("link: %w", err)
-	}
-	notAwaiting := func(why string) error {
-		return fmt.Errorf("link: onboarding %q is not awaiting confirmation: %s", id, why)
-	}
-	switch {
-	case v.Workflow != "RUNNING":
-		return fmt.Errorf("link: %w", errEnded(v, "confirm"))
-	case v.Stage == workflows.StageCreating || v.Stage == workflows.StageSending || sa == nil:
-		return notAwaiting(fmt.Sprintf("it is still starting (stage %s); try again in a moment", dash(v.Stage)))
-	case sa.Status == store.StatusActive || sa.Status == store.StatusSuspended:
-		return notAwaiting("the customer has already confirmed")
-	case sa.Status == store.StatusInactive:
-		return notAwaiting(fmt.Sprintf("the subaccount has been deleted (%s)", sa.DeletedReason))
-	case v.Stage != workflows.StageAwaiting:
-		return notAwaiting(fmt.Sprintf("it is at stage %s", v.Stage))
-	case !time.Now().Before(sa.ConfirmDeadline):
-		return notAwaiting("the confirmation deadline has passed")
-	}
-	token, err := links.NewSigner(cfg.Secret).Token(sa.ID, sa.ConfirmDeadline)
-	if err != nil {
-		return fmt.Errorf("link: %w", err)
-	}
-	u := links.URL(cfg.PublicURL, token)
 	if e.json {
-		return e.printJSON(struct {
-			OnboardingID string    `json:"onboarding_id"`
-			SubaccountID string    `json:"subaccount_id"`
-			Link         string    `json:"link"`
-			ValidUntil   time.Time `json:"valid_until"`
-		}{id, sa.ID, u, sa.ConfirmDeadline.UTC()})
+		return e.printJSON(l)
 	}
-	e.printf("%s\n(valid until %s; send it to the customer of %s)\n", u, fmtTime(timePtr(sa.ConfirmDeadline)), id)
+	e.printf("%s\n(valid until %s; send it to the customer of %s)\n", l.URL, fmtTime(timePtr(l.ValidUntil)), l.OnboardingID)
 	return nil
 }
 
@@ -196,7 +98,11 @@ the cloud name once the cloud exists. Role bindings never change.`)
 	contact := fs.String("contact", "", "the new contact person (empty to clear)")
 	cloud := fs.String("cloud", "", "the new name of the cloud to create")
 	fs.String("name", "", "refused: the name of a subaccount cannot be changed")
-	id, err := parseID(fs, args)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	id, err := oneID(fs, pos)
 	if err != nil {
 		return err
 	}
@@ -214,65 +120,34 @@ the cloud name once the cloud exists. Role bindings never change.`)
 			ed.Name = new(string)
 		}
 	})
-	if ed.Name != nil {
-		return fmt.Errorf("edit: --name refused: %w; nothing was changed", store.ErrNameImmutable)
-	}
-	if len(changed) == 0 {
+	if ed.Name == nil && len(changed) == 0 {
 		return usagef("edit: nothing to change: give --email, --contact or --cloud (see `starter edit --help`)")
 	}
-	var verr []error
-	if ed.Email != nil {
-		verr = append(verr, customer.ValidateEmail(*ed.Email))
+	// Refused before anything connects; the service checks again.
+	if ed.Name != nil {
+		return fmt.Errorf("--name refused: %w; nothing was changed", customer.ErrNameImmutable)
 	}
-	if ed.Contact != nil {
-		verr = append(verr, checkFormula("contact", *ed.Contact), customer.ValidateContact(*ed.Contact))
+	if err := ed.Validate(); err != nil {
+		return fmt.Errorf("%w; nothing was changed", err)
 	}
-	if ed.CloudName != nil {
-		verr = append(verr, customer.ValidateCloudName(*ed.CloudName))
-	}
-	if err := errors.Join(verr...); err != nil {
-		return fmt.Errorf("edit: %w; nothing was changed", err)
-	}
-
-	st, err := e.store(ctx)
+	svc, err := e.service(ctx)
 	if err != nil {
 		return err
 	}
-	sa, err := st.SubaccountByOnboarding(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		// Tell an unknown id from an onboarding that has no record yet.
-		tc, terr := e.temporal(ctx)
-		if terr != nil {
-			return terr
-		}
-		v, derr := describe(ctx, tc, id)
-		if derr != nil {
-			return fmt.Errorf("edit: %w", derr)
-		}
-		return fmt.Errorf("edit: onboarding %q has no customer record yet (stage %s); try again in a moment", id, dash(v.Stage))
-	}
+	sa, err := svc.Edit(ctx, e.operator(), id, ed)
 	if err != nil {
-		return fmt.Errorf("edit: %w", err)
+		return err
 	}
-	edited, err := st.EditSubaccount(ctx, sa.ID, ed)
-	switch {
-	case errors.Is(err, store.ErrDeleted):
-		return fmt.Errorf("edit: onboarding %q has already ended %s: %w, so it cannot be edited; launch the customer again with `starter add`",
-			id, sa.DeletedReason, store.ErrDeleted)
-	case err != nil:
-		return fmt.Errorf("edit: %w; nothing was changed", err)
-	}
-	sa = edited
 	if e.json {
 		return e.printJSON(struct {
 			OnboardingID string           `json:"onboarding_id"`
 			Changed      []string         `json:"changed"`
 			Subaccount   store.Subaccount `json:"subaccount"`
-		}{id, changed, sa})
+		}{sa.OnboardingID, changed, sa})
 	}
-	e.printf("Edited subaccount %s of %s: %s changed.\n", sa.ID, id, strings.Join(changed, ", "))
-	if ed.Email != nil && sa.Status == store.StatusAcceptanceRequired {
-		e.printf("To send the confirmation to the new address: starter resend '%s'\n", id)
+	e.printf("Edited subaccount %s of %s: %s changed.\n", sa.ID, sa.OnboardingID, strings.Join(changed, ", "))
+	if ed.Email != nil && sa.Status == customer.StatusAcceptanceRequired {
+		e.printf("To send the confirmation to the new address: starter resend '%s'\n", sa.OnboardingID)
 	}
 	return nil
 }

@@ -5,16 +5,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -23,7 +20,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/cloudpartners/onboarding/internal/config"
-	"github.com/cloudpartners/onboarding/internal/links"
+	"github.com/cloudpartners/onboarding/internal/onboarding"
 	"github.com/cloudpartners/onboarding/internal/store"
 )
 
@@ -36,54 +33,16 @@ func main() {
 	}
 }
 
-// Defaults of the webhook's own settings.
 const (
-	// The rate limit is per client address and generous: a benchmark posts
-	// many confirms from one address.
-	defaultRate  = 200 // POSTs per second
-	defaultBurst = 400
 	// maxClients bounds the rate limiter's memory.
 	maxClients      = 10_000
 	shutdownTimeout = 15 * time.Second
 )
 
-// limits are the rate-limit settings: WEBHOOK_RATE (POSTs per second per
-// client address) and WEBHOOK_BURST.
-type limits struct {
-	rate  float64
-	burst int
-}
-
-func loadLimits(getenv config.Getenv) (limits, error) {
-	l := limits{rate: defaultRate, burst: defaultBurst}
-	var errs []error
-	if v := getenv("WEBHOOK_RATE"); v != "" {
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || !(f > 0) || math.IsInf(f, 0) {
-			errs = append(errs, fmt.Errorf("WEBHOOK_RATE: want POSTs per second per client address, a number above 0 such as 200 or 0.5, got %q", v))
-		} else {
-			l.rate = f
-		}
-	}
-	if v := getenv("WEBHOOK_BURST"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1_000_000 {
-			errs = append(errs, fmt.Errorf("WEBHOOK_BURST: want a whole number of POSTs from 1 to 1000000, got %q", v))
-		} else {
-			l.burst = n
-		}
-	}
-	return l, errors.Join(errs...)
-}
-
-// run wires config → store → Temporal client → HTTP server and serves until
+// run wires config → store → Temporal client → actions → HTTP server and serves until
 // ctx is done, then shuts down gracefully.
 func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer) error {
 	cfg, err := config.Load(getenv)
-	if err != nil {
-		return err
-	}
-	lim, err := loadLimits(getenv)
 	if err != nil {
 		return err
 	}
@@ -103,14 +62,18 @@ func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer
 	}
 	defer c.Close()
 
+	svc, err := onboarding.New(cfg, st, c)
+	if err != nil {
+		return err
+	}
 	pg, err := parsePages()
 	if err != nil {
 		return err
 	}
 	s := &server{
-		store: st, temporal: c, links: links.NewSigner(cfg.Secret), loginSecret: cfg.LoginSecret,
-		brand: cfg.Brand, now: time.Now, logger: logger, pages: pg, ping: st.DB().PingContext,
-		limiter: newLimiter(rate.Limit(lim.rate), lim.burst, maxClients, time.Now),
+		invitations: svc, loginCalls: st, loginSecret: cfg.LoginSecret,
+		brand: cfg.Brand, now: time.Now, logger: logger, pages: pg, ping: st.Ping,
+		limiter: newLimiter(rate.Limit(cfg.WebhookRate), cfg.WebhookBurst, maxClients, time.Now),
 	}
 
 	ln, err := net.Listen("tcp", cfg.WebhookAddr)
@@ -129,7 +92,7 @@ func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	logger.Info("webhook listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
-		"temporal", opts.HostPort, "namespace", opts.Namespace, "rate", lim.rate, "burst", lim.burst)
+		"temporal", opts.HostPort, "namespace", opts.Namespace, "rate", cfg.WebhookRate, "burst", cfg.WebhookBurst)
 
 	select {
 	case err := <-served:

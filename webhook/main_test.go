@@ -13,9 +13,10 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"github.com/cloudpartners/onboarding/activities"
+	"github.com/cloudpartners/onboarding/internal/config"
+	"github.com/cloudpartners/onboarding/internal/customer"
 	"github.com/cloudpartners/onboarding/internal/links"
-	"github.com/cloudpartners/onboarding/internal/seal"
+	"github.com/cloudpartners/onboarding/internal/onboarding"
 	"github.com/cloudpartners/onboarding/internal/store"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 	"github.com/cloudpartners/onboarding/workflows"
@@ -35,7 +36,8 @@ const (
 type env struct {
 	st          *store.Store
 	c           client.Client
-	base        string // the webhook's URL
+	svc         *onboarding.Service // launches as `starter add` does
+	base        string              // the webhook's URL
 	tq          string
 	suffix      string
 	partnerID   string
@@ -94,6 +96,13 @@ func newEnv(t *testing.T, webhookVars map[string]string) *env {
 	})
 
 	e.c = testenv.Client(t)
+	cfg, err := config.Load(testenv.Getenv(shared))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.svc, err = onboarding.New(cfg, st, e.c); err != nil {
+		t.Fatal(err)
+	}
 
 	e.partnerID = "p-" + e.suffix
 	e.partnerName = `Partner <b>& "Sons"</b> ` + e.suffix
@@ -103,8 +112,8 @@ func newEnv(t *testing.T, webhookVars map[string]string) *env {
 	return e
 }
 
-// onboarding is one launched onboarding, with the link from its real email.
-type onboarding struct {
+// invited is one launched onboarding, with the link from its real email.
+type invited struct {
 	run   client.WorkflowRun
 	name  string
 	email string
@@ -114,27 +123,19 @@ type onboarding struct {
 }
 
 // launch starts an onboarding the way the starter does and waits for its email.
-func (e *env) launch(t *testing.T, key string, within time.Duration) *onboarding {
+func (e *env) launch(t *testing.T, key string, within time.Duration) *invited {
 	t.Helper()
 	ctx := context.Background()
-	o := &onboarding{
+	o := &invited{
 		name:  `<script>alert("x")</script> & Co ` + key,
 		email: "customer-" + key + "-" + e.suffix + "@example.com",
 	}
-	sealer, err := seal.New([]byte(testSecret))
-	if err != nil {
-		t.Fatal(err)
+	l, err := e.svc.Launch(ctx, onboarding.Operator("test"), e.partnerID,
+		onboarding.NewCustomer{Name: o.name, Email: o.email, Cloud: "cloud-" + key, ConfirmWithin: within})
+	if err != nil || !l.Launched {
+		t.Fatalf("launch: %+v, %v", l, err)
 	}
-	contact, err := sealer.Seal(activities.Contact{Email: o.email})
-	if err != nil {
-		t.Fatal(err)
-	}
-	o.run, err = e.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.WorkflowID(e.partnerID, o.name), TaskQueue: e.tq},
-		workflows.WorkflowName, workflows.Input{PartnerID: e.partnerID, CustomerName: o.name, CloudName: "cloud-" + key,
-			SealedContact: contact, ConfirmWithin: within})
-	if err != nil {
-		t.Fatalf("start onboarding: %v", err)
-	}
+	o.run = e.c.GetWorkflow(ctx, l.OnboardingID, l.RunID)
 	msgs := testenv.WaitMail(t, o.email, 1, 30*time.Second)
 	o.link = testenv.LinkIn(t, msgs[0])
 	if !strings.HasPrefix(o.link, e.base+"/confirm?token=") {
@@ -159,17 +160,17 @@ func (e *env) launch(t *testing.T, key string, within time.Duration) *onboarding
 
 // awaiting asserts that nothing changed: the onboarding still waits for the
 // customer and the subaccount still requires acceptance.
-func (e *env) awaiting(t *testing.T, o *onboarding) {
+func (e *env) awaiting(t *testing.T, o *invited) {
 	t.Helper()
 	if s := e.status(t, o); s.Stage != workflows.StageAwaiting || s.ConfirmedVia != "" {
 		t.Errorf("onboarding stage %s, confirmed via %q; want %s and no confirmation", s.Stage, s.ConfirmedVia, workflows.StageAwaiting)
 	}
-	if sa := e.row(t, o); sa.Status != store.StatusAcceptanceRequired || sa.CloudID != "" {
-		t.Errorf("subaccount %s with cloud %q, want %s and no cloud", sa.Status, sa.CloudID, store.StatusAcceptanceRequired)
+	if sa := e.row(t, o); sa.Status != customer.StatusAcceptanceRequired || sa.CloudID != "" {
+		t.Errorf("subaccount %s with cloud %q, want %s and no cloud", sa.Status, sa.CloudID, customer.StatusAcceptanceRequired)
 	}
 }
 
-func (e *env) status(t *testing.T, o *onboarding) workflows.Status {
+func (e *env) status(t *testing.T, o *invited) workflows.Status {
 	t.Helper()
 	v, err := e.c.QueryWorkflow(context.Background(), o.run.GetID(), o.run.GetRunID(), workflows.QueryStatus)
 	if err != nil {
@@ -182,7 +183,7 @@ func (e *env) status(t *testing.T, o *onboarding) workflows.Status {
 	return s
 }
 
-func (e *env) row(t *testing.T, o *onboarding) store.Subaccount {
+func (e *env) row(t *testing.T, o *invited) store.Subaccount {
 	t.Helper()
 	sa, err := e.st.Subaccount(context.Background(), o.sa.ID)
 	if err != nil {
@@ -192,7 +193,7 @@ func (e *env) row(t *testing.T, o *onboarding) store.Subaccount {
 }
 
 // result waits for the onboarding to finish.
-func (e *env) result(t *testing.T, o *onboarding) workflows.Result {
+func (e *env) result(t *testing.T, o *invited) workflows.Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -204,14 +205,14 @@ func (e *env) result(t *testing.T, o *onboarding) workflows.Result {
 }
 
 // activeWithCloud asserts the onboarding ended ACTIVE with its cloud.
-func (e *env) activeWithCloud(t *testing.T, o *onboarding, via string) {
+func (e *env) activeWithCloud(t *testing.T, o *invited, via string) {
 	t.Helper()
 	r := e.result(t, o)
 	if r.Outcome != workflows.OutcomeActive || r.CloudID == "" {
 		t.Fatalf("outcome %s with cloud %q, want ACTIVE with a cloud", r.Outcome, r.CloudID)
 	}
 	sa := e.row(t, o)
-	if sa.Status != store.StatusActive || sa.CloudID != r.CloudID {
+	if sa.Status != customer.StatusActive || sa.CloudID != r.CloudID {
 		t.Errorf("subaccount %s with cloud %q, want ACTIVE with cloud %s", sa.Status, sa.CloudID, r.CloudID)
 	}
 	if s := e.status(t, o); s.ConfirmedVia != via {
@@ -285,7 +286,7 @@ func expect(t *testing.T, a answer, status int, want ...string) {
 }
 
 // noSecretsLogged asserts the webhook's log shows neither tokens nor emails.
-func (e *env) noSecretsLogged(t *testing.T, os ...*onboarding) {
+func (e *env) noSecretsLogged(t *testing.T, os ...*invited) {
 	t.Helper()
 	logs := e.logs.String()
 	if !strings.Contains(logs, "webhook listening") {

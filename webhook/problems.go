@@ -4,17 +4,14 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/cloudpartners/onboarding/internal/customer"
 	"github.com/cloudpartners/onboarding/internal/links"
 	"github.com/cloudpartners/onboarding/internal/loginhook"
-	"github.com/cloudpartners/onboarding/internal/store"
+	"github.com/cloudpartners/onboarding/internal/onboarding"
 )
 
 // Errors the handlers return; problemFor turns each into a status and words.
 var (
-	errExpired     = errors.New("the confirmation deadline has passed")
-	errCancelled   = errors.New("the partner cancelled the onboarding")
-	errEnded       = errors.New("the onboarding has ended without a confirmation")
-	errNoToken     = errors.New("no token given")
 	errBadJSON     = errors.New(`the body is not JSON of the form {"token": "..."}`)
 	errReplayed    = errors.New("this signed call was already received")
 	errTooLarge    = errors.New("the request body is too large")
@@ -35,23 +32,23 @@ type problem struct {
 func problemFor(err error) problem {
 	var tooLarge *http.MaxBytesError
 	switch {
-	case errors.Is(err, links.ErrMalformed), errors.Is(err, errNoToken):
+	case errors.Is(err, links.ErrMalformed), errors.Is(err, onboarding.ErrNoToken):
 		return problem{http.StatusBadRequest, "malformed_link", "This link is incomplete",
 			"The confirmation link is damaged or cut short, so nothing was confirmed.",
 			"Open the link by clicking it in the email, or copy the whole link into the address bar."}
-	case errors.Is(err, links.ErrForged), errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, links.ErrForged), errors.Is(err, customer.ErrNotFound):
 		return problem{http.StatusNotFound, "unknown_link", "This link is not valid",
 			"We issued no invitation for this link, so nothing was confirmed.",
 			"Use the link from the most recent email you received, or ask your partner to send a new one."}
-	case errors.Is(err, errExpired):
+	case errors.Is(err, onboarding.ErrLinkExpired):
 		return problem{http.StatusGone, "expired", "This link has expired",
 			"The time to confirm has passed and the invitation was withdrawn, so nothing was confirmed.",
 			"Ask your partner to add you again; you will receive a new email."}
-	case errors.Is(err, errCancelled):
+	case errors.Is(err, onboarding.ErrLinkCancelled):
 		return problem{http.StatusGone, "cancelled", "This invitation was withdrawn",
 			"The invitation was cancelled before it was confirmed, so there is nothing to confirm.",
 			"Contact your partner if you think this is a mistake."}
-	case errors.Is(err, errEnded):
+	case errors.Is(err, onboarding.ErrLinkEnded):
 		return problem{http.StatusGone, "ended", "This invitation can no longer be confirmed",
 			"The onboarding this link belongs to has ended, so nothing was confirmed.",
 			"Contact your partner; they can start it again."}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -54,33 +53,5 @@ func TestLimiterStaysBounded(t *testing.T) {
 	}
 	if n := l.size(); n > max {
 		t.Fatalf("the limiter remembers %d addresses, more than its bound %d", n, max)
-	}
-}
-
-func TestLoadLimits(t *testing.T) {
-	tests := []struct {
-		env     map[string]string
-		want    limits
-		wantErr string
-	}{
-		{nil, limits{defaultRate, defaultBurst}, ""},
-		{map[string]string{"WEBHOOK_RATE": "0.5", "WEBHOOK_BURST": "3"}, limits{0.5, 3}, ""},
-		{map[string]string{"WEBHOOK_RATE": "0"}, limits{}, "WEBHOOK_RATE"},
-		{map[string]string{"WEBHOOK_RATE": "fast"}, limits{}, "WEBHOOK_RATE"},
-		{map[string]string{"WEBHOOK_RATE": "NaN"}, limits{}, "WEBHOOK_RATE"},
-		{map[string]string{"WEBHOOK_RATE": "+Inf"}, limits{}, "WEBHOOK_RATE"},
-		{map[string]string{"WEBHOOK_BURST": "0"}, limits{}, "WEBHOOK_BURST"},
-		{map[string]string{"WEBHOOK_BURST": "1.5"}, limits{}, "WEBHOOK_BURST"},
-	}
-	for _, tt := range tests {
-		got, err := loadLimits(func(k string) string { return tt.env[k] })
-		switch {
-		case tt.wantErr == "" && err != nil:
-			t.Errorf("%v: %v", tt.env, err)
-		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-			t.Errorf("%v: error %v, want one naming %s", tt.env, err, tt.wantErr)
-		case tt.wantErr == "" && got != tt.want:
-			t.Errorf("%v: %+v, want %+v", tt.env, got, tt.want)
-		}
 	}
 }

@@ -11,39 +11,38 @@ import (
 	"strings"
 	"time"
 
-	"go.temporal.io/api/serviceerror"
-
-	"github.com/cloudpartners/onboarding/internal/links"
 	"github.com/cloudpartners/onboarding/internal/loginhook"
+	"github.com/cloudpartners/onboarding/internal/onboarding"
 	"github.com/cloudpartners/onboarding/internal/store"
 	"github.com/cloudpartners/onboarding/workflows"
 )
 
 // Limits of the HTTP edge.
 const (
-	maxBody       = 16 << 10         // a confirm form or a login-hook call is far smaller
-	signalTimeout = 10 * time.Second // how long a confirm waits for Temporal
+	maxBody = 16 << 10 // a confirm form or a login-hook call is far smaller
 	// replayKeep is how long an accepted login-hook signature is remembered:
 	// past it, the timestamp alone refuses the call.
 	replayKeep = 2*loginhook.Tolerance + time.Minute
 )
 
-// Subaccounts is what the webhook reads from and writes to Postgres.
-type Subaccounts interface {
-	Subaccount(ctx context.Context, id string) (store.Subaccount, error)
+// Invitations are the customer's actions on a confirmation link;
+// *onboarding.Service carries them out.
+type Invitations interface {
+	Invitation(ctx context.Context, token string) (store.Subaccount, error)
+	Confirm(ctx context.Context, token, via string) (sa store.Subaccount, already bool, err error)
+}
+
+// LoginCalls remembers accepted login-hook calls, so that a replay is refused.
+type LoginCalls interface {
 	RememberLoginCall(ctx context.Context, signature string, at time.Time, keep time.Duration) (bool, error)
 }
 
-// Signaler sends signals to workflows; client.Client is one.
-type Signaler interface {
-	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
-}
-
 // server is the public HTTP edge: the confirmation page and the login hook.
+// It translates requests into the actions of package onboarding and their
+// answers into pages and JSON.
 type server struct {
-	store       Subaccounts
-	temporal    Signaler
-	links       *links.Signer
+	invitations Invitations
+	loginCalls  LoginCalls
 	loginSecret []byte
 	brand       string
 	now         func() time.Time
@@ -59,8 +58,8 @@ func (s *server) routes() http.Handler {
 	mux := http.NewServeMux()
 	// GET also answers HEAD; neither ever confirms (mail scanners follow links).
 	mux.HandleFunc("GET /confirm", s.showConfirm)
-	mux.Handle("POST /confirm", s.limited(s.html, s.postConfirm))
-	mux.Handle("POST /hooks/login", s.limited(s.json, s.loginHook))
+	mux.Handle("POST /confirm", s.limited(s.failPage, s.postConfirm))
+	mux.Handle("POST /hooks/login", s.limited(s.failJSON, s.loginHook))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	return s.logRequests(securityHeaders(mux))
 }
@@ -71,15 +70,12 @@ type responder func(w http.ResponseWriter, r *http.Request, err error)
 // showConfirm shows who asks whom to confirm, with a button that POSTs.
 func (s *server) showConfirm(w http.ResponseWriter, r *http.Request) {
 	token := r.URL.Query().Get("token")
-	claims, sa, err := s.lookup(r.Context(), token)
-	if err == nil {
-		err = s.state(sa, claims)
-	}
+	sa, err := s.invitations.Invitation(r.Context(), token)
 	switch {
-	case errors.Is(err, errAlreadyConfirmed):
+	case errors.Is(err, onboarding.ErrAlreadyConfirmed):
 		s.page(w, r, http.StatusOK, "already", sa, "Already confirmed", "")
 	case err != nil:
-		s.html(w, r, err)
+		s.failPage(w, r, err)
 	default:
 		s.page(w, r, http.StatusOK, "confirm", sa, "Confirm your partner", token)
 	}
@@ -88,16 +84,17 @@ func (s *server) showConfirm(w http.ResponseWriter, r *http.Request) {
 // postConfirm confirms through the link.
 func (s *server) postConfirm(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
-		s.html(w, r, fmt.Errorf("read form: %w", err))
+		s.failPage(w, r, fmt.Errorf("read form: %w", err))
 		return
 	}
-	sa, already, err := s.confirm(r.Context(), r.PostForm.Get("token"), workflows.ViaLink)
+	sa, already, err := s.invitations.Confirm(r.Context(), r.PostForm.Get("token"), workflows.ViaLink)
 	switch {
 	case err != nil:
-		s.html(w, r, err)
+		s.failPage(w, r, err)
 	case already:
 		s.page(w, r, http.StatusOK, "already", sa, "Already confirmed", "")
 	default:
+		s.logger.Info("confirmation sent to the onboarding", "onboarding", sa.OnboardingID, "subaccount", sa.ID, "via", workflows.ViaLink)
 		s.page(w, r, http.StatusOK, "confirmed", sa, "Confirmed", "")
 	}
 }
@@ -107,38 +104,39 @@ func (s *server) postConfirm(w http.ResponseWriter, r *http.Request) {
 func (s *server) loginHook(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		s.json(w, r, fmt.Errorf("read body: %w", err))
+		s.failJSON(w, r, fmt.Errorf("read body: %w", err))
 		return
 	}
 	now := s.now()
 	sig, err := loginhook.Verify(s.loginSecret, r.Header.Get(loginhook.HeaderName), body, now)
 	if err != nil {
-		s.json(w, r, err)
+		s.failJSON(w, r, err)
 		return
 	}
 	var call struct {
 		Token string `json:"token"`
 	}
 	if err := json.Unmarshal(body, &call); err != nil || call.Token == "" {
-		s.json(w, r, errBadJSON)
+		s.failJSON(w, r, errBadJSON)
 		return
 	}
-	fresh, err := s.store.RememberLoginCall(r.Context(), sig, now, replayKeep)
+	fresh, err := s.loginCalls.RememberLoginCall(r.Context(), sig, now, replayKeep)
 	if err != nil {
-		s.json(w, r, err)
+		s.failJSON(w, r, err)
 		return
 	}
 	if !fresh {
-		s.json(w, r, errReplayed)
+		s.failJSON(w, r, errReplayed)
 		return
 	}
-	sa, already, err := s.confirm(r.Context(), call.Token, workflows.ViaLogin)
+	sa, already, err := s.invitations.Confirm(r.Context(), call.Token, workflows.ViaLogin)
 	switch {
 	case err != nil:
-		s.json(w, r, err)
+		s.failJSON(w, r, err)
 	case already:
 		writeJSON(w, http.StatusOK, map[string]string{"status": "already_confirmed", "subaccount_id": sa.ID})
 	default:
+		s.logger.Info("confirmation sent to the onboarding", "onboarding", sa.OnboardingID, "subaccount", sa.ID, "via", workflows.ViaLogin)
 		writeJSON(w, http.StatusAccepted, map[string]string{"status": "confirmed", "subaccount_id": sa.ID})
 	}
 }
@@ -155,92 +153,6 @@ func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, "ok\n")
 }
 
-// errAlreadyConfirmed is not a failure: the link was used before, and
-// using it again is harmless.
-var errAlreadyConfirmed = errors.New("already confirmed")
-
-// lookup verifies a token and reads its subaccount.
-func (s *server) lookup(ctx context.Context, token string) (links.Claims, store.Subaccount, error) {
-	if token == "" {
-		return links.Claims{}, store.Subaccount{}, errNoToken
-	}
-	claims, err := s.links.Parse(token)
-	if err != nil {
-		return links.Claims{}, store.Subaccount{}, err
-	}
-	sa, err := s.store.Subaccount(ctx, claims.SubaccountID)
-	if err != nil {
-		return links.Claims{}, store.Subaccount{}, err
-	}
-	return claims, sa, nil
-}
-
-// state says whether a subaccount can be confirmed now: nil when it can,
-// errAlreadyConfirmed, or why not.
-func (s *server) state(sa store.Subaccount, claims links.Claims) error {
-	switch sa.Status {
-	case store.StatusActive, store.StatusSuspended:
-		return errAlreadyConfirmed
-	case store.StatusInactive:
-		if sa.DeletedReason == store.ReasonExpired {
-			return errExpired
-		}
-		return errCancelled
-	}
-	// The token carries whole seconds; the row is exact. Either one passed
-	// means the link is dead (the workflow allows a few seconds of grace for
-	// a confirmation accepted here just in time).
-	now := s.now()
-	if now.Truncate(time.Second).After(claims.Deadline) || now.After(sa.ConfirmDeadline) {
-		return errExpired
-	}
-	return nil
-}
-
-// confirm checks a token and, when its subaccount awaits confirmation,
-// signals the onboarding. already reports a confirmation made earlier.
-func (s *server) confirm(ctx context.Context, token, via string) (sa store.Subaccount, already bool, err error) {
-	claims, sa, err := s.lookup(ctx, token)
-	if err == nil {
-		err = s.state(sa, claims)
-	}
-	if errors.Is(err, errAlreadyConfirmed) {
-		return sa, true, nil
-	}
-	if err != nil {
-		return sa, false, err
-	}
-	sctx, cancel := context.WithTimeout(ctx, signalTimeout)
-	defer cancel()
-	err = s.temporal.SignalWorkflow(sctx, sa.OnboardingID, "", workflows.SignalConfirm, workflows.Confirm{Via: via})
-	var notFound *serviceerror.NotFound
-	if errors.As(err, &notFound) {
-		// The workflow has completed meanwhile: the row says how.
-		return s.afterEnd(ctx, sa.ID, claims)
-	}
-	if err != nil {
-		return sa, false, fmt.Errorf("signal onboarding %s: %w", sa.OnboardingID, err)
-	}
-	s.logger.Info("confirmation sent to the onboarding", "onboarding", sa.OnboardingID, "subaccount", sa.ID, "via", via)
-	return sa, false, nil
-}
-
-// afterEnd answers a confirm whose workflow had already completed.
-func (s *server) afterEnd(ctx context.Context, id string, claims links.Claims) (store.Subaccount, bool, error) {
-	sa, err := s.store.Subaccount(ctx, id)
-	if err != nil {
-		return sa, false, err
-	}
-	switch err := s.state(sa, claims); {
-	case errors.Is(err, errAlreadyConfirmed):
-		return sa, true, nil
-	case err != nil:
-		return sa, false, err
-	}
-	// Still awaiting confirmation without a workflow: the onboarding failed.
-	return sa, false, errEnded
-}
-
 // page renders a page about a subaccount.
 func (s *server) page(w http.ResponseWriter, r *http.Request, status int, name string, sa store.Subaccount, title, token string) {
 	d := pageData{
@@ -248,12 +160,12 @@ func (s *server) page(w http.ResponseWriter, r *http.Request, status int, name s
 		Deadline: sa.ConfirmDeadline.UTC().Format("Monday, 2 January 2006 at 15:04 MST"), Token: token,
 	}
 	if err := s.pages.render(w, status, name, d); err != nil {
-		s.html(w, r, err)
+		s.failPage(w, r, err)
 	}
 }
 
-// html answers a failed page request with the page for its error.
-func (s *server) html(w http.ResponseWriter, r *http.Request, err error) {
+// failPage answers a failed page request with the page for its error.
+func (s *server) failPage(w http.ResponseWriter, r *http.Request, err error) {
 	p := s.problem(r, err)
 	d := pageData{Brand: s.brand, Title: p.Title, Status: fmt.Sprintf("%d %s", p.Status, http.StatusText(p.Status)), Text: p.Text, Hint: p.Hint}
 	if rerr := s.pages.render(w, p.Status, "problem", d); rerr != nil {
@@ -262,8 +174,8 @@ func (s *server) html(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-// json answers a failed machine call with a one-line JSON reason.
-func (s *server) json(w http.ResponseWriter, r *http.Request, err error) {
+// failJSON answers a failed machine call with a one-line JSON reason.
+func (s *server) failJSON(w http.ResponseWriter, r *http.Request, err error) {
 	p := s.problem(r, err)
 	writeJSON(w, p.Status, map[string]string{"error": p.Code, "reason": p.Text})
 }

@@ -85,7 +85,7 @@ func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer
 		PublicURL: cfg.PublicURL, Brand: cfg.Brand, MailHost: cfg.MailHost(), Now: time.Now,
 	})
 
-	srv, err := serveHealth(cfg.WorkerAddr, st, metrics.http)
+	srv, err := serveHealth(cfg.WorkerAddr, st.Ping, metrics.http, logger)
 	if err != nil {
 		return err
 	}
@@ -123,24 +123,25 @@ func newMetrics() (workerMetrics, func()) {
 
 // serveHealth answers /healthz with 200 while Postgres answers, and
 // /metrics with the SDK's metrics.
-func serveHealth(addr string, st *store.Store, metrics http.Handler) (*http.Server, error) {
+func serveHealth(addr string, ping func(context.Context) error, metrics http.Handler, logger *slog.Logger) (*http.Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("WORKER_ADDR %s: %w", addr, err)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		if err := st.DB().PingContext(r.Context()); err != nil {
+		if err := ping(r.Context()); err != nil {
+			logger.Warn("health check: database unreachable", "error", err)
 			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ok")
 	})
 	mux.Handle("GET /metrics", metrics)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			slog.Error("health server", "error", err)
+			logger.Error("health server", "error", err)
 		}
 	}()
 	return srv, nil

@@ -15,11 +15,12 @@ import (
 	"github.com/stretchr/testify/require"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/cloudpartners/onboarding/activities"
+	"github.com/cloudpartners/onboarding/internal/config"
+	"github.com/cloudpartners/onboarding/internal/customer"
 	"github.com/cloudpartners/onboarding/internal/links"
+	"github.com/cloudpartners/onboarding/internal/onboarding"
 	"github.com/cloudpartners/onboarding/internal/seal"
 	"github.com/cloudpartners/onboarding/internal/store"
 	"github.com/cloudpartners/onboarding/internal/testenv"
@@ -41,6 +42,7 @@ type stack struct {
 	tq     string
 	sealer *seal.Sealer
 	signer *links.Signer
+	svc    *onboarding.Service // launches as `starter add` does
 }
 
 func startWorker(t *testing.T, vars map[string]string) *stack {
@@ -63,20 +65,20 @@ func startWorker(t *testing.T, vars map[string]string) *stack {
 	c := testenv.Client(t)
 	sealer, err := seal.New([]byte(secret))
 	require.NoError(t, err)
-	return &stack{t: t, addr: addr, st: st, c: c, tq: tq, sealer: sealer, signer: links.NewSigner([]byte(secret))}
+	cfg, err := config.Load(testenv.Getenv(env))
+	require.NoError(t, err)
+	svc, err := onboarding.New(cfg, st, c)
+	require.NoError(t, err)
+	return &stack{t: t, addr: addr, st: st, c: c, tq: tq, sealer: sealer, signer: links.NewSigner([]byte(secret)), svc: svc}
 }
 
 func (s *stack) launch(partner, name, email string, within time.Duration) client.WorkflowRun {
 	s.t.Helper()
-	sealed, err := s.sealer.Seal(activities.Contact{Email: email})
+	l, err := s.svc.Launch(context.Background(), onboarding.Operator("test"), partner,
+		onboarding.NewCustomer{Name: name, Email: email, Cloud: "main", ConfirmWithin: within})
 	require.NoError(s.t, err)
-	run, err := s.c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
-		ID: workflows.WorkflowID(partner, name), TaskQueue: s.tq,
-		StaticSummary: "Onboard " + name + " for partner " + partner,
-	}, workflows.WorkflowName, workflows.Input{PartnerID: partner, CustomerName: name, CloudName: "main",
-		SealedContact: sealed, ConfirmWithin: within, ResendAfter: time.Second})
-	require.NoError(s.t, err)
-	return run
+	require.True(s.t, l.Launched)
+	return s.c.GetWorkflow(context.Background(), l.OnboardingID, l.RunID)
 }
 
 func (s *stack) status(run client.WorkflowRun) workflows.Status {
@@ -140,7 +142,7 @@ func TestHappyPathEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	sa, err := s.st.Subaccount(context.Background(), claims.SubaccountID)
 	require.NoError(t, err)
-	require.Equal(t, store.StatusAcceptanceRequired, sa.Status)
+	require.Equal(t, customer.StatusAcceptanceRequired, sa.Status)
 	require.Equal(t, run.GetID(), sa.OnboardingID)
 	s.waitStage(run, workflows.StageAwaiting)
 
@@ -150,14 +152,13 @@ func TestHappyPathEndToEnd(t *testing.T) {
 	require.Equal(t, workflows.OutcomeActive, r.Outcome)
 	sa, err = s.st.Subaccount(context.Background(), claims.SubaccountID)
 	require.NoError(t, err)
-	require.Equal(t, store.StatusActive, sa.Status)
+	require.Equal(t, customer.StatusActive, sa.Status)
 	require.Equal(t, r.CloudID, sa.CloudID, "the cloud row is there")
 	require.Equal(t, 1, sa.EmailsSent)
 
-	desc, err := s.c.DescribeWorkflowExecution(context.Background(), run.GetID(), "")
+	desc, err := s.c.DescribeWorkflow(context.Background(), run.GetID(), "")
 	require.NoError(t, err)
-	var outcome string
-	require.NoError(t, converter.GetDefaultDataConverter().FromPayload(desc.WorkflowExecutionInfo.SearchAttributes.IndexedFields["OnboardingOutcome"], &outcome))
+	outcome, _ := desc.TypedSearchAttributes.GetKeyword(workflows.AttrOutcome)
 	require.Equal(t, workflows.OutcomeActive, outcome, "the outcome is searchable")
 
 	// The worker reports its health and the SDK's metrics (label values
@@ -179,8 +180,8 @@ func TestDeadlineEndToEnd(t *testing.T) {
 	require.Equal(t, workflows.OutcomeExpired, r.Outcome)
 	sa, err := s.st.Subaccount(context.Background(), r.SubaccountID)
 	require.NoError(t, err)
-	require.Equal(t, store.StatusInactive, sa.Status)
-	require.Equal(t, store.ReasonExpired, sa.DeletedReason)
+	require.Equal(t, customer.StatusInactive, sa.Status)
+	require.Equal(t, customer.ReasonExpired, sa.DeletedReason)
 	require.Empty(t, sa.CloudID)
 	require.Len(t, testenv.WaitMail(t, email, 1, 10*time.Second), 1)
 	s.save(run, "expired")
@@ -218,7 +219,7 @@ func TestCancelResendAndLateConfirmEndToEnd(t *testing.T) {
 	require.Equal(t, workflows.OutcomeCancelled, r.Outcome)
 	sa, err := s.st.Subaccount(context.Background(), r.SubaccountID)
 	require.NoError(t, err)
-	require.Equal(t, store.ReasonCancelled, sa.DeletedReason)
+	require.Equal(t, customer.ReasonCancelled, sa.DeletedReason)
 
 	// A confirm after the end cannot reach the closed workflow: nothing changes.
 	err = s.c.SignalWorkflow(context.Background(), run.GetID(), run.GetRunID(), workflows.SignalConfirm, workflows.Confirm{Via: workflows.ViaLink})
@@ -232,8 +233,18 @@ func TestCancelResendAndLateConfirmEndToEnd(t *testing.T) {
 func TestFailuresEndToEnd(t *testing.T) {
 	s := startWorker(t, nil)
 	_, email := newCustomer(t, s)
-	run := s.launch("no-such-partner", "Orphan", email, time.Hour)
-	_, err := s.result(run)
+	// Launch refuses an unknown partner before starting anything; the
+	// workflow's own refusal — for a partner gone between launch and the
+	// record — is seen by starting it directly, as Launch would.
+	_, err := s.svc.Launch(context.Background(), onboarding.Operator("test"), "no-such-partner",
+		onboarding.NewCustomer{Name: "Orphan", Email: email, Cloud: "main"})
+	require.ErrorIs(t, err, customer.ErrUnknownPartner)
+	sealed, err := s.sealer.Seal(workflows.Contact{Email: email})
+	require.NoError(t, err)
+	run, err := s.c.ExecuteWorkflow(context.Background(), workflows.StartOptions(s.tq, "no-such-partner", "Orphan"), workflows.WorkflowName,
+		workflows.Input{PartnerID: "no-such-partner", CustomerName: "Orphan", CloudName: "main", SealedContact: sealed, ConfirmWithin: time.Hour})
+	require.NoError(t, err)
+	_, err = s.result(run)
 	require.ErrorContains(t, err, "unknown partner")
 	var n int
 	require.NoError(t, s.st.DB().Get(&n, `SELECT count(*) FROM subaccounts`))
@@ -250,7 +261,7 @@ func TestFailuresEndToEnd(t *testing.T) {
 	require.Equal(t, workflows.OutcomeCancelled, r.Outcome)
 	sa, err := s.st.Subaccount(context.Background(), r.SubaccountID)
 	require.NoError(t, err)
-	require.Equal(t, store.StatusInactive, sa.Status)
+	require.Equal(t, customer.StatusInactive, sa.Status)
 	s.save(run, "workflow-cancelled")
 }
 

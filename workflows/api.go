@@ -1,19 +1,24 @@
 package workflows
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/cloudpartners/onboarding/internal/config"
 	"github.com/cloudpartners/onboarding/internal/customer"
 )
 
 // Names the starter, the webhook, the worker and the tests share.
 const (
-	// TaskQueue is the default task queue of the onboarding worker.
-	TaskQueue = "onboarding"
+	// TaskQueue is the default task queue of the onboarding worker (TASK_QUEUE).
+	TaskQueue = config.DefaultTaskQueue
 	// WorkflowName is the registered name of the onboarding workflow type.
 	WorkflowName = "Onboarding"
 	// SignalConfirm confirms an onboarding (payload Confirm).
@@ -54,17 +59,32 @@ const (
 	OutcomeCancelled = "CANCELLED"
 )
 
-// Defaults for Input fields left zero.
+// Defaults for Input fields left zero: the product's, in one place.
 const (
-	DefaultConfirmWithin = 7 * 24 * time.Hour
-	DefaultResendAfter   = 60 * time.Second
-	DefaultMaxSends      = 5
+	DefaultConfirmWithin = customer.DefaultConfirmWithin
+	DefaultResendAfter   = customer.DefaultResendAfter
+	DefaultMaxSends      = customer.DefaultMaxSends
 )
+
+// MaxIDLength is the longest workflow id a Temporal server accepts by
+// default (its dynamic setting limit.maxIDLength).
+const MaxIDLength = 1000
+
+// idHashLen is how many hex digits of the name's hash end a shortened id:
+// 128 bits, so two names never share one.
+const idHashLen = 32
 
 // WorkflowID is the onboarding id: derived from the business key, so that
 // launching the same customer twice finds the same onboarding. The Temporal
 // client carries the id in a gRPC header, which takes printable ASCII only,
 // so other bytes (and '%') are percent-escaped: "Société" → "soci%C3%A9t%C3%A9".
+//
+// A valid name of up to 200 characters can escape to more than MaxIDLength
+// bytes (each CJK character takes nine). Such an id keeps as much of the
+// escaped name as fits, then "~" and the first 128 bits of the SHA-256 of
+// the whole normalized name: still readable, still one id per customer. An
+// id that fits is never shortened, so every customer keeps the id it had
+// before this rule existed.
 func WorkflowID(partnerID, customerName string) string {
 	key := customer.NameKey(customerName)
 	var b strings.Builder
@@ -76,8 +96,39 @@ func WorkflowID(partnerID, customerName string) string {
 			b.WriteByte(c)
 		}
 	}
-	return b.String()
+	id := b.String()
+	if len(id) <= MaxIDLength {
+		return id
+	}
+	sum := sha256.Sum256([]byte(key))
+	tag := "~" + hex.EncodeToString(sum[:])[:idHashLen]
+	cut := MaxIDLength - len(tag)
+	// Never cut inside an escape: "%E6%9D%B1" is kept whole or not at all.
+	if i := strings.LastIndexByte(id[max(0, cut-2):cut], '%'); i >= 0 {
+		cut = max(0, cut-2) + i
+	}
+	return id[:cut] + tag
 }
+
+// StartOptions are the options every onboarding starts with, whoever
+// launches it: the id from the business key; a new run allowed once an
+// earlier one has closed (a deleted customer may be onboarded again), and
+// the running one returned instead of a second run while it runs; the
+// partner and the first stage as search attributes, so that the Web UI finds
+// it at once; and a summary naming customer and partner.
+func StartOptions(taskQueue, partnerID, customerName string) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
+		ID:                       WorkflowID(partnerID, customerName),
+		TaskQueue:                taskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes:    temporal.NewSearchAttributes(AttrPartner.ValueSet(partnerID), AttrStage.ValueSet(StageCreating)),
+		StaticSummary:            fmt.Sprintf("Onboard %s for partner %s", customerName, partnerID),
+	}
+}
+
+// Contact is the customer's personal data that Input.SealedContact carries.
+type Contact = customer.Contact
 
 // Input starts one onboarding. The customer's email and contact travel only
 // sealed (encrypted), so the history and the Web UI never show them.
@@ -85,7 +136,7 @@ type Input struct {
 	PartnerID     string
 	CustomerName  string
 	CloudName     string
-	SealedContact string        // activities.Contact sealed with the server secret
+	SealedContact string        // a Contact sealed with the server secret
 	ConfirmWithin time.Duration // default DefaultConfirmWithin
 	ResendAfter   time.Duration // shortest gap between two sends; default DefaultResendAfter
 	MaxSends      int           // most emails, the first included; default DefaultMaxSends

@@ -12,7 +12,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/cloudpartners/onboarding/activities"
-	"github.com/cloudpartners/onboarding/internal/store"
+	"github.com/cloudpartners/onboarding/internal/customer"
 )
 
 // maxIgnored bounds the late requests kept in the status.
@@ -126,7 +126,7 @@ func (o *onboarding) run(ctx workflow.Context) (Result, error) {
 		// The record exists but the customer can never be reached: delete it
 		// rather than leave it half-done.
 		o.logger.Error("first confirmation email failed; deleting the record", "error", err)
-		_ = o.delete(ctx, store.ReasonFailed)
+		_ = o.delete(ctx, customer.ReasonFailed)
 		return Result{}, o.fail(ctx, err)
 	}
 
@@ -138,9 +138,9 @@ func (o *onboarding) run(ctx workflow.Context) (Result, error) {
 			return Result{}, o.fail(ctx, err)
 		}
 	default:
-		reason := store.ReasonExpired
+		reason := customer.ReasonExpired
 		if outcome == OutcomeCancelled {
-			reason = store.ReasonCancelled
+			reason = customer.ReasonCancelled
 		}
 		if err := o.delete(ctx, reason); err != nil {
 			return Result{}, o.fail(ctx, err)

@@ -13,7 +13,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/cloudpartners/onboarding/activities"
+	"github.com/cloudpartners/onboarding/internal/customer"
 	"github.com/cloudpartners/onboarding/internal/seal"
 	"github.com/cloudpartners/onboarding/workflows"
 )
@@ -38,7 +38,7 @@ type Customer struct {
 
 // Launch starts the onboarding of one customer and returns its id.
 func (l *Launcher) Launch(ctx context.Context, c Customer) (string, error) {
-	sealed, err := l.Sealer.Seal(activities.Contact{Email: c.Email})
+	sealed, err := l.Sealer.Seal(customer.Contact{Email: c.Email})
 	if err != nil {
 		return "", err
 	}

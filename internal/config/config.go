@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/mail"
 	"net/url"
@@ -17,18 +18,24 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
+
+	"github.com/cloudpartners/onboarding/internal/customer"
 )
 
 // Defaults for local development; each is overridable through its variable.
 const (
-	DefaultDatabaseURL   = "postgres://postgres@127.0.0.1:55432/onboarding?sslmode=disable"
-	DefaultSMTPAddr      = "127.0.0.1:1025"
-	DefaultSMTPFrom      = "Cloud onboarding <onboarding@cloud.example>"
-	DefaultPublicURL     = "http://127.0.0.1:8088"
-	DefaultWebhookAddr   = "127.0.0.1:8088"
-	DefaultWorkerAddr    = "127.0.0.1:9464"
-	DefaultBrand         = "Example Cloud"
-	DefaultConfirmWithin = 7 * 24 * time.Hour
+	DefaultDatabaseURL = "postgres://postgres@127.0.0.1:55432/onboarding?sslmode=disable"
+	DefaultSMTPAddr    = "127.0.0.1:1025"
+	DefaultSMTPFrom    = "Cloud onboarding <onboarding@cloud.example>"
+	DefaultWebhookAddr = "127.0.0.1:8088"
+	DefaultWorkerAddr  = "127.0.0.1:9464"
+	DefaultBrand       = "Example Cloud"
+	DefaultTaskQueue   = "onboarding"
+	DefaultCacheSize   = 500
+	// DefaultWebhookRate and DefaultWebhookBurst are generous: a benchmark
+	// posts many confirms from one address.
+	DefaultWebhookRate  = 200 // POSTs per second per client address
+	DefaultWebhookBurst = 400
 	// DevSecret is used when ONBOARDING_SECRET is unset and ONBOARDING_ENV is not
 	// "production"; it exists only so that a fresh clone runs without setup.
 	DevSecret = "dev-only-secret-change-me-in-production-0123456789"
@@ -47,7 +54,7 @@ type Config struct {
 	SMTPPassword  string        // SMTP_PASSWORD (optional)
 	SMTPTLS       bool          // SMTP_TLS: require STARTTLS
 	SMTPFrom      string        // SMTP_FROM
-	PublicURL     string        // PUBLIC_BASE_URL: where customers reach the webhook
+	PublicURL     string        // PUBLIC_BASE_URL: where customers reach the webhook; default http://WEBHOOK_ADDR
 	WebhookAddr   string        // WEBHOOK_ADDR: the webhook's listen address
 	WorkerAddr    string        // WORKER_ADDR: the worker's metrics and health address
 	Secret        []byte        // ONBOARDING_SECRET: signs links, encrypts personal data in payloads
@@ -65,14 +72,13 @@ type Config struct {
 	// onboarding pushed out is replayed from its short history when its next
 	// signal, update or timer arrives.
 	WorkflowCacheSize int
-	LogFormat         string // LOG_FORMAT: text or json
+	WebhookRate       float64 // WEBHOOK_RATE: POSTs per second per client address
+	WebhookBurst      int     // WEBHOOK_BURST
+	LogFormat         string  // LOG_FORMAT: text or json
 }
 
 // Getenv looks up one environment variable; os.Getenv in production, a map in tests.
 type Getenv func(string) string
-
-// FromEnv reads the configuration from the process environment.
-func FromEnv() (Config, error) { return Load(os.Getenv) }
 
 // Load reads and validates the configuration; each error names the variable.
 func Load(getenv Getenv) (Config, error) {
@@ -88,14 +94,15 @@ func Load(getenv Getenv) (Config, error) {
 		SMTPUsername: getenv("SMTP_USERNAME"),
 		SMTPPassword: getenv("SMTP_PASSWORD"),
 		SMTPFrom:     get("SMTP_FROM", DefaultSMTPFrom),
-		PublicURL:    strings.TrimRight(get("PUBLIC_BASE_URL", DefaultPublicURL), "/"),
 		WebhookAddr:  get("WEBHOOK_ADDR", DefaultWebhookAddr),
 		WorkerAddr:   get("WORKER_ADDR", DefaultWorkerAddr),
 		Brand:        get("BRAND", DefaultBrand),
 		Production:   get("ONBOARDING_ENV", "development") == "production",
-		TaskQueue:    get("TASK_QUEUE", "onboarding"),
+		TaskQueue:    get("TASK_QUEUE", DefaultTaskQueue),
 		LogFormat:    get("LOG_FORMAT", "text"),
 	}
+	// Links point at the webhook: by default, where it listens.
+	c.PublicURL = strings.TrimRight(get("PUBLIC_BASE_URL", "http://"+c.WebhookAddr), "/")
 	var errs []error
 	bad := func(name, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
@@ -158,24 +165,33 @@ func Load(getenv Getenv) (Config, error) {
 		}
 		return d
 	}
-	c.ConfirmWithin = duration("CONFIRM_WITHIN", DefaultConfirmWithin, time.Second)
-	c.ResendAfter = duration("RESEND_MIN_INTERVAL", 60*time.Second, 0)
-	c.WorkflowCacheSize = 500
-	if v := getenv("WORKFLOW_CACHE_SIZE"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			bad("WORKFLOW_CACHE_SIZE", "want a whole number of workflows such as 500, got %q", v)
-		} else {
-			c.WorkflowCacheSize = n
-		}
+	c.ConfirmWithin = duration("CONFIRM_WITHIN", customer.DefaultConfirmWithin, time.Second)
+	if c.ConfirmWithin > customer.MaxConfirmWithin {
+		bad("CONFIRM_WITHIN", "want at most %s, got %s", customer.MaxConfirmWithin, c.ConfirmWithin)
 	}
-	c.MaxSends = 5
-	if v := getenv("RESEND_MAX"); v != "" {
+	c.ResendAfter = duration("RESEND_MIN_INTERVAL", customer.DefaultResendAfter, 0)
+	whole := func(name string, def, lo, hi int, example string) int {
+		v := getenv(name)
+		if v == "" {
+			return def
+		}
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			bad("RESEND_MAX", "want a whole number from 1 to 100, got %q", v)
+		if err != nil || n < lo || n > hi {
+			bad(name, "want a whole number from %d to %d such as %s, got %q", lo, hi, example, v)
+			return def
+		}
+		return n
+	}
+	c.WorkflowCacheSize = whole("WORKFLOW_CACHE_SIZE", DefaultCacheSize, 1, 1_000_000, "500")
+	c.MaxSends = whole("RESEND_MAX", customer.DefaultMaxSends, 1, 100, "5")
+	c.WebhookBurst = whole("WEBHOOK_BURST", DefaultWebhookBurst, 1, 1_000_000, "400")
+	c.WebhookRate = DefaultWebhookRate
+	if v := getenv("WEBHOOK_RATE"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(f > 0) || math.IsInf(f, 0) {
+			bad("WEBHOOK_RATE", "want POSTs per second per client address, a number above 0 such as 200 or 0.5, got %q", v)
 		} else {
-			c.MaxSends = n
+			c.WebhookRate = f
 		}
 	}
 

@@ -19,6 +19,36 @@ func TestDefaults(t *testing.T) {
 	require.Equal(t, 60*time.Second, c.ResendAfter)
 	require.Equal(t, 5, c.MaxSends)
 	require.Equal(t, "cloud.example", c.MailHost())
+	require.Equal(t, "http://127.0.0.1:8088", c.PublicURL)
+	require.Equal(t, DefaultTaskQueue, c.TaskQueue)
+	require.Equal(t, float64(DefaultWebhookRate), c.WebhookRate)
+	require.Equal(t, DefaultWebhookBurst, c.WebhookBurst)
+}
+
+// The links point where the webhook listens unless PUBLIC_BASE_URL says otherwise.
+func TestPublicURLFollowsTheWebhookAddress(t *testing.T) {
+	c, err := Load(env(map[string]string{"WEBHOOK_ADDR": "127.0.0.1:9099"}))
+	require.NoError(t, err)
+	require.Equal(t, "http://127.0.0.1:9099", c.PublicURL)
+	c, err = Load(env(map[string]string{"WEBHOOK_ADDR": "0.0.0.0:9099", "PUBLIC_BASE_URL": "https://onboard.example.com/"}))
+	require.NoError(t, err)
+	require.Equal(t, "https://onboard.example.com", c.PublicURL)
+}
+
+func TestWebhookLimits(t *testing.T) {
+	c, err := Load(env(map[string]string{"WEBHOOK_RATE": "0.5", "WEBHOOK_BURST": "3"}))
+	require.NoError(t, err)
+	require.Equal(t, 0.5, c.WebhookRate)
+	require.Equal(t, 3, c.WebhookBurst)
+	for _, bad := range []map[string]string{
+		{"WEBHOOK_RATE": "0"}, {"WEBHOOK_RATE": "fast"}, {"WEBHOOK_RATE": "NaN"}, {"WEBHOOK_RATE": "+Inf"},
+		{"WEBHOOK_BURST": "0"}, {"WEBHOOK_BURST": "1.5"},
+	} {
+		_, err := Load(env(bad))
+		for name := range bad {
+			require.ErrorContains(t, err, name+": want")
+		}
+	}
 }
 
 func TestTemporalSettingsFollowTheSDK(t *testing.T) {
@@ -41,6 +71,10 @@ func TestEveryErrorNamesTheVariable(t *testing.T) {
 		"LOG_FORMAT: want text or json":       {"LOG_FORMAT": "xml"},
 		"SMTP_FROM: not an email address":     {"SMTP_FROM": "nobody"},
 		"WORKFLOW_CACHE_SIZE: want a whole":   {"WORKFLOW_CACHE_SIZE": "-1"},
+		"CONFIRM_WITHIN: want at most":        {"CONFIRM_WITHIN": "9000h"},
+		"WEBHOOK_RATE: want POSTs per second": {"WEBHOOK_RATE": "0"},
+		"WEBHOOK_BURST: want a whole number":  {"WEBHOOK_BURST": "lots"},
+		"WEBHOOK_ADDR: not a host:port":       {"WEBHOOK_ADDR": "8088"},
 	}
 	for want, vars := range cases {
 		t.Run(want, func(t *testing.T) {

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -52,7 +53,9 @@ func TestMigrateTwiceIsHarmless(t *testing.T) {
 	require.NoError(t, store.Migrate(ctx, st.DB()))
 	var n int
 	require.NoError(t, st.DB().Get(&n, `SELECT count(*) FROM schema_migrations`))
-	require.Equal(t, 1, n)
+	files, err := filepath.Glob("migrations/*.sql")
+	require.NoError(t, err)
+	require.Equal(t, len(files), n)
 }
 
 func TestAddPartnerIsIdempotent(t *testing.T) {
@@ -76,7 +79,7 @@ func TestCreateCustomer(t *testing.T) {
 	nc := newCustomer("integrator", "ACME Corp")
 	sa, err := st.CreateCustomer(ctx, nc)
 	require.NoError(t, err)
-	require.Equal(t, store.StatusAcceptanceRequired, sa.Status)
+	require.Equal(t, customer.StatusAcceptanceRequired, sa.Status)
 	require.Equal(t, nc.OrganizationID, sa.OrganizationID)
 	require.Equal(t, "Integrator Ltd", sa.PartnerName)
 	require.True(t, nc.Deadline.Equal(sa.ConfirmDeadline))
@@ -94,10 +97,10 @@ func TestCreateCustomer(t *testing.T) {
 	var bs []binding
 	require.NoError(t, st.DB().Select(&bs, `SELECT subject_type, subject_id, role, resource_type FROM role_bindings WHERE subaccount_id = $1 ORDER BY subject_type DESC, resource_type DESC`, sa.ID))
 	require.Equal(t, []binding{
-		{"partner", "integrator", store.RoleBillingOwner, "subaccount"},
-		{"partner", "integrator", store.RoleOrgOwner, "organization"},
-		{"customer", sa.ID, store.RoleAdmin, "subaccount"},
-		{"customer", sa.ID, store.RoleOrgOwner, "organization"},
+		{"partner", "integrator", customer.RoleBillingOwner, "subaccount"},
+		{"partner", "integrator", customer.RoleOrgOwner, "organization"},
+		{"customer", sa.ID, customer.RoleAdmin, "subaccount"},
+		{"customer", sa.ID, customer.RoleOrgOwner, "organization"},
 	}, bs)
 
 	// A repeat with the same ids returns the same record and writes nothing.
@@ -139,7 +142,7 @@ func TestCreateCustomerConcurrently(t *testing.T) {
 	if lost == nil {
 		lost = errB
 	}
-	require.ErrorIs(t, lost, store.ErrNameTaken)
+	require.ErrorIs(t, lost, customer.ErrNameTaken)
 	require.Equal(t, counts{Partners: 1, Subaccounts: 2, Organizations: 2, Bindings: 8}, countRows(t, st))
 }
 
@@ -161,9 +164,9 @@ func TestCreateCustomerBadInput(t *testing.T) {
 		{"invalid email", func(c *store.NewCustomer) { c.Email = "not-an-email" }, customer.ErrInvalid},
 		{"email with display name", func(c *store.NewCustomer) { c.Email = "Ann <ann@x.example>" }, customer.ErrInvalid},
 		{"bad cloud name", func(c *store.NewCustomer) { c.CloudName = "Prod Cloud!" }, customer.ErrInvalid},
-		{"unknown partner", func(c *store.NewCustomer) { c.PartnerID = "nobody" }, store.ErrUnknownPartner},
-		{"partner without partner status", func(c *store.NewCustomer) { c.PartnerID = "lapsed" }, store.ErrNotPartner},
-		{"name taken by a live subaccount", func(c *store.NewCustomer) { c.Name = "TAKEN" }, store.ErrNameTaken},
+		{"unknown partner", func(c *store.NewCustomer) { c.PartnerID = "nobody" }, customer.ErrUnknownPartner},
+		{"partner without partner status", func(c *store.NewCustomer) { c.PartnerID = "lapsed" }, customer.ErrNotPartner},
+		{"name taken by a live subaccount", func(c *store.NewCustomer) { c.Name = "TAKEN" }, customer.ErrNameTaken},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -197,11 +200,11 @@ func TestEditSubaccount(t *testing.T) {
 
 	name, bad := "New Name", "nope"
 	_, err = st.EditSubaccount(ctx, sa.ID, store.Edit{Name: &name})
-	require.ErrorIs(t, err, store.ErrNameImmutable)
+	require.ErrorIs(t, err, customer.ErrNameImmutable)
 	_, err = st.EditSubaccount(ctx, sa.ID, store.Edit{Email: &bad})
 	require.ErrorIs(t, err, customer.ErrInvalid)
 	_, err = st.EditSubaccount(ctx, uuid.NewString(), store.Edit{Email: &email})
-	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, err, customer.ErrNotFound)
 	unchanged, err := st.Subaccount(ctx, sa.ID)
 	require.NoError(t, err)
 	require.Equal(t, got, unchanged)
@@ -217,12 +220,12 @@ func TestActivateAndCreateCloud(t *testing.T) {
 	require.NoError(t, err)
 	cloudID := uuid.NewString()
 	_, err = st.CreateCloud(ctx, cloudID, sa.ID)
-	require.ErrorIs(t, err, store.ErrNotConfirmed, "no cloud before activation")
+	require.ErrorIs(t, err, customer.ErrNotConfirmed, "no cloud before activation")
 
 	now := time.Now()
 	got, err := st.Activate(ctx, sa.ID, now)
 	require.NoError(t, err)
-	require.Equal(t, store.StatusActive, got.Status)
+	require.Equal(t, customer.StatusActive, got.Status)
 	again, err := st.Activate(ctx, sa.ID, now.Add(time.Hour))
 	require.NoError(t, err)
 	require.Equal(t, got, again)
@@ -238,8 +241,8 @@ func TestActivateAndCreateCloud(t *testing.T) {
 	require.Equal(t, c1, c3, "one cloud per onboarding even when retried with a new id")
 	require.Equal(t, 1, countRows(t, st).Clouds)
 
-	_, err = st.Delete(ctx, sa.ID, store.ReasonCancelled, now)
-	require.ErrorIs(t, err, store.ErrConfirmed, "a confirmed subaccount is not deleted")
+	_, err = st.Delete(ctx, sa.ID, customer.ReasonCancelled, now)
+	require.ErrorIs(t, err, customer.ErrConfirmed, "a confirmed subaccount is not deleted")
 }
 
 func TestDelete(t *testing.T) {
@@ -247,10 +250,10 @@ func TestDelete(t *testing.T) {
 	sa, err := st.CreateCustomer(ctx, newCustomer("integrator", "Gone"))
 	require.NoError(t, err)
 	at := time.Now().UTC().Truncate(time.Microsecond)
-	got, err := st.Delete(ctx, sa.ID, store.ReasonExpired, at)
+	got, err := st.Delete(ctx, sa.ID, customer.ReasonExpired, at)
 	require.NoError(t, err)
-	require.Equal(t, store.StatusInactive, got.Status)
-	require.Equal(t, store.ReasonExpired, got.DeletedReason)
+	require.Equal(t, customer.StatusInactive, got.Status)
+	require.Equal(t, customer.ReasonExpired, got.DeletedReason)
 	require.True(t, at.Equal(*got.DeletedAt))
 	var orgDeleted time.Time
 	require.NoError(t, st.DB().Get(&orgDeleted, `SELECT deleted_at FROM organizations WHERE subaccount_id = $1`, sa.ID))
@@ -260,16 +263,16 @@ func TestDelete(t *testing.T) {
 	require.Zero(t, live)
 
 	before := countRows(t, st)
-	again, err := st.Delete(ctx, sa.ID, store.ReasonCancelled, at.Add(time.Hour))
+	again, err := st.Delete(ctx, sa.ID, customer.ReasonCancelled, at.Add(time.Hour))
 	require.NoError(t, err)
 	require.Equal(t, got, again, "a repeat changes nothing, not even the reason")
 	require.Equal(t, before, countRows(t, st))
 
 	_, err = st.Activate(ctx, sa.ID, time.Now())
-	require.ErrorIs(t, err, store.ErrDeleted)
+	require.ErrorIs(t, err, customer.ErrDeleted)
 	email := "x@y.example"
 	_, err = st.EditSubaccount(ctx, sa.ID, store.Edit{Email: &email})
-	require.ErrorIs(t, err, store.ErrDeleted)
+	require.ErrorIs(t, err, customer.ErrDeleted)
 	unchanged, err := st.Subaccount(ctx, sa.ID)
 	require.NoError(t, err)
 	require.Equal(t, got, unchanged)
@@ -287,7 +290,7 @@ func TestEmailsAndList(t *testing.T) {
 	sa, err := st.CreateCustomer(ctx, newCustomer("integrator", "Mail"))
 	require.NoError(t, err)
 	_, err = st.SentEmail(ctx, sa.ID, 1)
-	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, err, customer.ErrNotFound)
 	at := time.Now().UTC().Truncate(time.Microsecond)
 	e1, err := st.RecordEmail(ctx, store.Email{MessageID: "m1@x", SubaccountID: sa.ID, Seq: 1, SentAt: at})
 	require.NoError(t, err)
@@ -302,16 +305,16 @@ func TestEmailsAndList(t *testing.T) {
 	require.NoError(t, err)
 	_, err = st.Activate(ctx, other.ID, at)
 	require.NoError(t, err)
-	all, err := st.ListSubaccounts(ctx, store.Filter{PartnerID: "integrator"})
+	all, err := st.ListSubaccounts(ctx, store.ListQuery{PartnerID: "integrator"})
 	require.NoError(t, err)
-	require.Len(t, all, 2)
-	active, err := st.ListSubaccounts(ctx, store.Filter{PartnerID: "integrator", Status: store.StatusActive})
+	require.Len(t, all.Items, 2)
+	active, err := st.ListSubaccounts(ctx, store.ListQuery{PartnerID: "integrator", Status: customer.StatusActive})
 	require.NoError(t, err)
-	require.Len(t, active, 1)
-	require.Equal(t, other.ID, active[0].ID)
-	none, err := st.ListSubaccounts(ctx, store.Filter{PartnerID: "nobody"})
+	require.Len(t, active.Items, 1)
+	require.Equal(t, other.ID, active.Items[0].ID)
+	none, err := st.ListSubaccounts(ctx, store.ListQuery{PartnerID: "nobody"})
 	require.NoError(t, err)
-	require.Empty(t, none)
+	require.Empty(t, none.Items)
 	mail, err := st.Subaccount(ctx, sa.ID)
 	require.NoError(t, err)
 	require.Equal(t, 1, mail.EmailsSent)
@@ -335,8 +338,8 @@ func TestNotFound(t *testing.T) {
 	st, ctx := setup(t)
 	for _, id := range []string{uuid.NewString(), "not-a-uuid", ""} {
 		_, err := st.Subaccount(ctx, id)
-		require.True(t, errors.Is(err, store.ErrNotFound), "%q: %v", id, err)
+		require.True(t, errors.Is(err, customer.ErrNotFound), "%q: %v", id, err)
 	}
 	_, err := st.Partner(ctx, "nobody")
-	require.ErrorIs(t, err, store.ErrUnknownPartner)
+	require.ErrorIs(t, err, customer.ErrUnknownPartner)
 }

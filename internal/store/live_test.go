@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/cloudpartners/onboarding/internal/customer"
 	"github.com/cloudpartners/onboarding/internal/store"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 )
@@ -33,14 +34,14 @@ func TestLiveSubaccount(t *testing.T) {
 		return sa
 	}
 
-	if _, err := st.LiveSubaccount(ctx, "p1", "Acme Corp"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := st.LiveSubaccount(ctx, "p1", "Acme Corp"); !errors.Is(err, customer.ErrNotFound) {
 		t.Fatalf("before any record: err = %v, want ErrNotFound", err)
 	}
 	old := create("p1", "Acme Corp")
-	if _, err := st.Delete(ctx, old.ID, store.ReasonExpired, time.Now()); err != nil {
+	if _, err := st.Delete(ctx, old.ID, customer.ReasonExpired, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.LiveSubaccount(ctx, "p1", "Acme Corp"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := st.LiveSubaccount(ctx, "p1", "Acme Corp"); !errors.Is(err, customer.ErrNotFound) {
 		t.Fatalf("only a deleted record: err = %v, want ErrNotFound", err)
 	}
 	live := create("p1", "Acme Corp")
@@ -61,7 +62,7 @@ func TestLiveSubaccount(t *testing.T) {
 	if _, err := st.Activate(ctx, live.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := st.LiveSubaccount(ctx, "p1", "Acme Corp"); err != nil || got.Status != store.StatusActive {
+	if got, err := st.LiveSubaccount(ctx, "p1", "Acme Corp"); err != nil || got.Status != customer.StatusActive {
 		t.Errorf("active: got %+v, %v; want the ACTIVE subaccount", got.Status, err)
 	}
 }

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+
+	"github.com/cloudpartners/onboarding/internal/onboarding"
+	"github.com/cloudpartners/onboarding/internal/testenv"
+	"github.com/cloudpartners/onboarding/workflows"
+)
+
+// TestLongNonASCIINames: every name the validation accepts launches, under
+// an id the server takes, and the printed id finds the onboarding again.
+func TestLongNonASCIINames(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil)
+	partner := s.partner()
+	for _, name := range []string{strings.Repeat("東", 109) + " repro", strings.Repeat("é", 170)} {
+		var l onboarding.Launched
+		s.run("add", "--json", "--partner", partner, "--name", name, "--email", email("long"), "--cloud", "main-cloud").ok(t).decode(t, &l)
+		if !l.Launched || len(l.OnboardingID) > workflows.MaxIDLength || l.OnboardingID != workflows.WorkflowID(partner, name) {
+			t.Fatalf("launch of a %d-character name = %+v", len([]rune(name)), l)
+		}
+		v := s.waitStage(l.OnboardingID, workflows.StageAwaiting)
+		if v.Customer != name {
+			t.Errorf("status of %s names customer %q", l.OnboardingID, v.Customer)
+		}
+		// The same customer again finds the same onboarding.
+		var again onboarding.Launched
+		s.run("add", "--json", "--partner", partner, "--name", strings.ToUpper(name), "--email", email("long"), "--cloud", "main-cloud").ok(t).decode(t, &again)
+		if again.Launched || again.OnboardingID != l.OnboardingID {
+			t.Errorf("relaunch = %+v, want the onboarding %s", again, l.OnboardingID)
+		}
+	}
+}
+
+// TestNoWorker: a command that needs a worker and finds none says so at
+// once, sends nothing and changes nothing.
+func TestNoWorker(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil)
+	partner := s.partner()
+	// A task queue no worker has ever polled.
+	lonely := map[string]string{"TASK_QUEUE": "lonely-" + testenv.Suffix()}
+	r := s.runEnv(lonely, "add", "--partner", partner, "--name", "Lonely Co", "--email", email("lonely"), "--cloud", "main-cloud").ok(t)
+	if !strings.Contains(r.stderr, "no worker is polling task queue") {
+		t.Errorf("add without a worker: stderr %q, want a note that no worker polls", r.stderr)
+	}
+	id := workflows.WorkflowID(partner, "Lonely Co")
+	for _, cmd := range []string{"resend", "cancel"} {
+		start := time.Now()
+		s.runEnv(lonely, cmd, id).fails(t, exitFailed, "no worker is polling the task queue", "nothing was sent", "start the worker")
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("%s took %s to say no worker polls", cmd, d)
+		}
+	}
+	// Nothing reached the workflow: no update in its history.
+	it := s.tc.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED || e.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ADMITTED {
+			t.Errorf("a refused request reached the workflow: %s", e.GetEventType())
+		}
+	}
+	if n := len(s.subaccounts(partner)); n != 0 {
+		t.Errorf("%d subaccounts, want none: no worker ran the onboarding", n)
+	}
+}
+
+// TestConfirmedViaAfterTheEnd: a finished onboarding still says how it was confirmed.
+func TestConfirmedViaAfterTheEnd(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil)
+	partner := s.partner()
+	for _, via := range []string{workflows.ViaLink, workflows.ViaLogin} {
+		id := s.add(partner, "Via "+via)
+		s.waitStage(id, workflows.StageAwaiting)
+		if err := s.tc.SignalWorkflow(context.Background(), id, "", workflows.SignalConfirm, workflows.Confirm{Via: via}); err != nil {
+			t.Fatal(err)
+		}
+		v := s.waitOutcome(id, workflows.OutcomeActive)
+		testenv.Eventually(t, 20*time.Second, "the workflow to close", func() bool { v = s.status(id); return !v.Running() })
+		if v.ConfirmedVia != via {
+			t.Errorf("status --json of %s: confirmed_via %q, want %q", id, v.ConfirmedVia, via)
+		}
+	}
+}
