@@ -1,0 +1,188 @@
+// Command devidp is a small OpenID Connect provider for development and
+// tests: the partner portal signs people in against it locally, with demo
+// users, exactly as it signs them in against the cloud's identity provider in
+// production. It is built on github.com/zitadel/oidc/v3/pkg/op and keeps
+// everything in memory.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"slices"
+	"syscall"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "devidp:", err)
+		os.Exit(1)
+	}
+}
+
+const shutdownTimeout = 5 * time.Second
+
+// run wires config → users → signing key → provider → HTTP server and
+// serves until ctx is done, then shuts down gracefully. Logs go to stdout.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := loadConfig(args, getenv, stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var logger *slog.Logger
+	if cfg.logFormat == "json" {
+		logger = slog.New(slog.NewJSONHandler(stdout, nil))
+	} else {
+		logger = slog.New(slog.NewTextHandler(stdout, nil))
+	}
+	logger = logger.With("service", "devidp")
+	// zitadel/oidc logs through slog's default logger only.
+	slog.SetDefault(logger)
+
+	us, err := loadUsers(cfg.usersFile)
+	if err != nil {
+		return err
+	}
+	key, keySource, err := loadOrCreateKey(cfg.keyFile)
+	if err != nil {
+		return err
+	}
+	st := newStorage(us, newClients(cfg.clientSecret, cfg.redirectURIs, cfg.postLogoutURIs), key, logger)
+	provider, err := newProvider(cfg.issuer, st)
+	if err != nil {
+		return err
+	}
+	l := &login{storage: st, users: us, callback: op.AuthCallbackURL(provider), logger: logger}
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("-addr/DEVIDP_ADDR %s: %w", cfg.addr, err)
+	}
+	srv := &http.Server{
+		Handler:           routes(provider, l, logger),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	emails := make([]string, 0, len(us.list))
+	for _, u := range us.list {
+		emails = append(emails, u.Email)
+	}
+	logger.Info("devidp listening", "addr", ln.Addr().String(), "issuer", cfg.issuer,
+		"clients", []string{portalClientID, publicClientID}, "redirect_uris", cfg.redirectURIs,
+		"post_logout_redirect_uris", cfg.postLogoutURIs, "users", emails, "signing_key", keySource)
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("devidp shutting down")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	logger.Info("devidp stopped")
+	return nil
+}
+
+// newProvider configures the library's OpenID provider: code flow with PKCE
+// S256, client secrets by basic auth or form post, opaque access tokens
+// encrypted with a key that lives as long as the process.
+func newProvider(issuer string, st *storage) (*op.Provider, error) {
+	var cryptoKey [32]byte
+	if _, err := rand.Read(cryptoKey[:]); err != nil {
+		return nil, fmt.Errorf("token encryption key: %w", err)
+	}
+	cfg := &op.Config{
+		CryptoKey:                cryptoKey,
+		DefaultLogoutRedirectURI: loggedOutPath,
+		CodeMethodS256:           true,
+		AuthMethodPost:           true,
+		SupportedScopes:          []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail},
+		SupportedClaims: []string{
+			"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "azp", "at_hash",
+			"email", "email_verified", "name", "preferred_username",
+		},
+	}
+	// WithAllowInsecure lets the library serve an http issuer; checkIssuer
+	// has already limited that to loopback hosts.
+	p, err := op.NewProvider(cfg, st, op.StaticIssuer(issuer), op.WithAllowInsecure())
+	if err != nil {
+		return nil, fmt.Errorf("openid provider: %w", err)
+	}
+	return p, nil
+}
+
+// routes puts the login pages and health check beside the library's
+// endpoints (discovery, authorize, token, userinfo, keys, revoke,
+// end_session), which it serves at the root.
+func routes(provider *op.Provider, l *login, logger *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET "+loginPath, l.show)
+	// The callback URL is built from the issuer the interceptor puts in the context.
+	mux.Handle("POST "+loginPath, op.NewIssuerInterceptor(provider.IssuerFromRequest).HandlerFunc(l.submit))
+	mux.HandleFunc("GET "+loggedOutPath, l.loggedOut)
+	mux.Handle("/", provider)
+	return logRequests(logger, mux)
+}
+
+// quietPaths are polled by scripts and not worth a log line each.
+var quietPaths = []string{"/healthz", "/ready"}
+
+// logRequests logs one line per request: method, path, status and duration.
+// Never the query or the body, which carry codes, tokens and passwords.
+func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		if slices.Contains(quietPaths, r.URL.Path) {
+			return
+		}
+		logger.InfoContext(r.Context(), "http request", "method", r.Method, "path", r.URL.Path,
+			"status", rec.status, "duration", time.Since(start).Round(time.Microsecond))
+	})
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+// WriteHeader records the status and passes it on.
+func (r *statusRecorder) WriteHeader(status int) {
+	r.status = status
+	r.ResponseWriter.WriteHeader(status)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
