@@ -35,5 +35,5 @@ record-histories: up ## re-record the replay-test histories from real runs again
 	@eval "$$(scripts/stack.sh env)" && go test -count=1 ./worker/ -args -record
 	@ls workflows/testdata/histories
 
-clean: down
-	rm -rf .local
+clean: ## stop what `make up` started and delete its state, Postgres's data included
+	@scripts/stack.sh wipe
