@@ -19,7 +19,7 @@ build: ## build the three binaries into ./bin
 vet:
 	go vet ./...
 
-test: ## start what is missing, vet, run every test with -race, stop what it started
+test: ## start what is missing, vet, staticcheck, run every test with -race, stop what it started
 	@scripts/test.sh
 
 demo: ## bring the stack up and onboard a customer end to end

@@ -130,13 +130,12 @@ const metricFlush = 3 * time.Second
 
 // outcomeCost is the history cost of one outcome, averaged per onboarding.
 type outcomeCost struct {
-	outcome        string
-	events         float64
-	actions        float64 // counted from the histories
-	metric         float64 // the server's action counter, delta around the runs
-	metricByType   map[string]float64
-	retries        float64
-	updatesRefused int
+	outcome      string
+	events       float64
+	actions      float64 // counted from the histories
+	metric       float64 // the server's action counter, delta around the runs
+	metricByType map[string]float64
+	retries      float64
 }
 
 // costPhase runs -cost-n onboardings of each outcome and reads their

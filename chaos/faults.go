@@ -35,7 +35,6 @@ func (c *chaos) injectFaults(ctx context.Context, driven <-chan struct{}) {
 		f := &c.faults
 		f.mu.Lock()
 		enough := f.kills >= c.o.kills && f.pgRestarts >= c.o.pgRestarts && f.tempRestarts >= c.o.temporalRestarts
-		kills := f.kills
 		f.mu.Unlock()
 		if (done && enough) || ctx.Err() != nil {
 			return
@@ -50,7 +49,7 @@ func (c *chaos) injectFaults(ctx context.Context, driven <-chan struct{}) {
 		c.worker.Crash(pause)
 		f.mu.Lock()
 		f.kills++
-		kills = f.kills
+		kills := f.kills
 		f.mu.Unlock()
 		f.note("%s worker SIGKILL #%d (back after %s)", time.Now().Format("15:04:05.000"), kills, pause.Round(time.Millisecond))
 

@@ -218,6 +218,6 @@ func (c *chaos) resend(ctx context.Context, ob *onboarding) error {
 
 // closed reports whether the onboarding's workflow has finished.
 func (c *chaos) closed(ctx context.Context, id string) bool {
-	d, err := c.tc.DescribeWorkflowExecution(ctx, id, "")
-	return err == nil && d.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
+	d, err := c.tc.DescribeWorkflow(ctx, id, "")
+	return err == nil && d.Status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
 }

@@ -23,6 +23,7 @@ PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 
 TEMPORAL_VERSION=1.5.1
 MAILPIT_VERSION=1.27.11
+STATICCHECK_VERSION=0.8.2
 TEMPORAL_PORT=${TEMPORAL_PORT:-7233}
 TEMPORAL_UI_PORT=${TEMPORAL_UI_PORT:-8233}
 TEMPORAL_METRICS_PORT=${TEMPORAL_METRICS_PORT:-7234}
@@ -52,12 +53,13 @@ tool() {
 tools() {
   mkdir -p "$BIN"
   local names=("$@")
-  [ ${#names[@]} -gt 0 ] || names=(temporal mailpit)
+  [ ${#names[@]} -gt 0 ] || names=(temporal mailpit staticcheck)
   for name in "${names[@]}"; do
     case $name in
       temporal) tool temporal github.com/temporalio/cli/cmd/temporal "$TEMPORAL_VERSION" "about 3 minutes, once" ;;
       mailpit) tool mailpit github.com/axllent/mailpit "$MAILPIT_VERSION" ;;
-      *) die "no tool named $name (temporal, mailpit)" ;;
+      staticcheck) tool staticcheck honnef.co/go/tools/cmd/staticcheck "$STATICCHECK_VERSION" ;;
+      *) die "no tool named $name (temporal, mailpit, staticcheck)" ;;
     esac
   done
 }
