@@ -116,10 +116,10 @@ func run(ctx context.Context, args []string, _ config.Getenv, stdout io.Writer) 
 	load0 := loadavg()
 
 	fmt.Fprintf(stdout, "bench: starting a private stack in %s …\n", o.state)
+	defer b.down() // also after a failed start: stop whatever did start
 	if err := b.up(ctx); err != nil {
 		return err
 	}
-	defer b.down()
 
 	res := &results{o: o, load0: load0}
 	if o.warmup > 0 {

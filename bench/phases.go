@@ -89,12 +89,9 @@ func (b *bench) onboardingPhase(ctx context.Context, res *results, phase string,
 			return err
 		}
 		t0 := time.Now()
-		code, took, err := stack.PostConfirm(ctx, b.hc, b.webhook, token)
+		took, err := b.confirm(ctx, id, token)
 		if err != nil {
 			return err
-		}
-		if code != http.StatusOK {
-			return fmt.Errorf("POST /confirm for %s answered %d", id, code)
 		}
 		res.post.add(took)
 		var out workflows.Result
@@ -122,6 +119,19 @@ func (b *bench) token(ctx context.Context, poller *readyPoller, id string) (stri
 		return "", err
 	}
 	return b.signer.Token(r.SubaccountID, r.Deadline)
+}
+
+// confirm posts the token to the webhook as the customer's browser does and
+// returns the time to its answer, which must be 200.
+func (b *bench) confirm(ctx context.Context, id, token string) (time.Duration, error) {
+	code, took, err := stack.PostConfirm(ctx, b.hc, b.webhook, token)
+	if err != nil {
+		return 0, fmt.Errorf("confirm %s: %w", id, err)
+	}
+	if code != http.StatusOK {
+		return 0, fmt.Errorf("POST /confirm for %s answered %d", id, code)
+	}
+	return took, nil
 }
 
 // metricFlush is how long to wait for the server's counters to reach its
@@ -169,8 +179,8 @@ func (b *bench) costPhase(ctx context.Context, res *results) error {
 				if err != nil {
 					return err
 				}
-				if code, _, err := stack.PostConfirm(ctx, b.hc, b.webhook, token); err != nil || code != http.StatusOK {
-					return fmt.Errorf("POST /confirm for %s: %d %v", id, code, err)
+				if _, err := b.confirm(ctx, id, token); err != nil {
+					return err
 				}
 			case workflows.OutcomeCancelled:
 				if _, err := poller.Wait(ctx, id); err != nil {

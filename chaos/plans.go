@@ -86,7 +86,7 @@ func retry(ctx context.Context, fn func(ctx context.Context) (permanent bool, er
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%w (last error: %v)", ctx.Err(), err)
+			return fmt.Errorf("%w (last error: %w)", ctx.Err(), err)
 		case <-time.After(300*time.Millisecond + time.Duration(mrand.IntN(400))*time.Millisecond):
 		}
 	}
@@ -154,10 +154,12 @@ func (c *chaos) driveOne(ctx context.Context, ob *onboarding) error {
 			ob.confirmTries++
 			code, _, err := stack.PostConfirm(ctx, c.hc, c.webhook, token)
 			ob.confirmCode = code
-			if err != nil || code >= 500 || code == http.StatusTooManyRequests {
-				return false, fmt.Errorf("POST /confirm: %d %v", code, err)
-			}
-			if code != http.StatusOK {
+			switch {
+			case err != nil:
+				return false, err
+			case code >= 500 || code == http.StatusTooManyRequests:
+				return false, fmt.Errorf("POST /confirm answered %d", code)
+			case code != http.StatusOK:
 				return true, fmt.Errorf("POST /confirm answered %d", code)
 			}
 			return false, nil
