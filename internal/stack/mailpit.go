@@ -30,8 +30,8 @@ type Address struct {
 
 // Mailpit reads delivered mail through mailpit's HTTP API.
 type Mailpit struct {
-	URL  string
-	HTTP *http.Client
+	URL  string       // base URL of the API, without a trailing slash
+	HTTP *http.Client // with a timeout, so that a hung mailpit fails a read
 
 	mu      sync.Mutex
 	seen    map[string]bool     // mailpit ids already read

@@ -171,11 +171,15 @@ func (s *Stack) Down(ctx context.Context) error { return s.script(ctx, nil, "dow
 func (s *Stack) Wipe(ctx context.Context) error { return s.script(ctx, nil, "wipe") }
 
 // StopTemporal stops the Temporal dev server; its state file keeps the workflows.
-func (s *Stack) StopTemporal(ctx context.Context) error { return s.script(ctx, nil, "down", "temporal") }
+func (s *Stack) StopTemporal(ctx context.Context) error {
+	return s.script(ctx, nil, "down", "temporal")
+}
 
 // KillPostgres stops Postgres hard, as a crash would (`pg_ctl stop -m
 // immediate`); Up starts it again.
-func (s *Stack) KillPostgres(ctx context.Context) error { return s.script(ctx, nil, "kill", "postgres") }
+func (s *Stack) KillPostgres(ctx context.Context) error {
+	return s.script(ctx, nil, "kill", "postgres")
+}
 
 // PGData is the folder that holds Postgres's data, as the script chose it:
 // inside the state folder, or outside it where the postgres user could not
