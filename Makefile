@@ -19,7 +19,7 @@ build: ## build the three binaries into ./bin
 vet:
 	go vet ./...
 
-test: ## start what is missing, vet, run every test with -race, stop what it started
+test: ## start what is missing, vet, staticcheck, run every test with -race, stop what it started
 	@scripts/test.sh
 
 demo: ## bring the stack up and onboard a customer end to end
@@ -35,5 +35,5 @@ record-histories: up ## re-record the replay-test histories from real runs again
 	@eval "$$(scripts/stack.sh env)" && go test -count=1 ./worker/ -args -record
 	@ls workflows/testdata/histories
 
-clean: down
-	rm -rf .local
+clean: ## stop what `make up` started and delete its state, Postgres's data included
+	@scripts/stack.sh wipe

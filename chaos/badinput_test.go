@@ -16,11 +16,12 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/cloudpartners/onboarding/bench/harness"
+	"github.com/cloudpartners/onboarding/internal/config"
 	"github.com/cloudpartners/onboarding/internal/customer"
 	"github.com/cloudpartners/onboarding/internal/links"
 	"github.com/cloudpartners/onboarding/internal/loginhook"
-	"github.com/cloudpartners/onboarding/internal/seal"
+	"github.com/cloudpartners/onboarding/internal/onboarding"
+	"github.com/cloudpartners/onboarding/internal/stack"
 	"github.com/cloudpartners/onboarding/internal/store"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 	"github.com/cloudpartners/onboarding/workflows"
@@ -77,23 +78,26 @@ func TestBadTokensInBulk(t *testing.T) {
 	if _, err := st.AddPartner(ctx, partner, "Bulk partner"); err != nil {
 		t.Fatal(err)
 	}
-	sealer, err := seal.New([]byte(bulkSecret))
+	cfg, err := config.Load(testenv.Getenv(shared))
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &harness.Launcher{Client: tc, Sealer: sealer, TaskQueue: tq, WorkflowType: workflows.WorkflowName, PartnerID: partner}
-	launch := func(key string) *bulkCustomer {
+	svc, err := onboarding.New(cfg, st, tc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := func(key string) *bulkCustomer {
 		c := &bulkCustomer{email: fmt.Sprintf("bulk-%s-%s@example.com", key, sfx)}
-		c.id, err = l.Launch(ctx, harness.Customer{Name: "Bulk " + key + " " + sfx, Email: c.email, Cloud: "cloud-" + key, ConfirmWithin: time.Hour})
+		c.id, err = launch(ctx, svc, partner, newCustomer{name: "Bulk " + key + " " + sfx, email: c.email, cloud: "cloud-" + key, confirmWithin: time.Hour})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return c
 	}
-	a, b := launch("a"), launch("b")
+	a, b := start("a"), start("b")
 	for _, c := range []*bulkCustomer{a, b} {
 		msgs := testenv.WaitMail(t, c.email, 1, time.Minute)
-		if c.token, err = harness.TokenOf(testenv.LinkIn(t, msgs[0])); err != nil {
+		if c.token, err = stack.TokenOf(testenv.LinkIn(t, msgs[0])); err != nil {
 			t.Fatal(err)
 		}
 		if c.sa, err = st.SubaccountByOnboarding(ctx, c.id); err != nil {
@@ -180,7 +184,7 @@ func TestBadTokensInBulk(t *testing.T) {
 		if sa.Status != customer.StatusAcceptanceRequired {
 			t.Errorf("subaccount %s is %s after bad input, want %s", c.id, sa.Status, customer.StatusAcceptanceRequired)
 		}
-		cost, err := harness.History(ctx, tc, c.id, "")
+		cost, err := stack.History(ctx, tc, c.id, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -220,7 +224,7 @@ func TestBadTokensInBulk(t *testing.T) {
 	if res.Outcome != workflows.OutcomeActive || res.CloudID == "" {
 		t.Errorf("B ended %s with cloud %q, want ACTIVE with a cloud", res.Outcome, res.CloudID)
 	}
-	if cost, err := harness.History(ctx, tc, b.id, ""); err != nil || cost.Signals != 1 {
+	if cost, err := stack.History(ctx, tc, b.id, ""); err != nil || cost.Signals != 1 {
 		t.Errorf("B received %d confirm signals (%v), want exactly 1", cost.Signals, err)
 	}
 	if sa, err := st.Subaccount(ctx, a.sa.ID); err != nil || sa.Status != customer.StatusAcceptanceRequired {

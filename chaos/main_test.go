@@ -6,6 +6,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/cloudpartners/onboarding/internal/stack"
 )
 
 // TestChaosSmall runs the chaos program's own run on a small batch against
@@ -18,7 +20,14 @@ func TestChaosSmall(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		os.RemoveAll(state)
+		// Wiped through the script: Postgres's data may live outside the state folder.
+		root, err := stack.ModuleRoot()
+		if err == nil {
+			err = (&stack.Stack{Root: root, State: state}).Wipe(context.Background())
+		}
+		if err != nil {
+			t.Errorf("wipe the chaos stack: %v", err)
+		}
 		os.Remove(state + "-stack.log")
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)

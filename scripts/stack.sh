@@ -2,10 +2,14 @@
 # The local stack: a Temporal dev server with its Web UI, a throwaway Postgres
 # cluster and mailpit, all on loopback, state under .local/.
 #
-#   scripts/stack.sh up      start what is missing, wait until it answers, print URLs
-#   scripts/stack.sh down    stop only what `up` started
-#   scripts/stack.sh tools   install the pinned tools into ./bin
-#   scripts/stack.sh env     print the environment that points at the stack
+#   scripts/stack.sh up [NAME...]    start what is missing (default: temporal postgres mailpit),
+#                                    wait until it answers, print URLs
+#   scripts/stack.sh down [NAME...]  stop only what `up` started
+#   scripts/stack.sh kill postgres   stop Postgres hard, as a crash would (`up` brings it back)
+#   scripts/stack.sh wipe            stop what `up` started and delete the state, Postgres's data included
+#   scripts/stack.sh pgdata          print the folder that holds Postgres's data
+#   scripts/stack.sh tools [NAME...] install the pinned tools into ./bin (default: all)
+#   scripts/stack.sh env             print the environment that points at the stack
 #
 # A component is skipped when the environment already names one:
 # TEMPORAL_ADDRESS, DATABASE_URL, SMTP_ADDR.
@@ -14,10 +18,12 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=$ROOT/bin
 STATE=${STACK_STATE:-$ROOT/.local}
+case $STATE in /*) ;; *) STATE=$PWD/$STATE ;; esac # the Postgres folder is named after this path
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 
 TEMPORAL_VERSION=1.5.1
 MAILPIT_VERSION=1.27.11
+STATICCHECK_VERSION=0.8.2
 TEMPORAL_PORT=${TEMPORAL_PORT:-7233}
 TEMPORAL_UI_PORT=${TEMPORAL_UI_PORT:-8233}
 TEMPORAL_METRICS_PORT=${TEMPORAL_METRICS_PORT:-7234}
@@ -35,16 +41,27 @@ die() { log "$*"; exit 1; }
 # pinned BINARY VERSION: the binary was built from its module at VERSION.
 pinned() { go version -m "$1" 2>/dev/null | grep -qE "^[[:space:]]+mod[[:space:]].*[[:space:]]v$2([[:space:]]|$)"; }
 
+# tool NAME PACKAGE VERSION [NOTE]: install PACKAGE@vVERSION as ./bin/NAME unless that build is there.
+tool() {
+  if ! [ -x "$BIN/$1" ] || ! pinned "$BIN/$1" "$3"; then
+    log "installing $1 v$3 into ./bin${4:+ ($4)}"
+    GOBIN=$BIN go install "$2@v$3"
+  fi
+}
+
+# tools [NAME...]: install the named pinned tools, or all of them.
 tools() {
   mkdir -p "$BIN"
-  if ! [ -x "$BIN/temporal" ] || ! pinned "$BIN/temporal" "$TEMPORAL_VERSION"; then
-    log "installing temporal CLI v$TEMPORAL_VERSION into ./bin (about 3 minutes, once)"
-    GOBIN=$BIN go install "github.com/temporalio/cli/cmd/temporal@v$TEMPORAL_VERSION"
-  fi
-  if ! [ -x "$BIN/mailpit" ] || ! pinned "$BIN/mailpit" "$MAILPIT_VERSION"; then
-    log "installing mailpit v$MAILPIT_VERSION into ./bin"
-    GOBIN=$BIN go install "github.com/axllent/mailpit@v$MAILPIT_VERSION"
-  fi
+  local names=("$@")
+  [ ${#names[@]} -gt 0 ] || names=(temporal mailpit staticcheck)
+  for name in "${names[@]}"; do
+    case $name in
+      temporal) tool temporal github.com/temporalio/cli/cmd/temporal "$TEMPORAL_VERSION" "about 3 minutes, once" ;;
+      mailpit) tool mailpit github.com/axllent/mailpit "$MAILPIT_VERSION" ;;
+      staticcheck) tool staticcheck honnef.co/go/tools/cmd/staticcheck "$STATICCHECK_VERSION" ;;
+      *) die "no tool named $name (temporal, mailpit, staticcheck)" ;;
+    esac
+  done
 }
 
 # alive NAME: the process recorded for NAME is running.
@@ -99,25 +116,73 @@ temporal_up() {
   done
 }
 
-pg() { runuser -u postgres -- "$PGBIN/$1" "${@:2}"; }
+# as_pg CMD...: run CMD as the user Postgres runs as: the postgres user when
+# the stack runs as root (initdb refuses root), else the current user.
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+pg() { as_pg "$PGBIN/$1" "${@:2}"; }
+
+# pg_home: the folder of Postgres's data, socket and log. It is $STATE/pg,
+# unless the stack runs as root and the postgres user cannot enter the state
+# folder (say a checkout under a mode-700 /root): then a folder of the
+# postgres user's own under /var/tmp (or $TMPDIR), named from a hash of the
+# state path. `up` records it in $STATE/pg.home for `down`, `kill` and `wipe`.
+pg_home() {
+  if [ -f "$STATE/pg.home" ]; then cat "$STATE/pg.home"; return; fi
+  if [ "$(id -u)" != 0 ] || as_pg test -x "$STATE" 2>/dev/null; then echo "$STATE/pg"; return; fi
+  local hash base; hash=$(printf '%s' "$STATE" | sha256sum | cut -c1-16)
+  for base in /var/tmp "${TMPDIR:-/tmp}"; do
+    if as_pg test -w "$base" -a -x "$base" 2>/dev/null; then echo "$base/onboarding-pg-$hash"; return; fi
+  done
+  return 1
+}
+
+# pg_dirs HOME: create HOME/data and HOME/run for the user Postgres runs as.
+pg_dirs() {
+  local home=$1
+  if [ "$home" != "$STATE/pg" ]; then
+    # Made by the postgres user, so that a folder someone else made first
+    # under a shared /var/tmp is refused, never taken over.
+    as_pg mkdir -p -m 700 "$home" "$home/data" "$home/run"
+    [ ! -L "$home" ] && [ "$(stat -c %U "$home")" = postgres ] \
+      || die "$home belongs to someone else: remove it, or set STACK_STATE to a folder the postgres user can enter"
+  else
+    mkdir -p "$home/data" "$home/run"
+    [ "$(id -u)" != 0 ] || chown -R postgres:postgres "$home"
+  fi
+  chmod 700 "$home/data"
+}
 
 postgres_up() {
   if [ -n "${DATABASE_URL:-}" ]; then log "Postgres: using DATABASE_URL"; return; fi
-  local data=$STATE/pg/data run=$STATE/pg/run
+  if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
+    die "Postgres runs as the postgres user when the stack runs as root, and there is none: install postgresql-15, or run as another user"
+  fi
+  local home
+  home=$(pg_home) || die "the postgres user can enter neither $STATE nor /var/tmp nor ${TMPDIR:-/tmp}: clone where it can, or set STACK_STATE to such a folder"
+  echo "$home" > "$STATE/pg.home"
+  local data=$home/data run=$home/run pglog=$STATE/postgres.log
   if ! [ -f "$data/PG_VERSION" ]; then
-    mkdir -p "$data" "$run"; chown -R postgres:postgres "$STATE/pg"; chmod 700 "$data"
+    pg_dirs "$home"
     pg initdb -D "$data" -U postgres -A trust -E UTF8 --locale C.UTF-8 >"$STATE/postgres-init.log" 2>&1 \
       || { tail -n 20 "$STATE/postgres-init.log" >&2; die "initdb failed"; }
   fi
   if ! pg pg_ctl -D "$data" status >/dev/null 2>&1; then
     rm -f "$data/postmaster.pid"
     need_ports postgres "$PG_PORT"
-    touch "$STATE/postgres.log"; chown postgres "$STATE/postgres.log"
+    if [ "$home" = "$STATE/pg" ]; then
+      touch "$pglog"; [ "$(id -u)" != 0 ] || chown postgres "$pglog"
+    else
+      # The server opens its log itself, so it lives beside the data; the state folder links to it.
+      pglog=$home/postgres.log
+      as_pg touch "$pglog"; ln -sfn "$pglog" "$STATE/postgres.log"
+    fi
     # fsync=off: a throwaway cluster; a killed server still keeps every committed row,
     # only a machine crash could lose them.
-    pg pg_ctl -D "$data" -l "$STATE/postgres.log" -w -t 30 start \
+    pg pg_ctl -D "$data" -l "$pglog" -w -t 30 start \
       -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $run -c fsync=off -c full_page_writes=off -c max_connections=200" >/dev/null \
-      || { tail -n 20 "$STATE/postgres.log" >&2; die "Postgres did not start"; }
+      || { tail -n 20 "$pglog" >&2; die "Postgres did not start"; }
     started postgres
   fi
   wait_for postgres 30 "$PGBIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" -U postgres
@@ -137,19 +202,33 @@ mailpit_up() {
   wait_for mailpit 30 curl -fsS "http://127.0.0.1:$MAILPIT_PORT/api/v1/info"
 }
 
+# up [NAME...]: start the named components (default: all three) and say where they answer.
 up() {
   mkdir -p "$STATE"
-  [ -n "${TEMPORAL_ADDRESS:-}" ] && [ -n "${SMTP_ADDR:-}" ] || tools
-  temporal_up
-  postgres_up
-  mailpit_up
-  cat <<MSG
-stack is up:
-  Temporal frontend  ${TEMPORAL_ADDRESS:-127.0.0.1:$TEMPORAL_PORT}
+  local names=("$@")
+  [ ${#names[@]} -gt 0 ] || names=(temporal postgres mailpit)
+  local temporal='' mail='' pgdsn=''
+  for name in "${names[@]}"; do
+    case $name in
+      temporal)
+        [ -n "${TEMPORAL_ADDRESS:-}" ] || tools temporal
+        temporal_up
+        temporal="  Temporal frontend  ${TEMPORAL_ADDRESS:-127.0.0.1:$TEMPORAL_PORT}
   Temporal Web UI    $( [ -n "${TEMPORAL_ADDRESS:-}" ] && echo "(your Temporal's UI)" || echo "http://127.0.0.1:$TEMPORAL_UI_PORT" )
-  mail inbox         $( [ -n "${SMTP_ADDR:-}" ] && echo "(your mail relay)" || echo "http://127.0.0.1:$MAILPIT_PORT" )
-  Postgres DSN       ${DATABASE_URL:-postgres://postgres@127.0.0.1:$PG_PORT/onboarding?sslmode=disable}
-MSG
+" ;;
+      postgres)
+        postgres_up
+        pgdsn="  Postgres DSN       ${DATABASE_URL:-postgres://postgres@127.0.0.1:$PG_PORT/onboarding?sslmode=disable}
+" ;;
+      mailpit)
+        [ -n "${SMTP_ADDR:-}" ] || tools mailpit
+        mailpit_up
+        mail="  mail inbox         $( [ -n "${SMTP_ADDR:-}" ] && echo "(your mail relay)" || echo "http://127.0.0.1:$MAILPIT_PORT" )
+" ;;
+      *) die "no component named $name (temporal, postgres, mailpit)" ;;
+    esac
+  done
+  printf 'stack is up:\n%s%s%s' "$temporal" "$mail" "$pgdsn"
 }
 
 stop_pid() {
@@ -171,7 +250,7 @@ down() {
   for name in "${names[@]}"; do
     grep -qx "$name" "$STATE/started" || continue
     case $name in
-      postgres) pg pg_ctl -D "$STATE/pg/data" -m fast -w stop >/dev/null 2>&1 || true ;;
+      postgres) pg pg_ctl -D "$(pg_home)/data" -m fast -w stop >/dev/null 2>&1 || true ;;
       *) stop_pid "$name" ;;
     esac
     log "stopped $name"
@@ -179,6 +258,26 @@ down() {
   done
   [ -s "$STATE/started" ] || rm -f "$STATE/started"
 }
+
+# kill postgres: stop Postgres at once, as a crash would; `up` starts it again.
+kill_() {
+  [ "$*" = postgres ] || die "usage: scripts/stack.sh kill postgres"
+  local out
+  out=$(pg pg_ctl -D "$(pg_home)/data" -m immediate -w stop 2>&1) || die "pg_ctl stop -m immediate: $out"
+}
+
+# wipe: stop what `up` started and delete the state folder and Postgres's data wherever it is.
+wipe() {
+  down
+  local home; home=$(pg_home) || home=
+  if [ -n "$home" ] && pg pg_ctl -D "$home/data" status >/dev/null 2>&1; then
+    pg pg_ctl -D "$home/data" -m fast -w stop >/dev/null 2>&1 || true
+  fi
+  case $home in */onboarding-pg-*) rm -rf "$home" ;; esac # only a folder pg_home named outside the state folder
+  rm -rf "$STATE"
+}
+
+pgdata() { local home; home=$(pg_home) || die "no folder for Postgres's data: see scripts/stack.sh up"; echo "$home/data"; }
 
 env_() {
   echo "export TEMPORAL_ADDRESS=${TEMPORAL_ADDRESS:-127.0.0.1:$TEMPORAL_PORT}"
@@ -188,10 +287,15 @@ env_() {
   echo "export TEMPORAL_METRICS_URL=${TEMPORAL_METRICS_URL:-http://127.0.0.1:$TEMPORAL_METRICS_PORT/metrics}"
 }
 
-case ${1:-} in
-  up) up ;;
-  down) shift; down "$@" ;;
-  tools) tools ;;
+cmd=${1:-}
+shift || true
+case $cmd in
+  up) up "$@" ;;
+  down) down "$@" ;;
+  kill) kill_ "$@" ;;
+  wipe) wipe ;;
+  pgdata) pgdata ;;
+  tools) tools "$@" ;;
   env) env_ ;;
-  *) die "usage: scripts/stack.sh up|down|tools|env" ;;
+  *) die "usage: scripts/stack.sh up|down|kill|wipe|pgdata|tools|env" ;;
 esac

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# make test: start what is missing, run go vet and every test against the
-# real stack, and stop only what this run started.
+# make test: start what is missing, run go vet, staticcheck and every test
+# against the real stack, and stop only what this run started.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -33,5 +33,11 @@ fi
 
 echo "== go vet"
 go vet ./...
+echo "== staticcheck"
+scripts/stack.sh tools staticcheck
+# Its findings fail the run, but only after the tests: one run shows both.
+lint=0
+bin/staticcheck ./... || lint=$?
 echo "== go test (race) against Temporal $TEMPORAL_ADDRESS, Postgres, mailpit $MAILPIT_URL"
 go test -race -count=1 -timeout 20m ${GOTEST_FLAGS:-} ./...
+[ "$lint" = 0 ] || { echo "make test: staticcheck found problems (above)" >&2; exit "$lint"; }

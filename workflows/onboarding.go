@@ -41,15 +41,17 @@ func Onboarding(ctx workflow.Context, in Input) (Result, error) {
 	return o.run(ctx)
 }
 
-// rowIDs are the ids of the rows an onboarding creates.
-type rowIDs struct{ Subaccount, Organization, Cloud string }
+// RowIDs are the ids of the rows an onboarding creates.
+type RowIDs struct{ Subaccount, Organization, Cloud string }
 
 // idSpace is the UUID namespace of row ids derived from run ids.
 var idSpace = uuid.MustParse("5c1e7c4e-2b1a-4f0e-9d6a-0b6f1d3c9a10")
 
-func newRowIDs(runID string) rowIDs {
+// NewRowIDs derives the row ids of the onboarding whose original run id is
+// runID. Released histories depend on it: it must never change.
+func NewRowIDs(runID string) RowIDs {
 	id := func(what string) string { return uuid.NewSHA1(idSpace, []byte(runID+"/"+what)).String() }
-	return rowIDs{Subaccount: id("subaccount"), Organization: id("organization"), Cloud: id("cloud")}
+	return RowIDs{Subaccount: id("subaccount"), Organization: id("organization"), Cloud: id("cloud")}
 }
 
 // onboarding is the private state of one run.
@@ -61,7 +63,7 @@ type onboarding struct {
 	started time.Time
 	decided time.Time
 
-	ids rowIDs
+	ids RowIDs
 
 	cancelRequested bool
 	cancelCh        workflow.Channel // the cancel update wakes the wait through it
@@ -95,7 +97,7 @@ func newOnboarding(ctx workflow.Context, in Input) (*onboarding, error) {
 	// activities, so a retry finds the rows it wrote. They derive from the
 	// original run id, which a reset keeps: deterministic on replay and after
 	// a reset, and unlike a SideEffect they cost no event and no action.
-	o.ids = newRowIDs(info.OriginalRunID)
+	o.ids = NewRowIDs(info.OriginalRunID)
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (Status, error) { return o.snapshot(), nil }); err != nil {
 		return nil, err
 	}
@@ -192,27 +194,30 @@ func (o *onboarding) await(ctx workflow.Context) string {
 }
 
 // The activity options: every call has explicit timeouts and a retry policy
-// chosen on purpose.
+// chosen on purpose. They are exported for the benchmark's ceiling workflow,
+// which must call its activities exactly like this; released histories
+// depend on them.
 var (
-	// Writing the record: Postgres may be away for a while; retry for an
-	// hour, never for errors retrying cannot fix.
-	createOptions = workflow.ActivityOptions{
+	// CreateOptions are for writing the record: Postgres may be away for a
+	// while; retry for an hour, never for errors retrying cannot fix.
+	CreateOptions = workflow.ActivityOptions{
 		StartToCloseTimeout:    30 * time.Second,
 		ScheduleToCloseTimeout: time.Hour,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
 			MaximumInterval: 30 * time.Second, NonRetryableErrorTypes: activities.NonRetryable},
 	}
-	// Sending mail: a relay may be down for hours; an email sent far past the
-	// start is still worth sending, but not forever.
-	sendOptions = workflow.ActivityOptions{
+	// SendOptions are for sending mail: a relay may be down for hours; an
+	// email sent far past the start is still worth sending, but not forever.
+	SendOptions = workflow.ActivityOptions{
 		StartToCloseTimeout:    45 * time.Second,
 		ScheduleToCloseTimeout: 6 * time.Hour,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2,
 			MaximumInterval: 5 * time.Minute, NonRetryableErrorTypes: activities.NonRetryable},
 	}
-	// Carrying out a decided outcome (activate, create cloud, delete): the
-	// decision is made, so retry until it is done; only permanent errors stop it.
-	commitOptions = workflow.ActivityOptions{
+	// CommitOptions are for carrying out a decided outcome (activate, create
+	// cloud, delete): the decision is made, so retry until it is done; only
+	// permanent errors stop it.
+	CommitOptions = workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
 			MaximumInterval: time.Minute, NonRetryableErrorTypes: activities.NonRetryable},
@@ -226,7 +231,7 @@ func withOptions(ctx workflow.Context, opts workflow.ActivityOptions, summary st
 
 func (o *onboarding) createRecord(ctx workflow.Context) (activities.Record, error) {
 	var rec activities.Record
-	err := workflow.ExecuteActivity(withOptions(ctx, createOptions, "create subaccount, organization and role bindings"),
+	err := workflow.ExecuteActivity(withOptions(ctx, CreateOptions, "create subaccount, organization and role bindings"),
 		a.CreateRecord, activities.CreateRecordInput{
 			SubaccountID: o.ids.Subaccount, OrganizationID: o.ids.Organization, OnboardingID: o.id,
 			PartnerID: o.in.PartnerID, CustomerName: o.in.CustomerName, CloudName: o.in.CloudName,
@@ -245,7 +250,7 @@ func (o *onboarding) send(ctx workflow.Context) error {
 	if seq > 1 {
 		summary = fmt.Sprintf("resend confirmation email (#%d)", seq)
 	}
-	err := workflow.ExecuteActivity(withOptions(ctx, sendOptions, summary), a.SendConfirmation,
+	err := workflow.ExecuteActivity(withOptions(ctx, SendOptions, summary), a.SendConfirmation,
 		activities.SendInput{SubaccountID: o.status.SubaccountID, Seq: seq}).Get(ctx, &sent)
 	if err != nil {
 		return err
@@ -258,12 +263,12 @@ func (o *onboarding) send(ctx workflow.Context) error {
 
 func (o *onboarding) activate(ctx workflow.Context) error {
 	o.setStage(ctx, StageActivating, "")
-	actx := withOptions(ctx, commitOptions, "activate subaccount")
+	actx := withOptions(ctx, CommitOptions, "activate subaccount")
 	if err := workflow.ExecuteActivity(actx, a.Activate, o.status.SubaccountID).Get(ctx, nil); err != nil {
 		return err
 	}
 	var cloud activities.CloudCreated
-	err := workflow.ExecuteActivity(withOptions(ctx, commitOptions, "create cloud "+o.in.CloudName), a.CreateCloud,
+	err := workflow.ExecuteActivity(withOptions(ctx, CommitOptions, "create cloud "+o.in.CloudName), a.CreateCloud,
 		activities.CloudInput{CloudID: o.ids.Cloud, SubaccountID: o.status.SubaccountID}).Get(ctx, &cloud)
 	if err != nil {
 		return err
@@ -277,7 +282,7 @@ func (o *onboarding) activate(ctx workflow.Context) error {
 func (o *onboarding) delete(ctx workflow.Context, reason string) error {
 	o.setStage(ctx, StageDeleting, "")
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
-	return workflow.ExecuteActivity(withOptions(dctx, commitOptions, "delete subaccount ("+reason+")"), a.Delete,
+	return workflow.ExecuteActivity(withOptions(dctx, CommitOptions, "delete subaccount ("+reason+")"), a.Delete,
 		activities.DeleteInput{SubaccountID: o.status.SubaccountID, Reason: reason}).Get(dctx, nil)
 }
 

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
@@ -65,22 +64,6 @@ func Register(w worker.Registry, a *Activities) {
 
 var ca *Activities
 
-// The same options as the onboarding's activities.
-var (
-	createOptions = workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second, ScheduleToCloseTimeout: time.Hour,
-		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second},
-	}
-	sendOptions = workflow.ActivityOptions{
-		StartToCloseTimeout: 45 * time.Second, ScheduleToCloseTimeout: 6 * time.Hour,
-		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute},
-	}
-	commitOptions = workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
-	}
-)
-
 // Workflow is the onboarding's shape with no work in it.
 func Workflow(ctx workflow.Context, in workflows.Input) (workflows.Result, error) {
 	if in.ConfirmWithin <= 0 {
@@ -88,9 +71,8 @@ func Workflow(ctx workflow.Context, in workflows.Input) (workflows.Result, error
 	}
 	started := workflow.Now(ctx)
 	deadline := started.Add(in.ConfirmWithin)
-	// Like the onboarding, the row ids derive from the original run id.
-	runID := workflow.GetInfo(ctx).OriginalRunID
-	ids := struct{ Subaccount, Organization, Cloud string }{runID + "/subaccount", runID + "/organization", runID + "/cloud"}
+	// The onboarding's own row ids and activity options, so that the shape is the same by construction.
+	ids := workflows.NewRowIDs(workflow.GetInfo(ctx).OriginalRunID)
 	stage := workflows.StageCreating
 	if err := workflow.SetQueryHandler(ctx, workflows.QueryStatus, func() (workflows.Status, error) {
 		return workflows.Status{Stage: stage}, nil
@@ -106,13 +88,13 @@ func Workflow(ctx workflow.Context, in workflows.Input) (workflows.Result, error
 	}
 
 	var rec activities.Record
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, createOptions), ca.CreateRecord,
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, workflows.CreateOptions), ca.CreateRecord,
 		activities.CreateRecordInput{SubaccountID: ids.Subaccount, OrganizationID: ids.Organization, PartnerID: in.PartnerID,
 			CustomerName: in.CustomerName, CloudName: in.CloudName, SealedContact: in.SealedContact, Deadline: deadline}).Get(ctx, &rec); err != nil {
 		return workflows.Result{}, err
 	}
 	var sent activities.Sent
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, sendOptions), ca.SendConfirmation,
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, workflows.SendOptions), ca.SendConfirmation,
 		activities.SendInput{SubaccountID: rec.SubaccountID, Seq: 1}).Get(ctx, &sent); err != nil {
 		return workflows.Result{}, err
 	}
@@ -140,7 +122,7 @@ func Workflow(ctx workflow.Context, in workflows.Input) (workflows.Result, error
 	res := workflows.Result{Outcome: outcome, SubaccountID: rec.SubaccountID, OrganizationID: rec.OrganizationID,
 		EmailsSent: 1, StartedAt: started, Deadline: deadline, DecidedAt: decided}
 	if outcome == workflows.OutcomeActive {
-		cctx := workflow.WithActivityOptions(ctx, commitOptions)
+		cctx := workflow.WithActivityOptions(ctx, workflows.CommitOptions)
 		if err := workflow.ExecuteActivity(cctx, ca.Activate, rec.SubaccountID).Get(ctx, nil); err != nil {
 			return workflows.Result{}, err
 		}
@@ -150,7 +132,7 @@ func Workflow(ctx workflow.Context, in workflows.Input) (workflows.Result, error
 		}
 		res.CloudID = cloud.CloudID
 	} else {
-		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, commitOptions), ca.Delete,
+		if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, workflows.CommitOptions), ca.Delete,
 			activities.DeleteInput{SubaccountID: rec.SubaccountID, Reason: outcome}).Get(ctx, nil); err != nil {
 			return workflows.Result{}, err
 		}

@@ -3,13 +3,11 @@ package testenv
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/cloudpartners/onboarding/internal/stack"
 )
 
 var (
@@ -21,11 +19,11 @@ var (
 // ModuleRoot is the repository's root folder.
 func ModuleRoot(tb testing.TB) string {
 	tb.Helper()
-	out, err := exec.Command("go", "env", "GOMOD").Output()
+	root, err := stack.ModuleRoot()
 	if err != nil {
-		tb.Fatalf("go env GOMOD: %v", err)
+		tb.Fatal(err)
 	}
-	return filepath.Dir(strings.TrimSpace(string(out)))
+	return root
 }
 
 // Build builds one of the repository's binaries ("worker", "webhook",
@@ -38,25 +36,25 @@ func Build(tb testing.TB, name string) string {
 		return p
 	}
 	if builtDir == "" {
+		// Shared by every test of the process, so not a tb.TempDir.
 		d, err := os.MkdirTemp("", "onboarding-bin-")
 		if err != nil {
 			tb.Fatal(err)
 		}
 		builtDir = d
 	}
-	out := filepath.Join(builtDir, name)
-	cmd := exec.Command("go", "build", "-o", out, "./"+name)
-	cmd.Dir = ModuleRoot(tb)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("go build ./%s: %v\n%s", name, err, b)
+	paths, err := stack.Build(tb.Context(), ModuleRoot(tb), builtDir, name)
+	if err != nil {
+		tb.Fatal(err)
 	}
-	built[name] = out
-	return out
+	built[name] = paths[0]
+	return paths[0]
 }
 
-// Process is a binary of the repository running as a child process.
+// Process is a binary of the repository running as a child process; Stop
+// ends it gracefully, Kill at once as a crash would.
 type Process struct {
-	Cmd *exec.Cmd
+	*stack.Proc
 	Log string // path of its combined output
 }
 
@@ -67,24 +65,17 @@ func Start(tb testing.TB, name string, vars map[string]string) *Process {
 	tb.Helper()
 	bin := Build(tb, name)
 	logPath := filepath.Join(tb.TempDir(), name+".log")
-	f, err := os.Create(logPath)
+	env := addrs().Env()
+	for k, v := range vars {
+		env = append(env, k+"="+v)
+	}
+	proc, err := stack.StartProc(bin, env, logPath)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "TEMPORAL_ADDRESS="+TemporalAddress(), "SMTP_ADDR="+SMTPAddr(), "DATABASE_URL="+DatabaseURL())
-	for k, v := range vars {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	cmd.Stdout, cmd.Stderr = f, f
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("start %s: %v", name, err)
-	}
-	p := &Process{Cmd: cmd, Log: logPath}
+	p := &Process{Proc: proc, Log: logPath}
 	tb.Cleanup(func() {
 		p.Stop()
-		f.Close()
 		if tb.Failed() {
 			b, _ := os.ReadFile(logPath)
 			tb.Logf("--- %s log ---\n%s", name, tail(string(b), 4000))
@@ -93,37 +84,14 @@ func Start(tb testing.TB, name string, vars map[string]string) *Process {
 	return p
 }
 
-// Stop ends the process gracefully (SIGTERM), then for good.
-func (p *Process) Stop() {
-	if p.Cmd.ProcessState != nil {
-		return
-	}
-	_ = p.Cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = p.Cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = syscall.Kill(-p.Cmd.Process.Pid, syscall.SIGKILL)
-		<-done
-	}
-}
-
-// Kill ends the process at once with SIGKILL, as a crash would.
-func (p *Process) Kill() {
-	_ = syscall.Kill(-p.Cmd.Process.Pid, syscall.SIGKILL)
-	_ = p.Cmd.Wait()
-}
-
 // FreePort returns a free loopback address.
 func FreePort(tb testing.TB) string {
 	tb.Helper()
-	l, err := netListen()
+	addr, err := stack.FreeAddr()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return addr
 }
 
 func tail(s string, n int) string {

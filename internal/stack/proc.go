@@ -1,8 +1,9 @@
-package harness
+package stack
 
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,22 +15,40 @@ import (
 	"time"
 )
 
-// Build compiles one of the repository's binaries ("worker", "webhook") into dir.
-func Build(ctx context.Context, root, dir, name string) (string, error) {
-	out := filepath.Join(dir, name)
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./"+name)
+// ModuleRoot is the repository's root folder, found with `go env GOMOD`.
+func ModuleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	mod := strings.TrimSpace(string(out))
+	if mod == "" || mod == os.DevNull {
+		return "", errors.New("go env GOMOD: not inside the repository")
+	}
+	return filepath.Dir(mod), nil
+}
+
+// Build compiles the repository's binaries named ("worker", "webhook",
+// "starter") into dir with one `go build` and returns their paths, in order.
+func Build(ctx context.Context, root, dir string, names ...string) ([]string, error) {
+	args := []string{"build", "-o", dir + string(filepath.Separator)}
+	paths := make([]string, len(names))
+	for i, n := range names {
+		args = append(args, "./"+n)
+		paths[i] = filepath.Join(dir, n)
+	}
+	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = root
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./%s: %w\n%s", name, err, b)
+		return nil, fmt.Errorf("go build ./%s: %w\n%s", strings.Join(names, " ./"), err, b)
 	}
-	return out, nil
+	return paths, nil
 }
 
 // Proc is a child process in its own process group, its output appended to a log file.
 type Proc struct {
 	cmd  *exec.Cmd
 	done chan struct{}
-	log  *os.File
 }
 
 // StartProc starts bin with env added to the current environment.
@@ -41,12 +60,13 @@ func StartProc(bin string, env []string, logPath string) (*Proc, error) {
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = f, f
+	// Its own process group, so that Kill also ends whatever it started.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("start %s: %w", filepath.Base(bin), err)
 	}
-	p := &Proc{cmd: cmd, done: make(chan struct{}), log: f}
+	p := &Proc{cmd: cmd, done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); f.Close(); close(p.done) }()
 	return p, nil
 }
@@ -112,23 +132,13 @@ type Supervisor struct {
 // Supervise starts bin and keeps it running until Stop.
 func Supervise(bin string, env []string, logPath string) (*Supervisor, error) {
 	s := &Supervisor{bin: bin, env: env, log: logPath, finished: make(chan struct{})}
-	if err := s.start(); err != nil {
-		return nil, err
-	}
-	go s.loop()
-	return s, nil
-}
-
-func (s *Supervisor) start() error {
 	p, err := StartProc(s.bin, s.env, s.log)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	s.mu.Lock()
-	s.cur = p
-	s.starts++
-	s.mu.Unlock()
-	return nil
+	s.cur, s.starts = p, 1
+	go s.loop()
+	return s, nil
 }
 
 func (s *Supervisor) loop() {

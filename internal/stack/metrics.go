@@ -1,12 +1,14 @@
-package harness
+package stack
 
 import (
 	"bufio"
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Actions reads the Temporal server's `action` counter (billable actions)
@@ -14,7 +16,7 @@ import (
 func Actions(ctx context.Context, metricsURL string) (map[string]float64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, metricsURL, nil)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("temporal metrics: %w", err)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -70,4 +72,15 @@ func Sum(m map[string]float64) float64 {
 		s += v
 	}
 	return s
+}
+
+// Percentile returns the p-th percentile (0–100) of ds, nearest rank.
+func Percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := int(p/100*float64(len(s))+0.5) - 1
+	return s[max(0, min(i, len(s)-1))]
 }

@@ -1,4 +1,4 @@
-package harness
+package main
 
 import (
 	"context"
@@ -10,34 +10,34 @@ import (
 	"github.com/lib/pq"
 )
 
-// Ready is what a driver needs to confirm an onboarding: its customer
+// ready is what a driver needs to confirm an onboarding: its customer
 // record exists and the first email has gone out.
-type Ready struct {
+type ready struct {
 	SubaccountID string
 	Deadline     time.Time
 }
 
-// ReadySource reports which of the given onboardings are ready.
-type ReadySource func(ctx context.Context, onboardingIDs []string) (map[string]Ready, error)
+// readySource reports which of the given onboardings are ready.
+type readySource func(ctx context.Context, onboardingIDs []string) (map[string]ready, error)
 
-// Poller finds out when onboardings become ready with one query per tick
+// readyPoller finds out when onboardings become ready with one query per tick
 // for all waiters, so that many drivers cost the database one poll.
-type Poller struct {
-	src     ReadySource
+type readyPoller struct {
+	src     readySource
 	mu      sync.Mutex
-	waiting map[string][]chan Ready
+	waiting map[string][]chan ready
 }
 
-// NewPoller polls src every interval until ctx ends.
-func NewPoller(ctx context.Context, src ReadySource, every time.Duration) *Poller {
-	p := &Poller{src: src, waiting: map[string][]chan Ready{}}
+// newPoller polls src every interval until ctx ends.
+func newPoller(ctx context.Context, src readySource, every time.Duration) *readyPoller {
+	p := &readyPoller{src: src, waiting: map[string][]chan ready{}}
 	go p.loop(ctx, every)
 	return p
 }
 
 // Wait blocks until the onboarding is ready.
-func (p *Poller) Wait(ctx context.Context, onboardingID string) (Ready, error) {
-	ch := make(chan Ready, 1)
+func (p *readyPoller) Wait(ctx context.Context, onboardingID string) (ready, error) {
+	ch := make(chan ready, 1)
 	p.mu.Lock()
 	p.waiting[onboardingID] = append(p.waiting[onboardingID], ch)
 	p.mu.Unlock()
@@ -45,11 +45,11 @@ func (p *Poller) Wait(ctx context.Context, onboardingID string) (Ready, error) {
 	case r := <-ch:
 		return r, nil
 	case <-ctx.Done():
-		return Ready{}, fmt.Errorf("wait for the first email of %s: %w", onboardingID, ctx.Err())
+		return ready{}, fmt.Errorf("wait for the first email of %s: %w", onboardingID, ctx.Err())
 	}
 }
 
-func (p *Poller) loop(ctx context.Context, every time.Duration) {
+func (p *readyPoller) loop(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -82,10 +82,10 @@ func (p *Poller) loop(ctx context.Context, every time.Duration) {
 	}
 }
 
-// DBReady reads readiness from Postgres: the subaccount row of the
+// dbReady reads readiness from Postgres: the subaccount row of the
 // onboarding and its first recorded email.
-func DBReady(db *sqlx.DB) ReadySource {
-	return func(ctx context.Context, ids []string) (map[string]Ready, error) {
+func dbReady(db *sqlx.DB) readySource {
+	return func(ctx context.Context, ids []string) (map[string]ready, error) {
 		rows, err := db.QueryContext(ctx, `
 			SELECT s.onboarding_id, s.id, s.confirm_deadline
 			FROM subaccounts s JOIN emails e ON e.subaccount_id = s.id AND e.seq = 1
@@ -94,10 +94,10 @@ func DBReady(db *sqlx.DB) ReadySource {
 			return nil, err
 		}
 		defer rows.Close()
-		out := map[string]Ready{}
+		out := map[string]ready{}
 		for rows.Next() {
 			var id string
-			var r Ready
+			var r ready
 			if err := rows.Scan(&id, &r.SubaccountID, &r.Deadline); err != nil {
 				return nil, err
 			}
@@ -107,14 +107,14 @@ func DBReady(db *sqlx.DB) ReadySource {
 	}
 }
 
-// MemReady is a ReadySource fed in process, for the ceiling workflow.
-type MemReady struct {
+// memReady is a readySource fed in process, for the ceiling workflow.
+type memReady struct {
 	mu    sync.Mutex
 	ready map[string]bool
 }
 
 // Mark records that an onboarding is ready.
-func (m *MemReady) Mark(id string) {
+func (m *memReady) Mark(id string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.ready == nil {
@@ -123,14 +123,14 @@ func (m *MemReady) Mark(id string) {
 	m.ready[id] = true
 }
 
-// Source is the ReadySource over what Mark recorded.
-func (m *MemReady) Source(_ context.Context, ids []string) (map[string]Ready, error) {
+// Source is the readySource over what Mark recorded.
+func (m *memReady) Source(_ context.Context, ids []string) (map[string]ready, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := map[string]Ready{}
+	out := map[string]ready{}
 	for _, id := range ids {
 		if m.ready[id] {
-			out[id] = Ready{}
+			out[id] = ready{}
 		}
 	}
 	return out, nil

@@ -1,9 +1,8 @@
-package harness
+package stack
 
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -100,15 +99,4 @@ func History(ctx context.Context, c client.Client, workflowID, runID string) (Co
 	}
 	cost.Actions += len(markerTasks)
 	return cost, nil
-}
-
-// Percentile returns the p-th percentile (0–100) of ds, nearest rank.
-func Percentile(ds []time.Duration, p float64) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	i := int(p/100*float64(len(s))+0.5) - 1
-	return s[max(0, min(i, len(s)-1))]
 }

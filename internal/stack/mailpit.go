@@ -1,4 +1,4 @@
-package harness
+package stack
 
 import (
 	"context"
@@ -11,10 +11,27 @@ import (
 	"time"
 )
 
+// Mail is a message as mailpit's API reports it; a listing leaves the
+// bodies empty.
+type Mail struct {
+	ID        string    `json:"ID"` // mailpit's own id
+	MessageID string    `json:"MessageID"`
+	Subject   string    `json:"Subject"`
+	To        []Address `json:"To"`
+	Text      string    `json:"Text"`
+	HTML      string    `json:"HTML"`
+}
+
+// Address is one recipient of a Mail.
+type Address struct {
+	Name    string `json:"Name"`
+	Address string `json:"Address"`
+}
+
 // Mailpit reads delivered mail through mailpit's HTTP API.
 type Mailpit struct {
-	URL  string
-	HTTP *http.Client
+	URL  string       // base URL of the API, without a trailing slash
+	HTTP *http.Client // with a timeout, so that a hung mailpit fails a read
 
 	mu      sync.Mutex
 	seen    map[string]bool     // mailpit ids already read
@@ -28,18 +45,10 @@ func NewMailpit(u string) *Mailpit {
 		seen: map[string]bool{}, links: map[string][]string{}, changed: make(chan struct{})}
 }
 
-type summary struct {
-	ID        string `json:"ID"`
-	MessageID string `json:"MessageID"`
-	To        []struct {
-		Address string `json:"Address"`
-	} `json:"To"`
-}
-
 func (m *Mailpit) get(ctx context.Context, path string, v any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.URL+path, nil)
 	if err != nil {
-		return err
+		return fmt.Errorf("mailpit: %w", err)
 	}
 	resp, err := m.HTTP.Do(req)
 	if err != nil {
@@ -56,13 +65,63 @@ func (m *Mailpit) get(ctx context.Context, path string, v any) error {
 }
 
 // page lists messages newest first.
-func (m *Mailpit) page(ctx context.Context, start, limit int) ([]summary, int, error) {
+func (m *Mailpit) page(ctx context.Context, start, limit int) ([]Mail, int, error) {
 	var out struct {
-		Total    int       `json:"total"`
-		Messages []summary `json:"messages"`
+		Total    int    `json:"total"`
+		Messages []Mail `json:"messages"`
 	}
 	err := m.get(ctx, fmt.Sprintf("/api/v1/messages?start=%d&limit=%d", start, limit), &out)
 	return out.Messages, out.Total, err
+}
+
+// Message reads one message, with its bodies, by mailpit's id.
+func (m *Mailpit) Message(ctx context.Context, id string) (Mail, error) {
+	var full Mail
+	err := m.get(ctx, "/api/v1/message/"+id, &full)
+	return full, err
+}
+
+// MailTo returns every message mailpit holds for an address (up to 500),
+// newest first, with bodies.
+func (m *Mailpit) MailTo(ctx context.Context, address string) ([]Mail, error) {
+	var list struct {
+		Messages []Mail `json:"messages"`
+	}
+	if err := m.get(ctx, "/api/v1/search?limit=500&query="+url.QueryEscape(`to:"`+address+`"`), &list); err != nil {
+		return nil, err
+	}
+	out := make([]Mail, 0, len(list.Messages))
+	for _, s := range list.Messages {
+		full, err := m.Message(ctx, s.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, full)
+	}
+	return out, nil
+}
+
+// WaitMail polls until mailpit holds at least n messages for an address
+// and returns them. When ctx ends first it returns what it last read with
+// ctx's error; a failing mailpit ends the wait at once.
+func (m *Mailpit) WaitMail(ctx context.Context, address string, n int) ([]Mail, error) {
+	var msgs []Mail
+	for {
+		got, err := m.MailTo(ctx, address)
+		if ctx.Err() != nil {
+			return msgs, fmt.Errorf("wait for %d messages to %s: %w", n, address, ctx.Err())
+		}
+		if err != nil {
+			return msgs, err
+		}
+		if msgs = got; len(msgs) >= n {
+			return msgs, nil
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // MessageIDs counts the messages mailpit holds by Message-ID.
@@ -88,7 +147,7 @@ func (m *Mailpit) Watch(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		_ = m.poll(ctx)
+		_ = m.poll(ctx) // mailpit may be busy; the next tick reads what this one missed
 		select {
 		case <-ctx.Done():
 			return
@@ -98,7 +157,7 @@ func (m *Mailpit) Watch(ctx context.Context, every time.Duration) {
 }
 
 func (m *Mailpit) poll(ctx context.Context) error {
-	var fresh []summary
+	var fresh []Mail
 	for start := 0; ; start += 200 {
 		msgs, total, err := m.page(ctx, start, 200)
 		if err != nil {
@@ -123,10 +182,8 @@ func (m *Mailpit) poll(ctx context.Context) error {
 	// Oldest first, so that links keep their order per recipient.
 	for i := len(fresh) - 1; i >= 0; i-- {
 		s := fresh[i]
-		var full struct {
-			Text string `json:"Text"`
-		}
-		if err := m.get(ctx, "/api/v1/message/"+s.ID, &full); err != nil {
+		full, err := m.Message(ctx, s.ID)
+		if err != nil {
 			return err
 		}
 		link := LinkIn(full.Text)

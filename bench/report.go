@@ -1,0 +1,132 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/cloudpartners/onboarding/internal/stack"
+)
+
+// results are every figure of one run.
+type results struct {
+	o                                         options
+	ceilingRate, realRate                     float64
+	signal, ceilingToDone, post, postToActive latencies
+	pingCeiling, pingReal                     latencies
+	ceilingWait, realWait                     queueWait
+	ceilingCost                               stack.Cost
+	costs                                     []outcomeCost
+	rss                                       []memPoint
+	load0, load1                              string
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+
+func verdict(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "FAIL"
+}
+
+func (r *results) print(w io.Writer, b *bench) {
+	fmt.Fprintf(w, "\nOnboarding benchmark — one run on one Temporal dev server (%s, sqlite state file), %d cores; load average before %s, after %s\n",
+		b.stack.TemporalAddress(), numCPU(), r.load0, r.load1)
+	fmt.Fprintf(w, "n=%d per phase in %d alternating rounds after a warm-up of %d each, concurrency=%d, email poll every %s (both phases); worker settings: %s\n\n",
+		r.o.n, r.o.rounds, r.o.warmup, r.o.concurrency, r.o.poll, workerSettings(r.o.workerEnv))
+	t := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	ratio := r.realRate / r.ceilingRate
+	fmt.Fprintln(t, "figure\tvalue\ttarget\t")
+	fmt.Fprintf(t, "ceiling: no-op workflow of the same shape\t%.1f onboardings/s\t\t\n", r.ceilingRate)
+	fmt.Fprintf(t, "onboarding: real worker + webhook POST /confirm\t%.1f onboardings/s\t\t\n", r.realRate)
+	fmt.Fprintf(t, "ratio onboarding / ceiling\t%.2f\t≥ 0.80 %s\t\n", ratio, verdict(ratio >= 0.8))
+	fmt.Fprintf(t, "webhook answer to POST /confirm p50 / p99\t%s / %s\t\t\n", ms(r.post.p(50)), ms(r.post.p(99)))
+	fmt.Fprintf(t, "bare SignalWorkflow, same phase, p50 / p99\t%s / %s\t\t\n", ms(r.pingReal.p(50)), ms(r.pingReal.p(99)))
+	over := r.post.p(99) - r.pingReal.p(99)
+	fmt.Fprintf(t, "webhook p99 − bare signal p99\t%s\t≤ 10 ms %s\t\n", ms(over), verdict(over <= 10*time.Millisecond))
+	fmt.Fprintf(t, "bare SignalWorkflow, ceiling phase, p50 / p99\t%s / %s\t\t\n", ms(r.pingCeiling.p(50)), ms(r.pingCeiling.p(99)))
+	fmt.Fprintf(t, "ceiling confirm SignalWorkflow p50 / p99\t%s / %s\t\t\n", ms(r.signal.p(50)), ms(r.signal.p(99)))
+	fmt.Fprintf(t, "POST → ACTIVE with cloud p50 / p99\t%s / %s\t\t\n", ms(r.postToActive.p(50)), ms(r.postToActive.p(99)))
+	fmt.Fprintf(t, "ceiling signal → done p50 / p99\t%s / %s\t\t\n", ms(r.ceilingToDone.p(50)), ms(r.ceilingToDone.p(99)))
+	fmt.Fprintf(t, "task-queue wait, mean per workflow task / activity: ceiling\t%s\t\t\n", r.ceilingWait.String())
+	fmt.Fprintf(t, "task-queue wait, mean per workflow task / activity: onboarding\t%s\t\t\n", r.realWait.String())
+	t.Flush()
+
+	fmt.Fprintf(w, "\nHistory cost per onboarding (%d of each outcome; real worker):\n", r.o.costN)
+	t = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(t, "outcome\tevents\tactions (history, Cloud rules)\tactions (server `action` metric)\tactivity retries\tmetric by type\t")
+	for _, c := range r.costs {
+		fmt.Fprintf(t, "%s\t%.1f\t%.1f\t%.1f\t%.1f\t%s\t\n", c.outcome, c.events, c.actions, c.metric, c.retries, byType(c.metricByType))
+	}
+	fmt.Fprintf(t, "ceiling ACTIVE (sample)\t%d\t%d\t\t%d\t\t\n", r.ceilingCost.Events, r.ceilingCost.Actions, r.ceilingCost.ActivityRetries)
+	t.Flush()
+	fmt.Fprintln(w, "history rule: 1 each for start, signal, accepted update, timer, activity scheduled (+1 per retry),")
+	fmt.Fprintln(w, "search-attribute upsert; side-effect markers 1 per workflow task. The server metric also counts")
+	fmt.Fprintln(w, "rejected updates and queries, and not activity retries.")
+
+	fmt.Fprintf(w, "\nWorker resident memory (VmRSS of a fresh worker process):\n")
+	t = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(t, "onboardings waiting for confirmation\tworker RSS\t")
+	for _, m := range r.rss {
+		fmt.Fprintf(t, "%d\t%.1f MiB\t\n", m.waiting, float64(m.rss)/(1<<20))
+	}
+	t.Flush()
+	if n := len(r.rss); n >= 3 {
+		a, z := r.rss[n-2], r.rss[n-1]
+		growth := float64(z.rss-a.rss) / (1 << 20)
+		fmt.Fprintf(w, "growth from %d to %d waiting: %.1f MiB (target: bounded by the sticky workflow cache, not by the number waiting)\n",
+			a.waiting, z.waiting, growth)
+	}
+}
+
+func byType(m map[string]float64) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s=%.1f", strings.TrimPrefix(strings.TrimPrefix(k, "command_"), "grpc_"), m[k]))
+	}
+	return strings.Join(parts, " ")
+}
+
+func workerSettings(env []string) string {
+	if len(env) == 0 {
+		return "defaults of worker/main.go"
+	}
+	return strings.Join(env, " ")
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func numCPU() int {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return 0
+	}
+	return strings.Count(string(b), "processor\t:")
+}

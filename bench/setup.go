@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/cloudpartners/onboarding/bench/ceiling"
+	"github.com/cloudpartners/onboarding/internal/links"
+	"github.com/cloudpartners/onboarding/internal/onboarding"
+	"github.com/cloudpartners/onboarding/internal/stack"
+	"github.com/cloudpartners/onboarding/internal/store"
+	"github.com/cloudpartners/onboarding/workflows"
+)
+
+// bench is one run: the stack, the binaries and the connections.
+type bench struct {
+	o        options
+	root     string
+	stack    *stack.Stack
+	st       *store.Store
+	tc       client.Client
+	svc      *onboarding.Service // launches as `starter add` does
+	signer   *links.Signer
+	worker   *stack.Proc
+	workerEv []string
+	workerB  string
+	webhook  string // base URL
+	procs    []*stack.Proc
+	hc       *http.Client
+	parked   []string // workflows no worker runs: targets of the bare signals
+	logDir   string
+	sfx      string
+}
+
+// up starts the private stack, the worker and the webhook, and parks the
+// workflows the bare signals go to.
+func (b *bench) up(ctx context.Context) error {
+	var err error
+	if b.stack, err = stack.Open(ctx, b.root, b.o.state); err != nil {
+		return err
+	}
+	if b.st, err = store.Open(ctx, b.stack.DatabaseURL(), store.Options{MaxOpenConns: 10}); err != nil {
+		return err
+	}
+	for _, p := range []string{"bench", "bench-cost", "bench-mem"} {
+		if _, err := b.st.AddPartner(ctx, p, "Benchmark partner "+p); err != nil {
+			return err
+		}
+	}
+	if b.tc, err = b.stack.Client(ctx, "bench"); err != nil {
+		return err
+	}
+
+	apps, err := b.stack.BuildApps(ctx, workflows.TaskQueue)
+	if err != nil {
+		return err
+	}
+	b.signer = links.NewSigner([]byte(apps.Secret))
+	cfg, err := apps.Config()
+	if err != nil {
+		return err
+	}
+	if b.svc, err = onboarding.New(cfg, b.st, b.tc); err != nil {
+		return err
+	}
+	if b.logDir, err = b.stack.Dir("logs"); err != nil {
+		return err
+	}
+	b.webhook = apps.WebhookURL()
+	b.workerB = apps.Worker
+	b.workerEv = apps.WorkerEnv(b.o.workerEnv...)
+	if err := b.startWorker(ctx); err != nil {
+		return err
+	}
+	// The benchmark posts every confirm from one address: lift the per-address rate limit.
+	wh, err := stack.StartProc(apps.Webhook, apps.WebhookEnv(1000000), filepath.Join(b.logDir, "webhook.log"))
+	if err != nil {
+		return err
+	}
+	b.procs = append(b.procs, wh)
+	if err := stack.WaitHTTP(ctx, b.webhook+"/healthz", 30*time.Second); err != nil {
+		return err
+	}
+	// The bare SignalWorkflow is timed against workflows on a task queue no
+	// worker polls, one signal per onboarding in both phases: the same call
+	// the webhook makes, on the same server, under the same load, and
+	// nothing in the measured workflows changes.
+	for i := range b.o.concurrency {
+		id, err := b.launch(ctx, "bench-parked-"+b.sfx, ceiling.WorkflowName, "bench", b.customer("parked", i, 24*time.Hour))
+		if err != nil {
+			return err
+		}
+		b.parked = append(b.parked, id)
+	}
+	return nil
+}
+
+// startWorker starts the worker binary and waits until it is healthy.
+func (b *bench) startWorker(ctx context.Context) error {
+	p, err := stack.StartProc(b.workerB, b.workerEv, filepath.Join(b.logDir, "worker.log"))
+	if err != nil {
+		return err
+	}
+	b.worker = p
+	b.procs = append(b.procs, p)
+	addr := ""
+	for _, kv := range b.workerEv {
+		if v, ok := strings.CutPrefix(kv, "WORKER_ADDR="); ok {
+			addr = v
+		}
+	}
+	return stack.WaitHTTP(ctx, "http://"+addr+"/healthz", 30*time.Second)
+}
+
+// down stops the binaries (their process groups) and the stack.
+func (b *bench) down() {
+	if b.tc != nil {
+		b.tc.Close()
+	}
+	if b.st != nil {
+		b.st.Close()
+	}
+	for _, p := range b.procs {
+		p.Stop()
+	}
+	if !b.o.keep && b.stack != nil {
+		_ = b.stack.Down(context.Background())
+	}
+}
+
+// ping times one bare SignalWorkflow to a parked workflow.
+func (b *bench) ping(ctx context.Context, i int, into *latencies) error {
+	t0 := time.Now()
+	if err := b.tc.SignalWorkflow(ctx, b.parked[i%len(b.parked)], "", "bench-ping", i); err != nil {
+		return fmt.Errorf("bare signal: %w", err)
+	}
+	into.add(time.Since(t0))
+	return nil
+}

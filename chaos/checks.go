@@ -1,0 +1,282 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"sync"
+
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/stack"
+	"github.com/cloudpartners/onboarding/workflows"
+)
+
+// awaitAll waits for every launched onboarding's result.
+func (c *chaos) awaitAll(ctx context.Context, obs []*trial) {
+	wctx, cancel := context.WithTimeout(ctx, c.o.finishTimeout)
+	defer cancel()
+	sem := make(chan struct{}, 20)
+	var wg sync.WaitGroup
+	for _, ob := range obs {
+		if !ob.launched {
+			continue
+		}
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			ob.endErr = retry(wctx, func(ctx context.Context) (bool, error) {
+				// A long poll: longer than retry's per-call bound.
+				err := c.tc.GetWorkflow(wctx, ob.id, "").Get(wctx, &ob.result)
+				var app *temporal.ApplicationError
+				if errors.As(err, &app) {
+					return true, err // the workflow failed
+				}
+				return false, err
+			})
+			ob.finished = ob.endErr == nil
+		})
+	}
+	wg.Wait()
+}
+
+// check judges the finished batch from Temporal, Postgres and mailpit.
+func (c *chaos) check(ctx context.Context, obs []*trial) error {
+	// Counts that matter most when they are zero are printed anyway.
+	r := &report{counts: map[string]int{"duplicate deliveries (same Message-ID)": 0, "delivered but unrecorded": 0,
+		"stuck or failed": 0, "workflow tasks failed for non-determinism": 0}}
+	byID := map[string]*trial{}
+	for _, ob := range obs {
+		byID[ob.id] = ob
+		r.counts["plan "+ob.plan]++
+		switch {
+		case !ob.launched:
+			r.bad("%s: never launched: %v", ob.id, ob.driveErr)
+		case !ob.finished:
+			r.counts["stuck or failed"]++
+			r.bad("%s (%s): did not finish: %v", ob.id, ob.plan, ob.endErr)
+		default:
+			r.counts["outcome "+ob.result.Outcome]++
+			if want := wantOutcome(ob.plan); ob.result.Outcome != want {
+				r.bad("%s (%s): outcome %s, want %s", ob.id, ob.plan, ob.result.Outcome, want)
+			}
+			if (ob.result.Outcome == workflows.OutcomeActive) != (ob.result.CloudID != "") {
+				r.bad("%s: outcome %s with cloud %q", ob.id, ob.result.Outcome, ob.result.CloudID)
+			}
+		}
+		if ob.driveErr != nil && ob.launched {
+			r.bad("%s (%s): the driver could not carry out its plan: %v", ob.id, ob.plan, ob.driveErr)
+		}
+		r.counts["confirm POST retries"] += max(0, ob.confirmTries-1)
+		r.counts["resends answered to the driver"] += ob.resends
+	}
+	c.checkTemporal(ctx, obs, byID, r)
+	c.checkPostgres(ctx, obs, r)
+	c.checkMail(ctx, r)
+	return c.print(r)
+}
+
+// checkTemporal: one run per onboarding, and no workflow task failed for non-determinism.
+func (c *chaos) checkTemporal(ctx context.Context, obs []*trial, byID map[string]*trial, r *report) {
+	runs := map[string]int{}
+	var token []byte
+	for {
+		page, err := c.tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Namespace: "default", PageSize: 1000, NextPageToken: token})
+		if err != nil {
+			r.bad("list workflows: %v", err)
+			break
+		}
+		for _, e := range page.GetExecutions() {
+			runs[e.GetExecution().GetWorkflowId()]++
+		}
+		if token = page.GetNextPageToken(); len(token) == 0 {
+			break
+		}
+	}
+	for id, n := range runs {
+		if byID[id] == nil {
+			r.bad("workflow %s was never launched by this run", id)
+		} else if n != 1 {
+			r.bad("%s: %d runs, want 1", id, n)
+		}
+	}
+	for _, ob := range obs {
+		if !ob.launched {
+			continue
+		}
+		if runs[ob.id] == 0 {
+			r.bad("%s: no run listed", ob.id)
+		}
+		cost, err := stack.History(ctx, c.tc, ob.id, "")
+		if err != nil {
+			r.bad("%s: read history: %v", ob.id, err)
+			continue
+		}
+		r.counts["history events"] += cost.Events
+		r.counts["workflow tasks failed"] += cost.WorkflowTaskFailed
+		r.counts["workflow tasks failed for non-determinism"] += cost.NonDeterministic
+		r.counts["workflow tasks timed out"] += cost.WorkflowTaskTimedOut
+		r.counts["activity retries"] += cost.ActivityRetries
+		if cost.NonDeterministic > 0 {
+			r.bad("%s: %d workflow tasks failed for non-determinism", ob.id, cost.NonDeterministic)
+		}
+		// Every email the workflow counts is the first one or a resend it
+		// accepted and carried out; the driver saw at most that many.
+		done := cost.UpdatesSucceeded[workflows.UpdateResend]
+		r.counts["resends carried out (history)"] += done
+		if ob.finished && ob.result.EmailsSent != 1+done {
+			r.bad("%s: %d emails counted by the workflow, want 1 + %d resends carried out", ob.id, ob.result.EmailsSent, done)
+		}
+		if ob.resends > done {
+			r.bad("%s: the driver saw %d resends accepted, the history %d", ob.id, ob.resends, done)
+		}
+	}
+}
+
+// checkPostgres: per onboarding one subaccount, one organization, four
+// role bindings, a cloud iff ACTIVE, status agreeing with the outcome, and
+// as many recorded emails as the workflow sent.
+func (c *chaos) checkPostgres(ctx context.Context, obs []*trial, r *report) {
+	db := c.st.DB()
+	type sub struct {
+		ID, Status, Reason string
+	}
+	subs := map[string][]sub{}
+	rows, err := db.QueryContext(ctx, `SELECT onboarding_id, id, status, coalesce(deleted_reason, '') FROM subaccounts`)
+	if err != nil {
+		r.bad("read subaccounts: %v", err)
+		return
+	}
+	for rows.Next() {
+		var oid string
+		var s sub
+		if err := rows.Scan(&oid, &s.ID, &s.Status, &s.Reason); err != nil {
+			r.bad("read subaccounts: %v", err)
+		}
+		subs[oid] = append(subs[oid], s)
+	}
+	rows.Close()
+	type agg struct{ n, gone int }
+	count := func(q string) map[string]agg {
+		out := map[string]agg{}
+		rows, err := db.QueryContext(ctx, q)
+		if err != nil {
+			r.bad("count: %v", err)
+			return out
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var a agg
+			if err := rows.Scan(&id, &a.n, &a.gone); err != nil {
+				r.bad("count: %v", err)
+			}
+			out[id] = a
+		}
+		return out
+	}
+	orgs := count(`SELECT subaccount_id, count(*), count(deleted_at) FROM organizations GROUP BY 1`)
+	binds := count(`SELECT subaccount_id, count(*), count(revoked_at) FROM role_bindings GROUP BY 1`)
+	clouds := count(`SELECT o.subaccount_id, count(*), 0 FROM clouds c JOIN organizations o ON o.id = c.organization_id GROUP BY 1`)
+	emails := count(`SELECT subaccount_id, count(*), 0 FROM emails GROUP BY 1`)
+
+	ok := 0
+	for _, ob := range obs {
+		if !ob.launched {
+			continue
+		}
+		ss := subs[ob.id]
+		if len(ss) != 1 {
+			r.bad("%s: %d subaccounts, want 1", ob.id, len(ss))
+			continue
+		}
+		s := ss[0]
+		bad := len(r.violations)
+		if o := orgs[s.ID]; o.n != 1 {
+			r.bad("%s: %d organizations, want 1", ob.id, o.n)
+		}
+		if b := binds[s.ID]; b.n != 4 {
+			r.bad("%s: %d role bindings, want 4", ob.id, b.n)
+		}
+		if !ob.finished {
+			continue
+		}
+		wantClouds, wantStatus, wantReason, gone := 0, customer.StatusInactive, ob.result.Outcome, true
+		if ob.result.Outcome == workflows.OutcomeActive {
+			wantClouds, wantStatus, wantReason, gone = 1, customer.StatusActive, "", false
+		}
+		if cl := clouds[s.ID]; cl.n != wantClouds {
+			r.bad("%s: %d clouds for outcome %s, want %d", ob.id, cl.n, ob.result.Outcome, wantClouds)
+		}
+		if s.Status != wantStatus || s.Reason != wantReason {
+			r.bad("%s: subaccount %s %s, want %s %s for outcome %s", ob.id, s.Status, s.Reason, wantStatus, wantReason, ob.result.Outcome)
+		}
+		if gone && (orgs[s.ID].gone != 1 || binds[s.ID].gone != 4) {
+			r.bad("%s: deleted subaccount with %d/1 organizations deleted and %d/4 bindings revoked", ob.id, orgs[s.ID].gone, binds[s.ID].gone)
+		}
+		if !gone && (orgs[s.ID].gone != 0 || binds[s.ID].gone != 0) {
+			r.bad("%s: active subaccount with a deleted organization or revoked bindings", ob.id)
+		}
+		if e := emails[s.ID]; e.n != ob.result.EmailsSent {
+			r.bad("%s: %d emails recorded, the workflow sent %d", ob.id, e.n, ob.result.EmailsSent)
+		}
+		if len(r.violations) == bad {
+			ok++
+		}
+	}
+	r.counts["customer records correct"] = ok
+}
+
+// checkMail: every recorded send is in mailpit; a duplicate only ever with
+// the same Message-ID.
+func (c *chaos) checkMail(ctx context.Context, r *report) {
+	got, err := c.mail.MessageIDs(ctx)
+	if err != nil {
+		r.bad("read mailpit: %v", err)
+		return
+	}
+	rows, err := c.st.DB().QueryContext(ctx, `SELECT message_id FROM emails`)
+	if err != nil {
+		r.bad("read emails: %v", err)
+		return
+	}
+	defer rows.Close()
+	recorded := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			r.bad("read emails: %v", err)
+			return
+		}
+		recorded[id] = true
+		switch n := got[id]; {
+		case n == 0:
+			r.bad("email %s recorded as sent but not delivered", id)
+		case n > 1:
+			r.counts["duplicate deliveries (same Message-ID)"] += n - 1
+		}
+	}
+	r.counts["emails recorded"] = len(recorded)
+	total := 0
+	for id, n := range got {
+		total += n
+		// Every message carries the Message-ID fixed for its subaccount and
+		// sequence number before sending; nothing else was ever sent.
+		if !messageIDPattern.MatchString(id) {
+			r.bad("mailpit holds a message with Message-ID %q, not one the activities make", id)
+		}
+		if !recorded[id] {
+			// Delivered, then the send was refused for good before it was
+			// recorded (say the onboarding had ended meanwhile): not lost,
+			// not a second Message-ID.
+			r.counts["delivered but unrecorded"] += n
+		}
+	}
+	r.counts["emails delivered"] = total
+}
+
+// messageIDPattern is the form of activities.MessageID.
+var messageIDPattern = regexp.MustCompile(`^confirm-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-[1-9][0-9]*@[^@]+$`)

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// faultCounts are the faults injected so far, and a line for each.
+type faultCounts struct {
+	mu                              sync.Mutex
+	kills, pgRestarts, tempRestarts int
+	log                             []string
+}
+
+// note adds a line to the fault log.
+func (f *faultCounts) note(format string, args ...any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.log = append(f.log, fmt.Sprintf(format, args...))
+}
+
+// injectFaults kills the worker at random instants until the batch is
+// driven and the minimum of every fault has happened; between kills it
+// stops Postgres hard and restarts the Temporal server.
+func (c *chaos) injectFaults(ctx context.Context, driven <-chan struct{}) {
+	done := false
+	for {
+		select {
+		case <-driven:
+			done = true
+		default:
+		}
+		f := &c.faults
+		f.mu.Lock()
+		enough := f.kills >= c.o.kills && f.pgRestarts >= c.o.pgRestarts && f.tempRestarts >= c.o.temporalRestarts
+		f.mu.Unlock()
+		if (done && enough) || ctx.Err() != nil {
+			return
+		}
+		gap := c.o.killGapMin + time.Duration(c.rnd.Int64N(int64(c.o.killGapMax-c.o.killGapMin)+1))
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(gap):
+		}
+		pause := time.Duration(c.rnd.Int64N(int64(1500 * time.Millisecond)))
+		c.worker.Crash(pause)
+		f.mu.Lock()
+		f.kills++
+		kills := f.kills
+		f.mu.Unlock()
+		f.note("%s worker SIGKILL #%d (back after %s)", time.Now().Format("15:04:05.000"), kills, pause.Round(time.Millisecond))
+
+		switch {
+		case kills%4 == 2 && f.pgRestarts < c.o.pgRestarts:
+			c.restartPostgres(ctx)
+		case kills%4 == 0 && f.tempRestarts < c.o.temporalRestarts:
+			c.restartTemporal(ctx)
+		case kills%4 == 0 && f.pgRestarts < c.o.pgRestarts:
+			c.restartPostgres(ctx)
+		}
+	}
+}
+
+// restartPostgres stops Postgres hard and starts it again after one to three seconds.
+func (c *chaos) restartPostgres(ctx context.Context) {
+	if err := c.stack.KillPostgres(ctx); err != nil {
+		c.faults.note("postgres hard stop failed: %v", err)
+		return
+	}
+	down := time.Second + time.Duration(c.rnd.Int64N(int64(2*time.Second)))
+	time.Sleep(down)
+	if err := c.stack.Up(ctx); err != nil {
+		c.faults.note("postgres restart failed: %v", err)
+		return
+	}
+	c.faults.mu.Lock()
+	c.faults.pgRestarts++
+	c.faults.mu.Unlock()
+	c.faults.note("%s Postgres stopped -m immediate, restarted after %s", time.Now().Format("15:04:05.000"), down.Round(time.Millisecond))
+}
+
+// restartTemporal stops the Temporal dev server and starts it again a second later.
+func (c *chaos) restartTemporal(ctx context.Context) {
+	if err := c.stack.StopTemporal(ctx); err != nil {
+		c.faults.note("temporal stop failed: %v", err)
+		return
+	}
+	time.Sleep(time.Second)
+	// The dev server picks internal ports of its own; on a busy machine one
+	// may be taken meanwhile, so a failed start is tried again.
+	var err error
+	for range 3 {
+		if err = c.stack.Up(ctx); err == nil {
+			break
+		}
+		_ = c.stack.StopTemporal(ctx)
+	}
+	if err != nil {
+		c.faults.note("temporal restart failed: %v", err)
+		return
+	}
+	c.faults.mu.Lock()
+	c.faults.tempRestarts++
+	c.faults.mu.Unlock()
+	c.faults.note("%s Temporal dev server restarted", time.Now().Format("15:04:05.000"))
+}
+
+// faultSummary counts the faults in one line.
+func (c *chaos) faultSummary() string {
+	c.faults.mu.Lock()
+	defer c.faults.mu.Unlock()
+	return fmt.Sprintf("worker SIGKILLs %d, worker starts %d, Postgres hard stops %d, Temporal restarts %d",
+		c.faults.kills, c.worker.Starts(), c.faults.pgRestarts, c.faults.tempRestarts)
+}

@@ -1,0 +1,224 @@
+// Package stack starts and stops the local stack — a Temporal dev server, a
+// Postgres cluster and mailpit, run by scripts/stack.sh — and the
+// repository's binaries, and reads what they leave: mailpit's messages,
+// workflow histories and the Temporal server's metrics. Tests (through
+// internal/testenv), the benchmark and the chaos run share it.
+package stack
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Ports are the loopback ports of one stack.
+type Ports struct {
+	Temporal, TemporalUI, TemporalMetrics, Postgres, SMTP, Mailpit int
+}
+
+// DefaultPorts are the ports of `make up`, scripts/stack.sh's defaults.
+var DefaultPorts = Ports{Temporal: 7233, TemporalUI: 8233, TemporalMetrics: 7234, Postgres: 55432, SMTP: 1025, Mailpit: 8025}
+
+// Addrs are where the parts of a stack answer.
+type Addrs struct {
+	Temporal    string // the frontend's host:port
+	DatabaseURL string // the onboarding database
+	SMTP        string // mailpit's SMTP host:port
+	Mailpit     string // base URL of mailpit's API
+	Metrics     string // the Temporal server's Prometheus endpoint
+}
+
+// Addrs are the addresses of a stack on these ports.
+func (p Ports) Addrs() Addrs {
+	return Addrs{
+		Temporal:    fmt.Sprintf("127.0.0.1:%d", p.Temporal),
+		DatabaseURL: fmt.Sprintf("postgres://postgres@127.0.0.1:%d/onboarding?sslmode=disable", p.Postgres),
+		SMTP:        fmt.Sprintf("127.0.0.1:%d", p.SMTP),
+		Mailpit:     fmt.Sprintf("http://127.0.0.1:%d", p.Mailpit),
+		Metrics:     fmt.Sprintf("http://127.0.0.1:%d/metrics", p.TemporalMetrics),
+	}
+}
+
+// FromEnv returns the addresses the environment names — what
+// `scripts/stack.sh env` prints — and those of DefaultPorts for the rest.
+func FromEnv(getenv func(string) string) Addrs {
+	a := DefaultPorts.Addrs()
+	for _, v := range []struct {
+		dst  *string
+		name string
+	}{{&a.Temporal, "TEMPORAL_ADDRESS"}, {&a.DatabaseURL, "DATABASE_URL"}, {&a.SMTP, "SMTP_ADDR"},
+		{&a.Mailpit, "MAILPIT_URL"}, {&a.Metrics, "TEMPORAL_METRICS_URL"}} {
+		if s := getenv(v.name); s != "" {
+			*v.dst = s
+		}
+	}
+	return a
+}
+
+// Env is the environment that points a binary of the repository at these
+// addresses.
+func (a Addrs) Env() []string {
+	return []string{"TEMPORAL_ADDRESS=" + a.Temporal, "DATABASE_URL=" + a.DatabaseURL, "SMTP_ADDR=" + a.SMTP}
+}
+
+// Stack is a private local stack: a Temporal dev server, a Postgres cluster
+// and mailpit, run by scripts/stack.sh under its own state folder, so that
+// killing or restarting its parts disturbs nobody else.
+type Stack struct {
+	Root  string // repository root, where scripts/stack.sh lives
+	State string // STACK_STATE
+	Ports Ports
+	Log   io.Writer // the script's output
+}
+
+// Open wipes the state folder and starts a fresh stack there on free ports
+// (see Start), the script's output in the file beside it named
+// <state>-stack.log.
+func Open(ctx context.Context, root, state string) (*Stack, error) {
+	if err := os.MkdirAll(filepath.Dir(state), 0o755); err != nil {
+		return nil, fmt.Errorf("stack state: %w", err)
+	}
+	log, err := os.OpenFile(state+"-stack.log", os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("stack log: %w", err)
+	}
+	s := &Stack{Root: root, State: state, Log: log}
+	if err := s.Start(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// env is the script's environment: the caller's, without the variables that
+// would make it use another stack, plus this stack's state folder and ports.
+func (s *Stack) env() []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "TEMPORAL_ADDRESS", "DATABASE_URL", "SMTP_ADDR", "MAILPIT_URL", "TEMPORAL_METRICS_URL", "STACK_STATE",
+			"TEMPORAL_PORT", "TEMPORAL_UI_PORT", "TEMPORAL_METRICS_PORT", "PG_PORT", "SMTP_PORT", "MAILPIT_PORT":
+			continue
+		}
+		out = append(out, kv)
+	}
+	return append(out, "STACK_STATE="+s.State,
+		"TEMPORAL_PORT="+strconv.Itoa(s.Ports.Temporal),
+		"TEMPORAL_UI_PORT="+strconv.Itoa(s.Ports.TemporalUI),
+		"TEMPORAL_METRICS_PORT="+strconv.Itoa(s.Ports.TemporalMetrics),
+		"PG_PORT="+strconv.Itoa(s.Ports.Postgres),
+		"SMTP_PORT="+strconv.Itoa(s.Ports.SMTP),
+		"MAILPIT_PORT="+strconv.Itoa(s.Ports.Mailpit))
+}
+
+// script runs scripts/stack.sh with args; what it prints goes to s.Log, or
+// is returned when out is set.
+func (s *Stack) script(ctx context.Context, out *strings.Builder, args ...string) error {
+	cmd := exec.CommandContext(ctx, filepath.Join(s.Root, "scripts", "stack.sh"), args...)
+	cmd.Env = s.env()
+	cmd.Dir = s.Root
+	if s.Log != nil {
+		cmd.Stdout, cmd.Stderr = s.Log, s.Log
+	}
+	if out != nil {
+		cmd.Stdout = out
+	}
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("scripts/stack.sh %s: %w", strings.Join(args, " "), err)
+	}
+	return nil
+}
+
+// Up starts the named parts of the stack ("temporal", "postgres",
+// "mailpit"; all three when none is named) where they are not running, and
+// waits until they answer.
+func (s *Stack) Up(ctx context.Context, parts ...string) error {
+	return s.script(ctx, nil, append([]string{"up"}, parts...)...)
+}
+
+// Start wipes the state folder and starts a fresh stack on free ports. The
+// dev server picks its internal ports itself, and on a busy machine one may
+// be taken before it binds it: then the stack is stopped and started again
+// on new ports, up to three times.
+func (s *Stack) Start(ctx context.Context) error {
+	var err error
+	for range 3 {
+		// Whatever an interrupted run left behind is stopped and wiped.
+		if err = s.Wipe(ctx); err != nil {
+			return err
+		}
+		if s.Ports, err = FreePorts(); err != nil {
+			return err
+		}
+		if err = s.Up(ctx); err == nil {
+			return nil
+		}
+	}
+	_ = s.Down(ctx)
+	return err
+}
+
+// Down stops every part of the stack that Up started.
+func (s *Stack) Down(ctx context.Context) error { return s.script(ctx, nil, "down") }
+
+// Wipe stops every part of the stack that Up started and deletes its state,
+// Postgres's data included wherever the script keeps it.
+func (s *Stack) Wipe(ctx context.Context) error { return s.script(ctx, nil, "wipe") }
+
+// StopTemporal stops the Temporal dev server; its state file keeps the workflows.
+func (s *Stack) StopTemporal(ctx context.Context) error {
+	return s.script(ctx, nil, "down", "temporal")
+}
+
+// KillPostgres stops Postgres hard, as a crash would (`pg_ctl stop -m
+// immediate`); Up starts it again.
+func (s *Stack) KillPostgres(ctx context.Context) error {
+	return s.script(ctx, nil, "kill", "postgres")
+}
+
+// PGData is the folder that holds Postgres's data, as the script chose it:
+// inside the state folder, or outside it where the postgres user could not
+// enter the state folder.
+func (s *Stack) PGData(ctx context.Context) (string, error) {
+	var out strings.Builder
+	if err := s.script(ctx, &out, "pgdata"); err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(out.String()), nil
+}
+
+// Dir returns the folder of that name inside the state folder ("logs",
+// "bin"), created if missing.
+func (s *Stack) Dir(name string) (string, error) {
+	d := filepath.Join(s.State, name)
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		return "", fmt.Errorf("stack: %w", err)
+	}
+	return d, nil
+}
+
+// Addrs are the addresses of the stack's parts.
+func (s *Stack) Addrs() Addrs { return s.Ports.Addrs() }
+
+// TemporalAddress is the frontend's host:port.
+func (s *Stack) TemporalAddress() string { return s.Addrs().Temporal }
+
+// DatabaseURL is the onboarding database of the stack's Postgres.
+func (s *Stack) DatabaseURL() string { return s.Addrs().DatabaseURL }
+
+// SMTPAddr is mailpit's SMTP address.
+func (s *Stack) SMTPAddr() string { return s.Addrs().SMTP }
+
+// MailpitURL is the base URL of mailpit's API.
+func (s *Stack) MailpitURL() string { return s.Addrs().Mailpit }
+
+// MetricsURL is the Temporal server's Prometheus endpoint.
+func (s *Stack) MetricsURL() string { return s.Addrs().Metrics }
+
+// Env is the environment a binary of the repository needs to use this stack.
+func (s *Stack) Env() []string { return s.Addrs().Env() }

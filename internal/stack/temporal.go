@@ -1,0 +1,23 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+)
+
+// Dial connects to the Temporal frontend at hostPort. The SDK's warnings
+// and errors go to log as text, so that they do not mix with what a
+// program prints; io.Discard silences them.
+func Dial(ctx context.Context, hostPort string, log io.Writer) (client.Client, error) {
+	c, err := client.DialContext(ctx, client.Options{HostPort: hostPort,
+		Logger: tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelWarn})))})
+	if err != nil {
+		return nil, fmt.Errorf("connect to Temporal at %s: %w", hostPort, err)
+	}
+	return c, nil
+}
