@@ -17,10 +17,9 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"slices"
 	"syscall"
-	"time"
 
+	"github.com/cloudpartners/onboarding/internal/httpserver"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 )
@@ -33,8 +32,6 @@ func main() {
 		os.Exit(1)
 	}
 }
-
-const shutdownTimeout = 5 * time.Second
 
 // run wires config → users → signing key → provider → HTTP server and
 // serves until ctx is done, then shuts down gracefully. Logs go to stdout.
@@ -75,17 +72,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return fmt.Errorf("-addr/DEVIDP_ADDR %s: %w", cfg.addr, err)
 	}
-	srv := &http.Server{
-		Handler:           routes(provider, l, logger),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      15 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	srv := httpserver.New(routes(provider, l, logger), logger)
 	emails := make([]string, 0, len(us.list))
 	for _, u := range us.list {
 		emails = append(emails, u.Email)
@@ -94,19 +81,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		"clients", []string{portalClientID, publicClientID}, "redirect_uris", cfg.redirectURIs,
 		"post_logout_redirect_uris", cfg.postLogoutURIs, "users", emails, "signing_key", keySource)
 
-	select {
-	case err := <-served:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-	logger.Info("devidp shutting down")
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shut down: %w", err)
-	}
-	logger.Info("devidp stopped")
-	return nil
+	return httpserver.Run(ctx, srv, ln, logger)
 }
 
 // newProvider configures the library's OpenID provider: code flow with PKCE
@@ -151,38 +126,6 @@ func routes(provider *op.Provider, l *login, logger *slog.Logger) http.Handler {
 	mux.Handle("POST "+loginPath, op.NewIssuerInterceptor(provider.IssuerFromRequest).HandlerFunc(l.submit))
 	mux.HandleFunc("GET "+loggedOutPath, l.loggedOut)
 	mux.Handle("/", provider)
-	return logRequests(logger, mux)
+	// /healthz and /ready are polled by scripts and not worth a log line each.
+	return httpserver.LogRequests(logger, mux, "/healthz", "/ready")
 }
-
-// quietPaths are polled by scripts and not worth a log line each.
-var quietPaths = []string{"/healthz", "/ready"}
-
-// logRequests logs one line per request: method, path, status and duration.
-// Never the query or the body, which carry codes, tokens and passwords.
-func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r)
-		if slices.Contains(quietPaths, r.URL.Path) {
-			return
-		}
-		logger.InfoContext(r.Context(), "http request", "method", r.Method, "path", r.URL.Path,
-			"status", rec.status, "duration", time.Since(start).Round(time.Microsecond))
-	})
-}
-
-// statusRecorder remembers the status a handler wrote.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-// WriteHeader records the status and passes it on.
-func (r *statusRecorder) WriteHeader(status int) {
-	r.status = status
-	r.ResponseWriter.WriteHeader(status)
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

@@ -7,9 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -20,6 +18,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/cloudpartners/onboarding/internal/config"
+	"github.com/cloudpartners/onboarding/internal/httpserver"
 	"github.com/cloudpartners/onboarding/internal/onboarding"
 	"github.com/cloudpartners/onboarding/internal/store"
 )
@@ -33,11 +32,8 @@ func main() {
 	}
 }
 
-const (
-	// maxClients bounds the rate limiter's memory.
-	maxClients      = 10_000
-	shutdownTimeout = 15 * time.Second
-)
+// maxClients bounds the rate limiter's memory.
+const maxClients = 10_000
 
 // run wires config → store → Temporal client → actions → HTTP server and serves until
 // ctx is done, then shuts down gracefully.
@@ -80,31 +76,8 @@ func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer
 	if err != nil {
 		return fmt.Errorf("WEBHOOK_ADDR %s: %w", cfg.WebhookAddr, err)
 	}
-	srv := &http.Server{
-		Handler:           s.routes(),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second, // above signalTimeout: a slow Temporal still gets its answer out
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	srv := httpserver.New(s.routes(), logger)
 	logger.Info("webhook listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
 		"temporal", opts.HostPort, "namespace", opts.Namespace, "rate", cfg.WebhookRate, "burst", cfg.WebhookBurst)
-
-	select {
-	case err := <-served:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-	logger.Info("webhook shutting down")
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shut down: %w", err)
-	}
-	logger.Info("webhook stopped")
-	return nil
+	return httpserver.Run(ctx, srv, ln, logger)
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"net"
-	"net/http"
 	"sync"
 	"time"
 
@@ -70,14 +68,4 @@ func (l *limiter) size() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.clients)
-}
-
-// clientAddr is the address a request came from: the peer's IP. Headers such
-// as X-Forwarded-For are not trusted, since any client can set them.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

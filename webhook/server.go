@@ -8,9 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
+	"github.com/cloudpartners/onboarding/internal/httpserver"
 	"github.com/cloudpartners/onboarding/internal/loginhook"
 	"github.com/cloudpartners/onboarding/internal/onboarding"
 	"github.com/cloudpartners/onboarding/internal/store"
@@ -61,7 +61,7 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /confirm", s.limited(s.failPage, s.postConfirm))
 	mux.Handle("POST /hooks/login", s.limited(s.failJSON, s.loginHook))
 	mux.HandleFunc("GET /healthz", s.healthz)
-	return s.logRequests(securityHeaders(mux))
+	return httpserver.LogRequests(s.logger, httpserver.SecurityHeaders(csp, mux), "/healthz")
 }
 
 // responder answers a failed request in the route's format.
@@ -200,7 +200,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // limited rate-limits a POST route per client address and bounds its body.
 func (s *server) limited(fail responder, next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.limiter.allow(clientAddr(r)) {
+		if !s.limiter.allow(httpserver.ClientAddr(r)) {
 			w.Header().Set("Retry-After", "1")
 			fail(w, r, errRateLimited)
 			return
@@ -216,50 +216,5 @@ func (s *server) limited(fail responder, next http.HandlerFunc) http.Handler {
 	})
 }
 
-// securityHeaders sets what every answer carries: no caching (pages hold a
-// token), no referrer (the URL holds it), no framing, no outside content.
-func securityHeaders(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Cache-Control", "no-store")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-		next.ServeHTTP(w, r)
-	})
-}
-
-// logRequests logs each request without its query string, which holds the token.
-func (s *server) logRequests(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(sw, r)
-		if r.URL.Path == "/healthz" && sw.status == http.StatusOK {
-			return
-		}
-		s.logger.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
-			"duration", time.Since(start).Round(time.Microsecond), "client", clientAddr(r),
-			"user_agent", strings.ToValidUTF8(truncate(r.UserAgent(), 120), "?"))
-	})
-}
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
-}
+// csp lets the pages show their own inline styles and post their own forms: nothing else.
+const csp = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
