@@ -31,7 +31,7 @@ bench: ## speed against Temporal's own ceiling, on a private stack (.local/bench
 chaos: ## kill worker, Postgres and Temporal during a mixed batch, then check nothing was lost (.local/chaos); CHAOS_FLAGS="-n 200"
 	go run ./chaos $(CHAOS_FLAGS)
 
-record-histories: up ## re-record the replay-test histories from real runs against the dev server
+record-histories: up ## add the replay-test histories that are missing, from real runs (recorded ones are never overwritten)
 	@eval "$$(scripts/stack.sh env)" && go test -count=1 ./worker/ -args -record
 	@ls workflows/testdata/histories
 

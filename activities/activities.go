@@ -24,6 +24,10 @@ type Store interface {
 	Activate(ctx context.Context, id string, at time.Time) (store.Subaccount, error)
 	Delete(ctx context.Context, id, reason string, at time.Time) (store.Subaccount, error)
 	CreateCloud(ctx context.Context, cloudID, subaccountID string) (store.Cloud, error)
+	AddCloud(ctx context.Context, cloudID, subaccountID, name string) (store.Cloud, bool, error)
+	Suspend(ctx context.Context, id, suspensionID, reason string, at, deleteAfter time.Time) (store.Subaccount, error)
+	Resume(ctx context.Context, id string, at time.Time) (store.Subaccount, error)
+	ExpireSuspension(ctx context.Context, id, suspensionID string, at time.Time) (store.Subaccount, error)
 	SentEmail(ctx context.Context, subaccountID string, seq int) (store.Email, error)
 	RecordEmail(ctx context.Context, e store.Email) (store.Email, error)
 }
@@ -60,6 +64,10 @@ const (
 	ErrTypeDeleted        = "SubaccountDeleted"
 	ErrTypeConfirmed      = "AlreadyConfirmed"
 	ErrTypeConflict       = "IDConflict"
+	ErrTypeNotConfirmed   = "NotConfirmed"
+	ErrTypeSuspended      = "Suspended"
+	ErrTypeNotSuspended   = "NotSuspended"
+	ErrTypeCloudNameTaken = "CloudNameTaken"
 )
 
 // NonRetryable lists the error types retrying cannot fix, for retry policies.
@@ -81,6 +89,10 @@ func permanent(err error) error {
 		{customer.ErrDeleted, ErrTypeDeleted},
 		{customer.ErrConfirmed, ErrTypeConfirmed},
 		{customer.ErrIDConflict, ErrTypeConflict},
+		{customer.ErrNotConfirmed, ErrTypeNotConfirmed},
+		{customer.ErrSuspended, ErrTypeSuspended},
+		{customer.ErrNotSuspended, ErrTypeNotSuspended},
+		{customer.ErrCloudNameTaken, ErrTypeCloudNameTaken},
 	}
 	for _, k := range kinds {
 		if errors.Is(err, k.target) {
@@ -223,6 +235,7 @@ type CloudInput struct {
 type CloudCreated struct {
 	CloudID string
 	Name    string
+	Created bool // false: it existed already (a repeat)
 }
 
 // CreateCloud creates the customer's cloud in their organization; a repeat
@@ -233,4 +246,88 @@ func (a *Activities) CreateCloud(ctx context.Context, in CloudInput) (CloudCreat
 		return CloudCreated{}, permanent(err)
 	}
 	return CloudCreated{CloudID: c.ID, Name: c.Name}, nil
+}
+
+// AddCloudInput creates one more cloud of an active subaccount; the id is
+// decided by the workflow.
+type AddCloudInput struct {
+	CloudID      string
+	SubaccountID string
+	Name         string
+}
+
+// AddCloud creates one more cloud in the customer's organization; a repeat
+// returns the cloud created. A name another cloud holds, a suspended, an
+// unconfirmed or a deleted subaccount are refused for good.
+func (a *Activities) AddCloud(ctx context.Context, in AddCloudInput) (CloudCreated, error) {
+	c, created, err := a.Store.AddCloud(ctx, in.CloudID, in.SubaccountID, in.Name)
+	if err != nil {
+		return CloudCreated{}, permanent(err)
+	}
+	return CloudCreated{CloudID: c.ID, Name: c.Name, Created: created}, nil
+}
+
+// Account is a subaccount's state after a lifecycle operation.
+type Account struct {
+	SubaccountID string
+	Status       string
+	SuspensionID string    // the open suspension, while SUSPENDED
+	DeleteAfter  time.Time // when it is deleted unless resumed, while SUSPENDED
+}
+
+func account(sa store.Subaccount) Account {
+	acc := Account{SubaccountID: sa.ID, Status: sa.Status, SuspensionID: sa.SuspensionID}
+	if sa.DeleteAfter != nil {
+		acc.DeleteAfter = sa.DeleteAfter.UTC()
+	}
+	return acc
+}
+
+// SuspendInput stops an active subaccount's services; the suspension's id
+// and times are decided by the workflow.
+type SuspendInput struct {
+	SubaccountID string
+	SuspensionID string
+	Reason       string
+	At           time.Time
+	DeleteAfter  time.Time
+}
+
+// Suspend makes an active subaccount SUSPENDED until it is resumed or
+// deleted after in.DeleteAfter; a repeat returns it as it is.
+func (a *Activities) Suspend(ctx context.Context, in SuspendInput) (Account, error) {
+	sa, err := a.Store.Suspend(ctx, in.SubaccountID, in.SuspensionID, in.Reason, in.At, in.DeleteAfter)
+	if err != nil {
+		return Account{}, permanent(err)
+	}
+	activity.GetLogger(ctx).Info("services stopped", "subaccount", sa.ID, "delete_after", in.DeleteAfter)
+	return account(sa), nil
+}
+
+// Resume makes a suspended subaccount ACTIVE again; a repeat is harmless.
+func (a *Activities) Resume(ctx context.Context, subaccountID string) (Account, error) {
+	sa, err := a.Store.Resume(ctx, subaccountID, a.Now().UTC())
+	if err != nil {
+		return Account{}, permanent(err)
+	}
+	activity.GetLogger(ctx).Info("services resumed", "subaccount", sa.ID)
+	return account(sa), nil
+}
+
+// ExpireInput deletes a subaccount whose suspension ran out.
+type ExpireInput struct {
+	SubaccountID string
+	SuspensionID string
+}
+
+// ExpireSuspension deletes the subaccount whose suspension ran out, as
+// every deletion does (INACTIVE, organization deleted, bindings revoked,
+// rows kept); a repeat is harmless.
+func (a *Activities) ExpireSuspension(ctx context.Context, in ExpireInput) (Account, error) {
+	sa, err := a.Store.ExpireSuspension(ctx, in.SubaccountID, in.SuspensionID, a.Now().UTC())
+	if err != nil {
+		return Account{}, permanent(err)
+	}
+	activity.GetLogger(ctx).Info("suspended subaccount deleted: the retention period ran out", "subaccount", sa.ID)
+	return account(sa), nil
 }

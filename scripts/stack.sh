@@ -33,7 +33,7 @@ MAILPIT_PORT=${MAILPIT_PORT:-8025}
 
 # The workflow's custom search attributes; workflows/api.go names the same
 # ones and a test keeps the two lists equal.
-SEARCH_ATTRIBUTES=(OnboardingPartner=Keyword OnboardingStage=Keyword OnboardingOutcome=Keyword)
+SEARCH_ATTRIBUTES=(OnboardingPartner=Keyword OnboardingStage=Keyword OnboardingOutcome=Keyword SubaccountStatus=Keyword DeleteAfter=Datetime)
 
 log() { printf 'stack: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }

@@ -204,6 +204,27 @@ func (e *env) parseID(ctx context.Context, fs *flag.FlagSet, args []string) (str
 	return id, svc, err
 }
 
+// onID runs a command that takes one id: parse, connect, act on the id,
+// then print the result — as JSON with --json (asJSON shapes it, when
+// given), else as text.
+func onID[T any](ctx context.Context, e *env, fs *flag.FlagSet, args []string,
+	act func(svc *onboarding.Service, id string) (T, error), asJSON func(T) any, text func(id string, r T) error) error {
+	id, svc, err := e.parseID(ctx, fs, args)
+	if err != nil {
+		return err
+	}
+	r, err := act(svc, id)
+	switch {
+	case err != nil:
+		return err
+	case e.json && asJSON != nil:
+		return e.printJSON(asJSON(r))
+	case e.json:
+		return e.printJSON(r)
+	}
+	return text(id, r)
+}
+
 // parseNone parses the flags of a command that takes no arguments and
 // checks the required ones are there.
 func parseNone(fs *flag.FlagSet, args []string, required ...string) error {

@@ -27,20 +27,21 @@ Show where one onboarding stands: its stage, outcome, subaccount status,
 confirmation deadline and the emails sent. ID is the onboarding id that
 "starter add" and "starter list" print (quote it, it may contain spaces),
 or a subaccount id.`)
-	id, svc, err := e.parseID(ctx, fs, args)
-	if err != nil {
-		return err
+	status := func(svc *onboarding.Service, id string) (onboarding.View, error) {
+		return svc.Status(ctx, e.operator(), id)
 	}
-	v, err := svc.Status(ctx, e.operator(), id)
-	if err != nil {
-		return err
-	}
-	if e.json {
-		return e.printJSON(v)
-	}
+	return onID(ctx, e, fs, args, status, nil, e.printStatus)
+}
+
+// printStatus shows where one onboarding stands, a line a fact.
+func (e *env) printStatus(_ string, v onboarding.View) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	row := func(k, val string) {
-		if val != "" {
+		switch {
+		case val == "":
+		case k == "": // a continuation line
+			fmt.Fprintf(tw, "\t%s\n", val)
+		default:
 			fmt.Fprintf(tw, "%s:\t%s\n", k, val)
 		}
 	}
@@ -51,7 +52,15 @@ or a subaccount id.`)
 	row("Stage", v.Stage)
 	row("Outcome", v.Outcome)
 	row("Subaccount", strings.TrimSpace(v.SubaccountID+" "+statusLabel(v.SubaccountStatus)))
-	row("Cloud", strings.TrimSpace(v.CloudName+" "+v.CloudID))
+	row("Deleted", v.DeletedReason)
+	if len(v.Clouds) == 0 {
+		row("Cloud", strings.TrimSpace(v.CloudName+" (created once the customer confirms)"))
+	}
+	for i, c := range v.Clouds {
+		row(map[bool]string{true: "Clouds", false: ""}[i == 0], c.Name+" "+c.ID)
+	}
+	row("Suspended", strings.TrimSpace(fmtTime(v.SuspendedAt)+" "+v.SuspendReason))
+	row("Deleted unless resumed by", fmtTime(v.DeleteAfter))
 	row("Deadline", fmtTime(v.Deadline))
 	row("Emails sent", fmt.Sprint(v.EmailsSent))
 	row("Last sent", fmtTime(v.LastSentAt))
@@ -118,10 +127,10 @@ that has not created its record yet is not listed: see "starter status".`)
 		return nil
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ONBOARDING\tCUSTOMER\tSTAGE\tOUTCOME\tSUBACCOUNT\tDEADLINE\tEMAILS")
+	fmt.Fprintln(tw, "ONBOARDING\tCUSTOMER\tSTAGE\tOUTCOME\tSUBACCOUNT\tDEADLINE\tEMAILS\tCLOUDS")
 	for _, v := range l.Onboardings {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", v.OnboardingID, dash(v.Customer), dash(v.Stage), dash(v.Outcome),
-			dash(v.SubaccountStatus), dash(fmtTime(v.Deadline)), v.EmailsSent)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\n", v.OnboardingID, dash(v.Customer), dash(v.Stage), dash(v.Outcome),
+			dash(v.SubaccountStatus), dash(fmtTime(v.Deadline)), v.EmailsSent, v.CloudCount)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -1,5 +1,6 @@
 // Command starter is the CLI partners and operators use to launch, import,
-// inspect, resend, link, cancel and edit customer onboardings.
+// inspect, resend, link, cancel and edit customer onboardings, and to
+// create clouds for, suspend and resume customers afterwards.
 package main
 
 import (
@@ -76,6 +77,9 @@ func commands() []command {
 		{"link", "print the confirmation link, to send by other means", runLink},
 		{"cancel", "delete the unconfirmed subaccount", runCancel},
 		{"edit", "change the email, contact or cloud name (never the name)", runEdit},
+		{"cloud", "cloud add / cloud list: more clouds for an active customer", runCloud},
+		{"suspend", "stop a customer's services (deleted unless resumed in time)", runSuspend},
+		{"resume", "resume a suspended customer's services", runResume},
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/onboarding"
 	"github.com/cloudpartners/onboarding/internal/store"
 )
 
@@ -18,30 +19,28 @@ Send the confirmation email again, to the customer's current email address
 Refused, with the reason, when the last email went out too recently, when
 all allowed emails have been sent, or when the onboarding is not waiting for
 confirmation. Needs a running worker: without one it says so at once.`)
-	id, svc, err := e.parseID(ctx, fs, args)
-	if err != nil {
-		return err
+	resend := func(svc *onboarding.Service, id string) (resent, error) {
+		s, err := svc.Resend(ctx, e.operator(), id)
+		return resent{id, s.EmailsSent, timePtr(s.LastSentAt), timePtr(s.NextResendAt), timePtr(s.Deadline)}, err
 	}
-	s, err := svc.Resend(ctx, e.operator(), id)
-	if err != nil {
-		return err
-	}
-	if e.json {
-		return e.printJSON(struct {
-			OnboardingID string     `json:"onboarding_id"`
-			EmailsSent   int        `json:"emails_sent"`
-			LastSentAt   *time.Time `json:"last_sent_at,omitempty"`
-			NextResendAt *time.Time `json:"next_resend_at,omitempty"`
-			Deadline     *time.Time `json:"deadline,omitempty"`
-		}{id, s.EmailsSent, timePtr(s.LastSentAt), timePtr(s.NextResendAt), timePtr(s.Deadline)})
-	}
-	e.printf("Confirmation email sent again for %s: %d sent so far.\n", id, s.EmailsSent)
-	if !s.NextResendAt.IsZero() {
-		e.printf("The next resend is possible from %s.\n", fmtTime(timePtr(s.NextResendAt)))
-	} else {
-		e.printf("That was the last email allowed.\n")
-	}
-	return nil
+	return onID(ctx, e, fs, args, resend, nil, func(id string, s resent) error {
+		e.printf("Confirmation email sent again for %s: %d sent so far.\n", id, s.EmailsSent)
+		if s.NextResendAt != nil {
+			e.printf("The next resend is possible from %s.\n", fmtTime(s.NextResendAt))
+		} else {
+			e.printf("That was the last email allowed.\n")
+		}
+		return nil
+	})
+}
+
+// resent is what resend prints.
+type resent struct {
+	OnboardingID string     `json:"onboarding_id"`
+	EmailsSent   int        `json:"emails_sent"`
+	LastSentAt   *time.Time `json:"last_sent_at,omitempty"`
+	NextResendAt *time.Time `json:"next_resend_at,omitempty"`
+	Deadline     *time.Time `json:"deadline,omitempty"`
 }
 
 func runCancel(ctx context.Context, e *env, args []string) error {
@@ -50,42 +49,34 @@ Delete the unconfirmed subaccount: its status becomes INACTIVE, its
 organization is deleted, its role bindings revoked and the link dies.
 Refused once the customer has confirmed. Needs a running worker: without
 one it says so at once and changes nothing.`)
-	id, svc, err := e.parseID(ctx, fs, args)
-	if err != nil {
-		return err
+	cancel := func(svc *onboarding.Service, id string) (cancelled, error) {
+		res, err := svc.Cancel(ctx, e.operator(), id)
+		return cancelled{id, res.Outcome, res.SubaccountID}, err
 	}
-	res, err := svc.Cancel(ctx, e.operator(), id)
-	if err != nil {
-		return err
-	}
-	if e.json {
-		return e.printJSON(struct {
-			OnboardingID string `json:"onboarding_id"`
-			Outcome      string `json:"outcome"`
-			SubaccountID string `json:"subaccount_id"`
-		}{id, res.Outcome, res.SubaccountID})
-	}
-	e.printf("Cancelled %s: subaccount %s is deleted.\n", id, res.SubaccountID)
-	return nil
+	return onID(ctx, e, fs, args, cancel, nil, func(id string, c cancelled) error {
+		e.printf("Cancelled %s: subaccount %s is deleted.\n", id, c.SubaccountID)
+		return nil
+	})
+}
+
+// cancelled is what cancel prints.
+type cancelled struct {
+	OnboardingID string `json:"onboarding_id"`
+	Outcome      string `json:"outcome"`
+	SubaccountID string `json:"subaccount_id"`
 }
 
 func runLink(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("link", "link ID [--json]", `
 Print the customer's confirmation link, for the partner to send by other
 means. Refused unless the onboarding is waiting for confirmation.`)
-	id, svc, err := e.parseID(ctx, fs, args)
-	if err != nil {
-		return err
+	link := func(svc *onboarding.Service, id string) (onboarding.Link, error) {
+		return svc.Link(ctx, e.operator(), id)
 	}
-	l, err := svc.Link(ctx, e.operator(), id)
-	if err != nil {
-		return err
-	}
-	if e.json {
-		return e.printJSON(l)
-	}
-	e.printf("%s\n(valid until %s; send it to the customer of %s)\n", l.URL, fmtTime(timePtr(l.ValidUntil)), l.OnboardingID)
-	return nil
+	return onID(ctx, e, fs, args, link, nil, func(_ string, l onboarding.Link) error {
+		e.printf("%s\n(valid until %s; send it to the customer of %s)\n", l.URL, fmtTime(timePtr(l.ValidUntil)), l.OnboardingID)
+		return nil
+	})
 }
 
 func runEdit(ctx context.Context, e *env, args []string) error {

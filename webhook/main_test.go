@@ -258,6 +258,17 @@ func (e *env) post(t *testing.T, token string) answer {
 	return e.do(t, req)
 }
 
+// decline submits the form with the Decline button.
+func (e *env) decline(t *testing.T, token string) answer {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, e.base+"/confirm", strings.NewReader(url.Values{"token": {token}, "action": {"decline"}}.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return e.do(t, req)
+}
+
 // hook calls the login hook with a body and an X-Signature header.
 func (e *env) hook(t *testing.T, body, signature string) answer {
 	t.Helper()

@@ -13,7 +13,7 @@ import (
 var pageFiles embed.FS
 
 // pageNames are the pages, each pages/<name>.html inside pages/layout.html.
-var pageNames = []string{"confirm", "confirmed", "already", "problem"}
+var pageNames = []string{"confirm", "confirmed", "declined", "already", "problem"}
 
 // pages holds the parsed templates; html/template escapes everything they show.
 type pages map[string]*template.Template

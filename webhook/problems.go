@@ -16,6 +16,7 @@ var (
 	errReplayed    = errors.New("this signed call was already received")
 	errTooLarge    = errors.New("the request body is too large")
 	errRateLimited = errors.New("too many requests from this address")
+	errBadAction   = errors.New(`the form's action is neither "confirm" nor "decline"`)
 )
 
 // problem is how one kind of failure is shown: an HTML page for people, a
@@ -48,6 +49,14 @@ func problemFor(err error) problem {
 		return problem{http.StatusGone, "cancelled", "This invitation was withdrawn",
 			"The invitation was cancelled before it was confirmed, so there is nothing to confirm.",
 			"Contact your partner if you think this is a mistake."}
+	case errors.Is(err, onboarding.ErrLinkDeclined):
+		return problem{http.StatusGone, "declined", "You declined this invitation",
+			"This invitation was declined, so it can no longer be confirmed and nothing was changed.",
+			"If this was a mistake, ask your partner to add you again; you will receive a new email."}
+	case errors.Is(err, errBadAction):
+		return problem{http.StatusBadRequest, "bad_action", "This request is not understood",
+			"The form asked for something other than Confirm or Decline, so nothing was changed.",
+			"Open the link from the email again and press one of its buttons."}
 	case errors.Is(err, onboarding.ErrLinkEnded):
 		return problem{http.StatusGone, "ended", "This invitation can no longer be confirmed",
 			"The onboarding this link belongs to has ended, so nothing was confirmed.",

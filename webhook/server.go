@@ -30,6 +30,7 @@ const (
 type Invitations interface {
 	Invitation(ctx context.Context, token string) (store.Subaccount, error)
 	Confirm(ctx context.Context, token, via string) (sa store.Subaccount, already bool, err error)
+	Decline(ctx context.Context, token string) (sa store.Subaccount, already bool, err error)
 }
 
 // LoginCalls remembers accepted login-hook calls, so that a replay is refused.
@@ -81,10 +82,19 @@ func (s *server) showConfirm(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// postConfirm confirms through the link.
+// postConfirm confirms through the link, or declines with action=decline.
 func (s *server) postConfirm(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		s.failPage(w, r, fmt.Errorf("read form: %w", err))
+		return
+	}
+	switch r.PostForm.Get("action") {
+	case "", "confirm":
+	case "decline":
+		s.postDecline(w, r)
+		return
+	default:
+		s.failPage(w, r, errBadAction)
 		return
 	}
 	sa, already, err := s.invitations.Confirm(r.Context(), r.PostForm.Get("token"), workflows.ViaLink)
@@ -96,6 +106,22 @@ func (s *server) postConfirm(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.logger.Info("confirmation sent to the onboarding", "onboarding", sa.OnboardingID, "subaccount", sa.ID, "via", workflows.ViaLink)
 		s.page(w, r, http.StatusOK, "confirmed", sa, "Confirmed", "")
+	}
+}
+
+// postDecline declines the invitation: the customer does not want to work
+// with the partner.
+func (s *server) postDecline(w http.ResponseWriter, r *http.Request) {
+	sa, _, err := s.invitations.Decline(r.Context(), r.PostForm.Get("token"))
+	switch {
+	case errors.Is(err, onboarding.ErrAlreadyConfirmed):
+		// Confirmed first (perhaps a moment ago, in another tab): the truth.
+		s.page(w, r, http.StatusConflict, "already", sa, "Already confirmed", "")
+	case err != nil:
+		s.failPage(w, r, err)
+	default:
+		s.logger.Info("decline sent to the onboarding", "onboarding", sa.OnboardingID, "subaccount", sa.ID)
+		s.page(w, r, http.StatusOK, "declined", sa, "Declined", "")
 	}
 }
 

@@ -49,7 +49,7 @@ func TestConfirm(t *testing.T) {
 			}
 			if method == http.MethodGet {
 				expect(t, a, http.StatusOK, pageConfirm, escaped(e.partnerName), escaped(o.name), escaped(testBrand),
-					"cloud-scan", `<form method="post" action="/confirm">`, `name="token" value="`+o.token+`"`)
+					"cloud-scan", `<form method="post" action="/confirm" class="answer">`, `name="token" value="`+o.token+`"`)
 				if strings.Contains(a.body, "<script>") || strings.Contains(a.body, "<b>") {
 					t.Errorf("the page shows names unescaped:\n%s", a.body)
 				}

@@ -80,6 +80,7 @@ func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer
 	worker.SetStickyWorkflowCacheSize(cfg.WorkflowCacheSize)
 	w := worker.New(c, cfg.TaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.Onboarding, workflow.RegisterOptions{Name: workflows.WorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.Customer, workflow.RegisterOptions{Name: workflows.CustomerWorkflowName})
 	w.RegisterActivity(&activities.Activities{
 		Store: st, Mailer: mailer, Sealer: sealer, Links: links.NewSigner(cfg.Secret),
 		PublicURL: cfg.PublicURL, Brand: cfg.Brand, MailHost: cfg.MailHost(), Now: time.Now,

@@ -27,8 +27,11 @@ import (
 	"github.com/cloudpartners/onboarding/workflows"
 )
 
-// -record rewrites workflows/testdata/histories from these real runs (make record-histories).
-var record = flag.Bool("record", false, "record the histories of these runs for the replay tests")
+// -record adds to workflows/testdata/histories the histories of these real
+// runs that are not there yet (make record-histories). A history that is
+// there was recorded by released code and stands for onboardings in
+// flight: it is never overwritten.
+var record = flag.Bool("record", false, "record the histories of these runs that are missing, for the replay tests")
 
 const secret = "worker-test-secret-0123456789abcdefghij"
 
@@ -120,7 +123,15 @@ func (s *stack) save(run client.WorkflowRun, name string) {
 	require.NoError(s.t, err)
 	dir := filepath.Join(testenv.ModuleRoot(s.t), "workflows", "testdata", "histories")
 	require.NoError(s.t, os.MkdirAll(dir, 0o755))
-	require.NoError(s.t, os.WriteFile(filepath.Join(dir, name+".json"), b, 0o644))
+	f, err := os.OpenFile(filepath.Join(dir, name+".json"), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, os.ErrExist) {
+		s.t.Logf("history %s is recorded already: kept as it is", name)
+		return
+	}
+	require.NoError(s.t, err)
+	defer f.Close()
+	_, err = f.Write(b)
+	require.NoError(s.t, err)
 }
 
 func newCustomer(t *testing.T, s *stack) (partner, email string) {

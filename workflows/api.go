@@ -23,6 +23,9 @@ const (
 	WorkflowName = "Onboarding"
 	// SignalConfirm confirms an onboarding (payload Confirm).
 	SignalConfirm = "confirm"
+	// SignalDecline declines the invitation: the customer does not want to
+	// work with the partner (payload Decline).
+	SignalDecline = "decline"
 	// UpdateResend sends the confirmation email again (no payload; returns Status).
 	UpdateResend = "resend"
 	// UpdateCancel deletes the unconfirmed subaccount (no payload; returns Result).
@@ -57,6 +60,15 @@ const (
 	OutcomeActive    = "ACTIVE"
 	OutcomeExpired   = "EXPIRED"
 	OutcomeCancelled = "CANCELLED"
+	OutcomeDeclined  = "DECLINED"
+)
+
+// Changes to the released onboarding workflow, each introduced with
+// workflow.GetVersion under its own id; see the README's "Changing a
+// released workflow".
+const (
+	// ChangeDecline added the decline branch to the wait (version 1).
+	ChangeDecline = "decline"
 )
 
 // Defaults for Input fields left zero: the product's, in one place.
@@ -145,6 +157,11 @@ type Input struct {
 // Confirm is the payload of SignalConfirm.
 type Confirm struct {
 	Via string // "link" (the confirmation page) or "login" (the identity system's hook)
+}
+
+// Decline is the payload of SignalDecline.
+type Decline struct {
+	Via string // "link": the confirmation page's Decline button
 }
 
 // Ways a confirmation arrives.

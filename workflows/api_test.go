@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/cloudpartners/onboarding/internal/customer"
 )
@@ -17,8 +19,10 @@ import (
 func TestStackRegistersTheSearchAttributes(t *testing.T) {
 	script, err := os.ReadFile("../scripts/stack.sh")
 	require.NoError(t, err)
-	for _, k := range SearchAttributes {
-		require.True(t, strings.Contains(string(script), k.GetName()+"=Keyword"), "scripts/stack.sh does not register %s", k.GetName())
+	types := map[enumspb.IndexedValueType]string{enumspb.INDEXED_VALUE_TYPE_KEYWORD: "Keyword", enumspb.INDEXED_VALUE_TYPE_DATETIME: "Datetime"}
+	for _, k := range append(append([]temporal.SearchAttributeKey{}, SearchAttributes...), CustomerSearchAttributes...) {
+		want := k.GetName() + "=" + types[k.GetValueType()]
+		require.True(t, strings.Contains(string(script), want), "scripts/stack.sh does not register %s", want)
 	}
 }
 

@@ -69,6 +69,7 @@ type onboarding struct {
 	cancelCh        workflow.Channel // the cancel update wakes the wait through it
 	sending         bool             // a send is in flight; another resend waits for it to finish
 	confirmCh       workflow.ReceiveChannel
+	declineCh       workflow.ReceiveChannel
 }
 
 func newOnboarding(ctx workflow.Context, in Input) (*onboarding, error) {
@@ -87,6 +88,7 @@ func newOnboarding(ctx workflow.Context, in Input) (*onboarding, error) {
 		id:        info.WorkflowExecution.ID,
 		started:   workflow.Now(ctx),
 		confirmCh: workflow.GetSignalChannel(ctx, SignalConfirm),
+		declineCh: workflow.GetSignalChannel(ctx, SignalDecline),
 		cancelCh:  workflow.NewBufferedChannel(ctx, 1),
 	}
 	o.logger = log.With(workflow.GetLogger(ctx), "onboarding", o.id, "partner", in.PartnerID)
@@ -140,10 +142,8 @@ func (o *onboarding) run(ctx workflow.Context) (Result, error) {
 			return Result{}, o.fail(ctx, err)
 		}
 	default:
-		reason := customer.ReasonExpired
-		if outcome == OutcomeCancelled {
-			reason = customer.ReasonCancelled
-		}
+		reason := map[string]string{OutcomeExpired: customer.ReasonExpired, OutcomeCancelled: customer.ReasonCancelled,
+			OutcomeDeclined: customer.ReasonDeclined}[outcome]
 		if err := o.delete(ctx, reason); err != nil {
 			return Result{}, o.fail(ctx, err)
 		}
@@ -185,6 +185,20 @@ func (o *onboarding) await(ctx workflow.Context) string {
 	sel.AddReceive(o.cancelCh, func(c workflow.ReceiveChannel, _ bool) {
 		c.Receive(ctx, nil)
 		outcome = OutcomeCancelled
+	})
+	sel.AddReceive(o.declineCh, func(c workflow.ReceiveChannel, _ bool) {
+		var d Decline
+		c.Receive(ctx, &d)
+		// The patch is taken when a decline arrives, not before: onboardings
+		// that never see one record no marker and cost nothing more, and
+		// those in flight at the deploy that added it can be declined too.
+		// Only a history in which the code before the patch received (and
+		// ignored) a decline replays the old way.
+		if workflow.GetVersion(ctx, ChangeDecline, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+			o.ignore(ctx, "decline via "+d.Via, "this onboarding ran code without the decline branch")
+			return
+		}
+		outcome = OutcomeDeclined
 	})
 	for outcome == "" {
 		sel.Select(ctx)
@@ -305,10 +319,14 @@ func (o *onboarding) finish(ctx workflow.Context, outcome string) (Result, error
 }
 
 func (o *onboarding) drainLate(ctx workflow.Context) {
+	why := "the onboarding had already ended " + o.status.Outcome
 	var sig Confirm
 	for o.confirmCh.ReceiveAsync(&sig) {
-		why := "the onboarding had already ended " + o.status.Outcome
 		o.ignore(ctx, "confirm via "+sig.Via, why)
+	}
+	var d Decline
+	for o.declineCh.ReceiveAsync(&d) {
+		o.ignore(ctx, "decline via "+d.Via, why)
 	}
 }
 
@@ -367,7 +385,7 @@ func (o *onboarding) setDetails(ctx workflow.Context) {
 	case StageSending:
 		d = "Sending the confirmation email."
 	case StageAwaiting:
-		d = fmt.Sprintf("Waiting for the customer to confirm until %s (%d of %d emails sent, last at %s). Partner may resend or cancel.",
+		d = fmt.Sprintf("Waiting for the customer to confirm or decline until %s (%d of %d emails sent, last at %s). Partner may resend or cancel.",
 			s.Deadline.UTC().Format(time.RFC1123), s.EmailsSent, o.in.MaxSends, s.LastSentAt.UTC().Format(time.RFC1123))
 	case StageActivating:
 		d = "Confirmed via " + s.ConfirmedVia + ": activating the subaccount and creating cloud " + o.in.CloudName + "."

@@ -17,6 +17,10 @@ var (
 	ErrConfirmed      = errors.New("the customer has already confirmed")
 	ErrNotConfirmed   = errors.New("the customer has not confirmed yet")
 	ErrIDConflict     = errors.New("the id is already used by a different record")
+	ErrSuspended      = errors.New("the subaccount is suspended: resume its services first")
+	ErrNotActive      = errors.New("the subaccount is not active")
+	ErrNotSuspended   = errors.New("the subaccount is not suspended")
+	ErrCloudNameTaken = errors.New("another cloud in the customer's organization has this name")
 )
 
 // InvalidError says which field is wrong and how to fix it.

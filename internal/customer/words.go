@@ -2,7 +2,9 @@ package customer
 
 import (
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Subaccount statuses, as in the product.
@@ -36,7 +38,26 @@ const (
 	ReasonExpired   = "EXPIRED"
 	ReasonCancelled = "CANCELLED"
 	ReasonFailed    = "FAILED" // the onboarding could not go on, e.g. the mail server refused the address
+	ReasonDeclined  = "DECLINED"
+	// ReasonSuspensionExpired: suspended, and not resumed within the retention period.
+	ReasonSuspensionExpired = "SUSPENSION_EXPIRED"
 )
+
+// Reasons lists every reason a subaccount may be deleted.
+var Reasons = []string{ReasonExpired, ReasonCancelled, ReasonFailed, ReasonDeclined, ReasonSuspensionExpired}
+
+// The customer's answer to the invitation.
+const (
+	AnswerConfirm = "CONFIRM"
+	AnswerDecline = "DECLINE"
+)
+
+// DefaultRetention is how long a suspended subaccount's data is kept before
+// it is deleted, unless services are resumed: at most 60 days.
+const DefaultRetention = 60 * 24 * time.Hour
+
+// MaxSuspendReason bounds the reason a partner gives for a suspension.
+const MaxSuspendReason = 500
 
 // Roles granted by default on a new customer record.
 const (
@@ -58,6 +79,23 @@ const (
 	// 87600h is caught rather than leaving a customer waiting for ten years.
 	MaxConfirmWithin = 365 * 24 * time.Hour
 )
+
+// ValidateRetention checks a per-suspension retention period; zero means
+// the default. The product keeps a suspended customer's data at most 60 days.
+func ValidateRetention(d time.Duration) error {
+	if d < 0 || (d > 0 && d < time.Second) || d > DefaultRetention {
+		return Invalid("retention", "%s is out of range: want a duration from 1s to %s (60 days), such as 720h", d, DefaultRetention)
+	}
+	return nil
+}
+
+// ValidateSuspendReason checks the reason given for a suspension.
+func ValidateSuspendReason(reason string) error {
+	if !utf8.ValidString(reason) || utf8.RuneCountInString(reason) > MaxSuspendReason || strings.ContainsAny(reason, "\r\n") {
+		return Invalid("reason", "want one line of at most %d characters", MaxSuspendReason)
+	}
+	return nil
+}
 
 // OrganizationName is the name of the organization made for a subaccount.
 func OrganizationName(customerName string) string {

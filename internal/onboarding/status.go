@@ -45,7 +45,19 @@ type View struct {
 	StartedAt        *time.Time `json:"started_at,omitempty"`
 	ClosedAt         *time.Time `json:"closed_at,omitempty"`
 	CreatedAt        *time.Time `json:"created_at,omitempty"` // when the customer record was created
+	CloudCount       int        `json:"cloud_count"`
+	Clouds           []Cloud    `json:"clouds,omitempty"` // in Status, not in List
+	SuspendedAt      *time.Time `json:"suspended_at,omitempty"`
+	DeleteAfter      *time.Time `json:"delete_after,omitempty"` // while suspended: deleted then unless resumed
+	SuspendReason    string     `json:"suspend_reason,omitempty"`
 	Note             string     `json:"note,omitempty"`
+}
+
+// Cloud is one of a customer's clouds.
+type Cloud struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Running reports whether the onboarding's workflow still runs.
@@ -111,6 +123,8 @@ func (v *View) applySubaccount(sa store.Subaccount) {
 	}
 	v.Deadline = timePtr(sa.ConfirmDeadline)
 	v.CreatedAt = timePtr(sa.CreatedAt)
+	v.CloudCount = sa.Clouds
+	v.SuspendedAt, v.DeleteAfter, v.SuspendReason = sa.SuspendedAt, sa.DeleteAfter, sa.SuspendReason
 	// The database counts the emails the mail server accepted.
 	v.EmailsSent = max(v.EmailsSent, sa.EmailsSent)
 	if v.Outcome == "" && sa.Status == customer.StatusInactive {
@@ -162,8 +176,18 @@ func (s *Service) describe(ctx context.Context, id, runID string) (*workflowpb.W
 // the workflow's own status (its query, or its result once closed) and the
 // customer record.
 func (s *Service) Status(ctx context.Context, by Actor, id string) (View, error) {
-	v, _, err := s.lookup(ctx, by, id)
-	return v, err
+	v, sa, err := s.lookup(ctx, by, id)
+	if err != nil || sa == nil {
+		return v, err
+	}
+	clouds, err := s.store.Clouds(ctx, sa.ID)
+	if err != nil {
+		return View{}, err
+	}
+	for _, c := range clouds {
+		v.Clouds = append(v.Clouds, Cloud{ID: c.ID, Name: c.Name, CreatedAt: c.CreatedAt.UTC()})
+	}
+	return v, nil
 }
 
 func (s *Service) lookup(ctx context.Context, by Actor, id string) (View, *store.Subaccount, error) {

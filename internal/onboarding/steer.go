@@ -73,41 +73,61 @@ func (s *Service) update(ctx context.Context, by Actor, id, name, what, updateID
 	if !v.Running() {
 		return v, errEnded(v, what)
 	}
-	queue := info.GetTaskQueue()
-	if ok, err := s.WorkerPolling(ctx, queue); err != nil {
+	if err := s.needWorker(ctx, what, info.GetTaskQueue()); err != nil {
 		return v, err
-	} else if !ok {
-		return v, fmt.Errorf("%s: %w %q, so nothing was sent: start the worker (bin/worker, or `make demo`) and try again", what, ErrNoWorker, queue)
 	}
 	if updateID == "" {
 		updateID = name + "-" + uuid.NewString()
 	}
-	uctx, cancel := context.WithTimeout(ctx, s.updateWait)
-	defer cancel()
-	h, err := s.temporal.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{
-		WorkflowID: t.id, RunID: v.RunID, UpdateID: updateID, UpdateName: name, WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err == nil {
-		err = h.Get(uctx, result)
-	}
-	var appErr *temporal.ApplicationError
-	switch {
-	case err == nil:
-		return v, nil
-	case isNotFound(err):
+	err = s.await(ctx, what, t.id, func(ctx context.Context) (client.WorkflowUpdateHandle, error) {
+		return s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+			WorkflowID: t.id, RunID: v.RunID, UpdateID: updateID, UpdateName: name, WaitForStage: client.WorkflowUpdateStageCompleted,
+		})
+	}, result)
+	if isNotFound(err) {
 		// It ended between the look-up and the update.
 		if info, derr := s.describe(ctx, t.id, v.RunID); derr == nil {
 			v.applyExecution(info)
 			s.applyResult(ctx, &v)
 		}
 		return v, errEnded(v, what)
-	case errors.As(err, &appErr):
-		return v, fmt.Errorf("%s refused: %s: %w", what, appErr.Message(), ErrRefused)
-	case uctx.Err() != nil && ctx.Err() == nil:
-		return v, fmt.Errorf("%s: no worker answered within %s; %w and will be carried out when a worker takes it: see `starter status '%s'`",
-			what, s.updateWait, ErrQueued, t.id)
 	}
-	return v, fmt.Errorf("%s: %w", what, err)
+	return v, err
+}
+
+// await sends a request that a worker carries out and waits, a bounded
+// time, for its result: a refusal by the workflow comes back as its reason,
+// and a request no worker took in time is reported as queued.
+func (s *Service) await(ctx context.Context, what, id string, send func(context.Context) (client.WorkflowUpdateHandle, error), result any) error {
+	uctx, cancel := context.WithTimeout(ctx, s.updateWait)
+	defer cancel()
+	h, err := send(uctx)
+	if err == nil {
+		err = h.Get(uctx, result)
+	}
+	var appErr *temporal.ApplicationError
+	switch {
+	case err == nil:
+		return nil
+	case isNotFound(err):
+		return err
+	case errors.As(err, &appErr):
+		return fmt.Errorf("%s refused: %s: %w", what, appErr.Message(), ErrRefused)
+	case uctx.Err() != nil && ctx.Err() == nil:
+		return fmt.Errorf("%s: no worker answered within %s; %w and will be carried out when a worker takes it: see `starter status '%s'`",
+			what, s.updateWait, ErrQueued, id)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// needWorker refuses, before anything is sent, when no worker polls the task queue.
+func (s *Service) needWorker(ctx context.Context, what, queue string) error {
+	if ok, err := s.WorkerPolling(ctx, queue); err != nil {
+		return err
+	} else if !ok {
+		return fmt.Errorf("%s: %w %q, so nothing was sent: start the worker (bin/worker, or `make demo`) and try again", what, ErrNoWorker, queue)
+	}
+	return nil
 }
 
 // Resend sends the confirmation email again, to the customer's current

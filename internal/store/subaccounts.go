@@ -35,6 +35,12 @@ type Subaccount struct {
 	CloudID         string     `db:"cloud_id" json:"cloud_id,omitempty"` // the first cloud
 	Clouds          int        `db:"clouds" json:"clouds"`
 	EmailsSent      int        `db:"emails_sent" json:"emails_sent"`
+	Answer          string     `db:"answer" json:"answer,omitempty"` // the customer's: CONFIRM or DECLINE
+	// The open suspension, while SUSPENDED.
+	SuspensionID  string     `db:"suspension_id" json:"suspension_id,omitempty"`
+	SuspendedAt   *time.Time `db:"suspended_at" json:"suspended_at,omitempty"`
+	DeleteAfter   *time.Time `db:"delete_after" json:"delete_after,omitempty"`
+	SuspendReason string     `db:"suspend_reason" json:"suspend_reason,omitempty"`
 }
 
 // NewCustomer is everything needed to create a customer record. The ids are
@@ -124,10 +130,13 @@ const subaccountSelect = `
 	       s.deleted_at, COALESCE(s.deleted_reason, '') AS deleted_reason, o.id AS organization_id,
 	       COALESCE((SELECT c.id::text FROM clouds c WHERE c.organization_id = o.id ORDER BY c.created_at, c.id LIMIT 1), '') AS cloud_id,
 	       (SELECT count(*) FROM clouds c WHERE c.organization_id = o.id) AS clouds,
-	       (SELECT count(*) FROM emails e WHERE e.subaccount_id = s.id) AS emails_sent
+	       (SELECT count(*) FROM emails e WHERE e.subaccount_id = s.id) AS emails_sent,
+	       COALESCE(s.answer, '') AS answer, COALESCE(sp.id::text, '') AS suspension_id,
+	       sp.suspended_at, sp.delete_after, COALESCE(sp.reason, '') AS suspend_reason
 	FROM subaccounts s
 	JOIN partners p ON p.id = s.partner_id
-	JOIN organizations o ON o.subaccount_id = s.id`
+	JOIN organizations o ON o.subaccount_id = s.id
+	LEFT JOIN suspensions sp ON sp.subaccount_id = s.id AND sp.resumed_at IS NULL AND sp.expired_at IS NULL`
 
 // Subaccount returns one subaccount with its organization and clouds, or customer.ErrNotFound.
 func (s *Store) Subaccount(ctx context.Context, id string) (Subaccount, error) {
@@ -263,7 +272,9 @@ func (s *Store) Activate(ctx context.Context, id string, at time.Time) (Subaccou
 // for audit. Deleting a deleted one returns it unchanged; a confirmed one is
 // refused with customer.ErrConfirmed.
 func (s *Store) Delete(ctx context.Context, id, reason string, at time.Time) (Subaccount, error) {
-	if reason != customer.ReasonExpired && reason != customer.ReasonCancelled && reason != customer.ReasonFailed {
+	switch reason {
+	case customer.ReasonExpired, customer.ReasonCancelled, customer.ReasonFailed, customer.ReasonDeclined:
+	default:
 		return Subaccount{}, fmt.Errorf("delete subaccount: reason %q: %w", reason, customer.ErrInvalid)
 	}
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -277,17 +288,53 @@ func (s *Store) Delete(ctx context.Context, id, reason string, at time.Time) (Su
 		case customer.StatusActive, customer.StatusSuspended:
 			return customer.ErrConfirmed
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE subaccounts SET status = 'INACTIVE', deleted_at = $2, deleted_reason = $3, updated_at = now() WHERE id = $1`, id, at, reason); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE organizations SET deleted_at = $2 WHERE subaccount_id = $1 AND deleted_at IS NULL`, id, at); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE role_bindings SET revoked_at = $2 WHERE subaccount_id = $1 AND revoked_at IS NULL`, id, at)
-		return err
+		return deleteRecord(ctx, tx, id, reason, at)
 	})
 	if err != nil {
 		return Subaccount{}, fmt.Errorf("delete subaccount: %w", err)
 	}
 	return s.Subaccount(ctx, id)
+}
+
+// deleteRecord marks a subaccount INACTIVE, its organization deleted and
+// its role bindings revoked, at one time, keeping every row.
+func deleteRecord(ctx context.Context, tx *sqlx.Tx, id, reason string, at time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE subaccounts SET status = 'INACTIVE', deleted_at = $2, deleted_reason = $3, updated_at = now() WHERE id = $1`, id, at, reason); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE organizations SET deleted_at = $2 WHERE subaccount_id = $1 AND deleted_at IS NULL`, id, at); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE role_bindings SET revoked_at = $2 WHERE subaccount_id = $1 AND revoked_at IS NULL`, id, at)
+	return err
+}
+
+// RecordAnswer records the customer's answer to the invitation (CONFIRM or
+// DECLINE) unless one is recorded already, and returns the answer that
+// stands: of two racing, exactly one is recorded. Only a subaccount that
+// awaits confirmation takes an answer; otherwise the one recorded (or none)
+// is returned with the subaccount as it is.
+func (s *Store) RecordAnswer(ctx context.Context, id, answer string, at time.Time) (string, Subaccount, error) {
+	if answer != customer.AnswerConfirm && answer != customer.AnswerDecline {
+		return "", Subaccount{}, fmt.Errorf("record answer: %q: %w", answer, customer.ErrInvalid)
+	}
+	var sa Subaccount
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		if sa, err = lockSubaccount(ctx, tx, id); err != nil {
+			return err
+		}
+		if sa.Answer != "" || sa.Status != customer.StatusAcceptanceRequired {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE subaccounts SET answer = $2, answered_at = $3 WHERE id = $1`, id, answer, at); err != nil {
+			return err
+		}
+		sa.Answer = answer
+		return nil
+	})
+	if err != nil {
+		return "", Subaccount{}, fmt.Errorf("record answer: %w", err)
+	}
+	return sa.Answer, sa, nil
 }

@@ -3,7 +3,9 @@ package testenv
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -63,7 +65,12 @@ type Process struct {
 // the test fails.
 func Start(tb testing.TB, name string, vars map[string]string) *Process {
 	tb.Helper()
-	bin := Build(tb, name)
+	return StartBinary(tb, Build(tb, name), name, vars)
+}
+
+// StartBinary runs a binary as Start does; name labels its log.
+func StartBinary(tb testing.TB, bin, name string, vars map[string]string) *Process {
+	tb.Helper()
 	logPath := filepath.Join(tb.TempDir(), name+".log")
 	env := addrs().Env()
 	for k, v := range vars {
@@ -82,6 +89,38 @@ func Start(tb testing.TB, name string, vars map[string]string) *Process {
 		}
 	})
 	return p
+}
+
+// BuildAt builds one of the repository's binaries as it was at a past
+// commit — say the released worker, for the deploy test — and returns its
+// path. It needs the commit in the clone's history.
+func BuildAt(tb testing.TB, commit, name string) string {
+	tb.Helper()
+	root := ModuleRoot(tb)
+	src := tb.TempDir()
+	archive := exec.CommandContext(tb.Context(), "git", "-C", root, "archive", "--format=tar", commit)
+	untar := exec.CommandContext(tb.Context(), "tar", "-x", "-C", src)
+	pipe, err := archive.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	untar.Stdin = pipe
+	var stderr strings.Builder
+	archive.Stderr = &stderr
+	if err := untar.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	if err := archive.Run(); err != nil {
+		tb.Fatalf("git archive %s: %v: %s (the deploy test needs the git history: clone without --depth)", commit, err, stderr.String())
+	}
+	if err := untar.Wait(); err != nil {
+		tb.Fatalf("unpack commit %s: %v", commit, err)
+	}
+	paths, err := stack.Build(tb.Context(), src, tb.TempDir(), name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return paths[0]
 }
 
 // FreePort returns a free loopback address.

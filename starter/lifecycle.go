@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/onboarding"
+	"github.com/cloudpartners/onboarding/internal/store"
+)
+
+func runCloud(ctx context.Context, e *env, args []string) error {
+	sub := ""
+	if len(args) > 0 {
+		sub, args = args[0], args[1:]
+	}
+	switch sub {
+	case "add":
+		return runCloudAdd(ctx, e, args)
+	case "list":
+		return runCloudList(ctx, e, args)
+	case "-h", "--help", "-help":
+		e.printf("Usage: starter cloud add ID --name NAME [--json]\n       starter cloud list ID [--json]\n\nCreate more clouds for an active customer, and list them. Run `starter cloud add --help` for the flags.\n")
+		return nil
+	}
+	return usagef("cloud: want `starter cloud add ID --name NAME` or `starter cloud list ID` (see `starter cloud --help`)")
+}
+
+func runCloudAdd(ctx context.Context, e *env, args []string) error {
+	fs := e.flagSet("cloud add", "cloud add ID --name NAME [--json]", `
+Create another cloud for an ACTIVE customer, in the customer's organization
+"For subaccount '<Name>'". The same name again returns the same cloud and
+creates nothing; a name another cloud of the organization holds is
+refused, and so is a customer that is not ACTIVE (suspended, unconfirmed
+or deleted). Needs a running worker.`)
+	name := fs.String("name", "", "the cloud's name: 3-63 of a-z, 0-9, '-', starting with a letter (required)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	id, err := oneID(fs, pos)
+	if err != nil {
+		return err
+	}
+	if err := requireFlags(fs, "name"); err != nil {
+		return err
+	}
+	svc, err := e.serviceFor(ctx, customer.ValidateCloudName(*name))
+	if err != nil {
+		return err
+	}
+	c, err := svc.AddCloud(ctx, e.operator(), id, *name)
+	if err != nil {
+		return err
+	}
+	if e.json {
+		return e.printJSON(c)
+	}
+	if c.Created {
+		e.printf("Created cloud %s (%s) in organization %s.\n", c.Name, c.CloudID, c.Organization)
+	} else {
+		e.printf("Cloud %s (%s) exists already in organization %s; nothing new was created.\n", c.Name, c.CloudID, c.Organization)
+	}
+	return nil
+}
+
+func runCloudList(ctx context.Context, e *env, args []string) error {
+	fs := e.flagSet("cloud list", "cloud list ID [--json]", `
+List a customer's clouds, the one created at onboarding first.`)
+	list := func(svc *onboarding.Service, id string) ([]store.Cloud, error) {
+		return svc.Clouds(ctx, e.operator(), id)
+	}
+	asJSON := func(clouds []store.Cloud) any {
+		return struct {
+			Clouds []store.Cloud `json:"clouds"`
+		}{clouds}
+	}
+	return onID(ctx, e, fs, args, list, asJSON, func(_ string, clouds []store.Cloud) error {
+		if len(clouds) == 0 {
+			e.printf("No clouds yet.\n")
+			return nil
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "CLOUD\tID\tCREATED")
+		for _, c := range clouds {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Name, c.ID, fmtTime(timePtr(c.CreatedAt)))
+		}
+		return tw.Flush()
+	})
+}
+
+func runSuspend(ctx context.Context, e *env, args []string) error {
+	fs := e.flagSet("suspend", "suspend ID [--reason TEXT] [--retention DURATION] [--json]", `
+Stop an ACTIVE customer's services: the subaccount becomes SUSPENDED. Its
+data is kept for the retention period (default and most 60 days); if its
+services are not resumed by then, the subaccount is deleted. Suspending a
+suspended customer changes nothing; any other state is refused. Needs a
+running worker.`)
+	reason := fs.String("reason", "", "why, for the record (one line, at most 500 characters)")
+	retention := fs.Duration("retention", 0, "how long the data is kept, such as 720h (default 1440h, 60 days; at most that)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	id, err := oneID(fs, pos)
+	if err != nil {
+		return err
+	}
+	svc, err := e.serviceFor(ctx, customer.ValidateSuspendReason(*reason), customer.ValidateRetention(*retention))
+	if err != nil {
+		return err
+	}
+	l, err := svc.Suspend(ctx, e.operator(), id, *reason, *retention)
+	if err != nil {
+		return err
+	}
+	if e.json {
+		return e.printJSON(l)
+	}
+	if !l.Changed {
+		e.printf("Already suspended: %s; nothing changed.\n", id)
+	} else {
+		e.printf("Suspended %s.\n", id)
+	}
+	e.printf("Unless resumed, it is deleted at %s.\n", fmtTime(l.DeleteAfter))
+	return nil
+}
+
+func runResume(ctx context.Context, e *env, args []string) error {
+	fs := e.flagSet("resume", "resume ID [--json]", `
+Resume a SUSPENDED customer's services: the subaccount is ACTIVE again and
+its deletion is called off. Resuming an active customer changes nothing;
+any other state is refused. Needs a running worker.`)
+	resume := func(svc *onboarding.Service, id string) (onboarding.Lifecycle, error) {
+		return svc.Resume(ctx, e.operator(), id)
+	}
+	return onID(ctx, e, fs, args, resume, nil, func(id string, l onboarding.Lifecycle) error {
+		if !l.Changed {
+			e.printf("Already active: %s; nothing changed.\n", id)
+			return nil
+		}
+		e.printf("Resumed %s: the subaccount is ACTIVE and will not be deleted.\n", id)
+		return nil
+	})
+}

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/cloudpartners/onboarding/internal/config"
+	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/onboarding"
+	stacklib "github.com/cloudpartners/onboarding/internal/stack"
+	"github.com/cloudpartners/onboarding/internal/store"
+	"github.com/cloudpartners/onboarding/internal/testenv"
+	"github.com/cloudpartners/onboarding/workflows"
+)
+
+// releasedCommit is the code in production before the decline branch and
+// the customer workflow: its worker and starter start the onboardings that
+// the new worker must finish.
+const releasedCommit = "e4a37f68e60fdad8a1f03fe0ece7597f25cd3458"
+
+// TestDeployMeetsOnboardingsInFlight is the deploy test: the released
+// starter launches onboardings that the released worker takes to the wait
+// (one resent there), on the released schema; then the worker is replaced
+// by this commit's, which migrates the schema and finishes them — confirmed,
+// expired, cancelled, declined, resent and confirmed — with no
+// non-determinism, and can go on to the customer's life after onboarding.
+func TestDeployMeetsOnboardingsInFlight(t *testing.T) {
+	testenv.RequireStack(t)
+	ctx := context.Background()
+	dsn := testenv.NewDatabase(t)
+	sfx := testenv.Suffix()
+	env := map[string]string{"DATABASE_URL": dsn, "TASK_QUEUE": "deploy-" + sfx, "ONBOARDING_SECRET": secret,
+		"RESEND_MIN_INTERVAL": "1s", "PUBLIC_BASE_URL": "http://127.0.0.1:1"}
+	workerEnv := map[string]string{"WORKER_ADDR": testenv.FreePort(t)}
+	for k, v := range env {
+		workerEnv[k] = v
+	}
+
+	// The released code, built from its commit.
+	oldWorker := testenv.StartBinary(t, testenv.BuildAt(t, releasedCommit, "worker"), "released-worker", workerEnv)
+	oldStarter := testenv.BuildAt(t, releasedCommit, "starter")
+	starter := func(args ...string) []byte {
+		t.Helper()
+		cmd := exec.CommandContext(ctx, oldStarter, args...)
+		cmd.Env = append(stackEnv(), "DATABASE_URL="+dsn, "TASK_QUEUE="+env["TASK_QUEUE"], "ONBOARDING_SECRET="+secret,
+			"RESEND_MIN_INTERVAL=1s", "PUBLIC_BASE_URL=http://127.0.0.1:1")
+		out, err := cmd.Output()
+		require.NoError(t, err, "released starter %v", args)
+		return out
+	}
+	partner := "deploy-" + sfx
+	starter("partner", "add", "--id", partner, "--name", "Deploy partner")
+	plans := []string{"confirm", "expire", "cancel", "decline", "resend+confirm"}
+	ids := map[string]string{}
+	for _, plan := range plans {
+		args := []string{"add", "--json", "--partner", partner, "--name", "In flight " + plan, "--email", plan + "-" + sfx + "@deploy.example", "--cloud", "deploy-cloud"}
+		if plan == "expire" {
+			args = append(args, "--confirm-within", "40s")
+		}
+		var l struct {
+			OnboardingID string `json:"onboarding_id"`
+		}
+		require.NoError(t, json.Unmarshal(starter(args...), &l))
+		ids[plan] = l.OnboardingID
+	}
+	tc := testenv.Client(t)
+	for _, id := range ids {
+		testenv.Eventually(t, 30*time.Second, id+" to wait for confirmation", func() bool {
+			v, err := tc.QueryWorkflow(ctx, id, "", workflows.QueryStatus)
+			var s workflows.Status
+			return err == nil && v.Get(&s) == nil && s.Stage == workflows.StageAwaiting
+		})
+	}
+	time.Sleep(1100 * time.Millisecond) // past RESEND_MIN_INTERVAL
+	starter("resend", ids["resend+confirm"])
+
+	// The deploy: the released worker stops, this commit's takes over.
+	oldWorker.Stop()
+	testenv.Start(t, "worker", workerEnv)
+	st, err := store.Open(ctx, dsn, store.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	cfg, err := config.Load(testenv.Getenv(env))
+	require.NoError(t, err)
+	svc, err := onboarding.New(cfg, st, tc)
+	require.NoError(t, err)
+	op := onboarding.Operator("deploy-test")
+	token := func(id string) string {
+		l, err := svc.Link(ctx, op, id)
+		require.NoError(t, err)
+		u, err := url.Parse(l.URL)
+		require.NoError(t, err)
+		return u.Query().Get("token")
+	}
+
+	_, already, err := svc.Confirm(ctx, token(ids["confirm"]), workflows.ViaLink)
+	require.NoError(t, err)
+	require.False(t, already)
+	_, err = svc.Cancel(ctx, op, ids["cancel"])
+	require.NoError(t, err)
+	_, _, err = svc.Decline(ctx, token(ids["decline"]))
+	require.NoError(t, err, "an onboarding started before the decline branch can be declined")
+	time.Sleep(1100 * time.Millisecond)
+	s, err := svc.Resend(ctx, op, ids["resend+confirm"])
+	require.NoError(t, err)
+	require.Equal(t, 3, s.EmailsSent)
+	_, _, err = svc.Confirm(ctx, token(ids["resend+confirm"]), workflows.ViaLink)
+	require.NoError(t, err)
+
+	want := map[string]string{"confirm": workflows.OutcomeActive, "expire": workflows.OutcomeExpired, "cancel": workflows.OutcomeCancelled,
+		"decline": workflows.OutcomeDeclined, "resend+confirm": workflows.OutcomeActive}
+	for plan, id := range ids {
+		var r workflows.Result
+		wctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+		require.NoError(t, tc.GetWorkflow(wctx, id, "").Get(wctx, &r), plan)
+		cancel()
+		require.Equal(t, want[plan], r.Outcome, plan)
+		sa, err := st.Subaccount(ctx, r.SubaccountID)
+		require.NoError(t, err)
+		if r.Outcome == workflows.OutcomeActive {
+			require.Equal(t, customer.StatusActive, sa.Status, plan)
+			require.Equal(t, 1, sa.Clouds, plan)
+		} else {
+			require.Equal(t, customer.StatusInactive, sa.Status, plan)
+			require.Equal(t, r.Outcome, sa.DeletedReason, plan)
+		}
+		cost, err := stacklib.History(ctx, tc, id, "")
+		require.NoError(t, err)
+		require.Zero(t, cost.WorkflowTaskFailed, "%s: a workflow task failed after the deploy", plan)
+		require.Zero(t, cost.NonDeterministic, plan)
+	}
+
+	// A customer onboarded by the released code goes on to its life after onboarding.
+	c, err := svc.AddCloud(ctx, op, ids["confirm"], "after-deploy")
+	require.NoError(t, err)
+	require.True(t, c.Created)
+}
+
+// stackEnv is the environment that points a binary at the test stack.
+func stackEnv() []string {
+	return []string{"TEMPORAL_ADDRESS=" + testenv.TemporalAddress(), "SMTP_ADDR=" + testenv.SMTPAddr(), "HOME=/tmp"}
+}
