@@ -37,6 +37,7 @@ func (c *chaos) awaitAll(ctx context.Context, obs []*trial) {
 				return false, err
 			})
 			ob.finished = ob.endErr == nil
+			c.awaitLife(wctx, ob)
 		})
 	}
 	wg.Wait()
@@ -96,10 +97,26 @@ func (c *chaos) checkTemporal(ctx context.Context, obs []*trial, byID map[string
 			break
 		}
 	}
+	lives := map[string]bool{} // customer workflows, by id
+	for _, ob := range obs {
+		if sa, err := c.st.SubaccountByOnboarding(ctx, ob.id); err == nil {
+			lives[workflows.CustomerWorkflowID(sa.ID)] = true
+		}
+	}
 	for id, n := range runs {
-		if byID[id] == nil {
+		switch {
+		case lives[id]:
+			r.counts["customer workflows"]++
+			if cost, err := stack.History(ctx, c.tc, id, ""); err != nil {
+				r.bad("%s: read history: %v", id, err)
+			} else if cost.NonDeterministic > 0 {
+				r.bad("%s: %d workflow tasks failed for non-determinism", id, cost.NonDeterministic)
+			} else {
+				r.counts["workflow tasks failed"] += cost.WorkflowTaskFailed
+			}
+		case byID[id] == nil:
 			r.bad("workflow %s was never launched by this run", id)
-		} else if n != 1 {
+		case n != 1:
 			r.bad("%s: %d runs, want 1", id, n)
 		}
 	}
@@ -182,6 +199,7 @@ func (c *chaos) checkPostgres(ctx context.Context, obs []*trial, r *report) {
 	binds := count(`SELECT subaccount_id, count(*), count(revoked_at) FROM role_bindings GROUP BY 1`)
 	clouds := count(`SELECT o.subaccount_id, count(*), 0 FROM clouds c JOIN organizations o ON o.id = c.organization_id GROUP BY 1`)
 	emails := count(`SELECT subaccount_id, count(*), 0 FROM emails GROUP BY 1`)
+	suspensions := count(`SELECT subaccount_id, count(*), count(coalesce(resumed_at, expired_at)) FROM suspensions GROUP BY 1`)
 
 	ok := 0
 	for _, ob := range obs {
@@ -204,15 +222,19 @@ func (c *chaos) checkPostgres(ctx context.Context, obs []*trial, r *report) {
 		if !ob.finished {
 			continue
 		}
-		wantClouds, wantStatus, wantReason, gone := 0, customer.StatusInactive, ob.result.Outcome, true
-		if ob.result.Outcome == workflows.OutcomeActive {
-			wantClouds, wantStatus, wantReason, gone = 1, customer.StatusActive, "", false
+		w := wantOf(ob.plan)
+		gone := w.status == customer.StatusInactive
+		if cl := clouds[s.ID]; cl.n != w.clouds {
+			r.bad("%s (%s): %d clouds, want %d", ob.id, ob.plan, cl.n, w.clouds)
 		}
-		if cl := clouds[s.ID]; cl.n != wantClouds {
-			r.bad("%s: %d clouds for outcome %s, want %d", ob.id, cl.n, ob.result.Outcome, wantClouds)
+		if s.Status != w.status || s.Reason != w.reason {
+			r.bad("%s (%s): subaccount %s %s, want %s %s", ob.id, ob.plan, s.Status, s.Reason, w.status, w.reason)
 		}
-		if s.Status != wantStatus || s.Reason != wantReason {
-			r.bad("%s: subaccount %s %s, want %s %s for outcome %s", ob.id, s.Status, s.Reason, wantStatus, wantReason, ob.result.Outcome)
+		if sp := suspensions[s.ID]; sp.n != w.suspensions || sp.gone != w.suspensions {
+			r.bad("%s (%s): %d suspensions (%d ended), want %d, ended", ob.id, ob.plan, sp.n, sp.gone, w.suspensions)
+		}
+		if ob.plan == planSuspendExpire && !ob.lifeFinished {
+			r.bad("%s: the customer workflow did not finish: %v", ob.id, ob.lifeErr)
 		}
 		if gone && (orgs[s.ID].gone != 1 || binds[s.ID].gone != 4) {
 			r.bad("%s: deleted subaccount with %d/1 organizations deleted and %d/4 bindings revoked", ob.id, orgs[s.ID].gone, binds[s.ID].gone)

@@ -50,6 +50,7 @@ type options struct {
 	killGapMin       time.Duration
 	killGapMax       time.Duration
 	finishTimeout    time.Duration
+	suspendRetention time.Duration
 	keep             bool
 	seed             uint64
 }
@@ -59,7 +60,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs := flag.NewFlagSet("chaos", flag.ContinueOnError)
 	fs.SetOutput(out)
 	var o options
-	fs.IntVar(&o.n, "n", 200, "onboardings: 60% confirmed through the webhook, 10% cancelled, 10% left to expire, 10% resent then confirmed, 10% resent then left to expire")
+	fs.IntVar(&o.n, "n", 200, "onboardings; of every 20: 6 confirmed through the webhook, 2 confirmed then given a second cloud (asked for twice), 1 confirmed then suspended and resumed, 1 confirmed then suspended until deleted, 2 declined, 2 cancelled, 2 left to expire, 2 resent then confirmed, 2 resent then left to expire")
 	fs.StringVar(&o.state, "state", ".local/chaos", "STACK_STATE of the run's own stack (wiped first)")
 	fs.Float64Var(&o.rate, "rate", 8, "onboardings launched per second")
 	fs.DurationVar(&o.confirmWithin, "confirm-within", 15*time.Minute, "confirmation window of the onboardings that are confirmed or cancelled")
@@ -69,6 +70,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.IntVar(&o.temporalRestarts, "temporal-restarts", 1, "Temporal dev server restarts")
 	fs.DurationVar(&o.killGapMin, "kill-gap-min", time.Second, "shortest time between two faults")
 	fs.DurationVar(&o.killGapMax, "kill-gap-max", 4*time.Second, "longest time between two faults")
+	fs.DurationVar(&o.suspendRetention, "suspend-retention", suspendRetentionDefault, "retention of the suspensions left to run out")
 	fs.DurationVar(&o.finishTimeout, "finish-timeout", 5*time.Minute, "how long after the faults every onboarding has to finish before it counts as stuck")
 	fs.BoolVar(&o.keep, "keep", false, "leave the stack running at the end (to look around)")
 	fs.Uint64Var(&o.seed, "seed", 0, "random seed (0: random)")

@@ -14,44 +14,67 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/cloudpartners/onboarding/internal/customer"
 	"github.com/cloudpartners/onboarding/internal/stack"
 	"github.com/cloudpartners/onboarding/workflows"
 )
 
-// Plans: what the driver does with an onboarding, and the outcome it must end in.
+// Plans: what the driver does with an onboarding and, after it, with the customer.
 const (
-	planConfirm       = "confirm"
-	planCancel        = "cancel"
-	planExpire        = "expire"
-	planResendConfirm = "resend+confirm"
-	planResendExpire  = "resend+expire"
+	planConfirm        = "confirm"
+	planCancel         = "cancel"
+	planExpire         = "expire"
+	planResendConfirm  = "resend+confirm"
+	planResendExpire   = "resend+expire"
+	planDecline        = "decline"
+	planCloud          = "confirm+cloud"          // a second cloud, asked for twice
+	planSuspendResume  = "confirm+suspend+resume" // services stopped and resumed
+	planSuspendExpire  = "confirm+suspend+expire" // services stopped until the subaccount is deleted
+	planEveryTwentieth = 20
 )
 
-// planOf is the plan of the i-th onboarding: six in ten confirm, one each of the rest.
-func planOf(i int) string {
-	switch i % 10 {
-	case 6:
-		return planCancel
-	case 7:
-		return planExpire
-	case 8:
-		return planResendConfirm
-	case 9:
-		return planResendExpire
-	}
-	return planConfirm
+// plans is the plan of the i-th onboarding, by i modulo 20: every plan
+// appears in any 20 onboardings in a row.
+var plans = [planEveryTwentieth]string{
+	planConfirm, planCloud, planSuspendResume, planSuspendExpire, planDecline, planConfirm,
+	planCancel, planExpire, planResendConfirm, planResendExpire,
+	planConfirm, planCloud, planConfirm, planDecline, planConfirm, planConfirm,
+	planCancel, planExpire, planResendConfirm, planResendExpire,
 }
 
-// wantOutcome is the outcome a plan must end in.
-func wantOutcome(plan string) string {
+func planOf(i int) string { return plans[i%planEveryTwentieth] }
+
+// want is how a plan must end: the onboarding's outcome, then the
+// subaccount's status, deletion reason and clouds.
+type want struct {
+	outcome, status, reason string
+	clouds                  int
+	suspensions             int
+}
+
+func wantOf(plan string) want {
 	switch plan {
 	case planConfirm, planResendConfirm:
-		return workflows.OutcomeActive
+		return want{workflows.OutcomeActive, customer.StatusActive, "", 1, 0}
+	case planCloud:
+		return want{workflows.OutcomeActive, customer.StatusActive, "", 2, 0}
+	case planSuspendResume:
+		return want{workflows.OutcomeActive, customer.StatusActive, "", 1, 1}
+	case planSuspendExpire:
+		return want{workflows.OutcomeActive, customer.StatusInactive, customer.ReasonSuspensionExpired, 1, 1}
 	case planCancel:
-		return workflows.OutcomeCancelled
+		return want{workflows.OutcomeCancelled, customer.StatusInactive, customer.ReasonCancelled, 0, 0}
+	case planDecline:
+		return want{workflows.OutcomeDeclined, customer.StatusInactive, customer.ReasonDeclined, 0, 0}
 	}
-	return workflows.OutcomeExpired
+	return want{workflows.OutcomeExpired, customer.StatusInactive, customer.ReasonExpired, 0, 0}
 }
+
+// wantOutcome is the outcome a plan's onboarding must end in.
+func wantOutcome(plan string) string { return wantOf(plan).outcome }
+
+// confirms reports whether the plan confirms the onboarding.
+func confirms(plan string) bool { return wantOutcome(plan) == workflows.OutcomeActive }
 
 // trial is one customer of the batch and what happened to it.
 type trial struct {
@@ -61,7 +84,8 @@ type trial struct {
 	email string
 
 	launched       bool
-	confirmCode    int // last answer to POST /confirm
+	subaccountID   string // once its record exists (lifecycle plans)
+	confirmCode    int    // last answer to POST /confirm
 	confirmTries   int
 	resends        int // resends the workflow accepted
 	cancelAccepted bool
@@ -70,6 +94,11 @@ type trial struct {
 	result   workflows.Result
 	finished bool
 	endErr   error
+
+	// The customer workflow of a plan that runs out a suspension.
+	life         workflows.CustomerResult
+	lifeFinished bool
+	lifeErr      error
 }
 
 // retry calls fn until it succeeds, fails for good, or ctx ends. Faults make
@@ -144,27 +173,23 @@ func (c *chaos) driveOne(ctx context.Context, ob *trial) error {
 			}
 		}
 	}
-	switch ob.plan {
-	case planConfirm, planResendConfirm:
+	switch {
+	case confirms(ob.plan):
 		token, err := stack.TokenOf(link)
 		if err != nil {
 			return err
 		}
-		return retry(ctx, func(ctx context.Context) (bool, error) {
-			ob.confirmTries++
-			code, _, err := stack.PostConfirm(ctx, c.hc, c.webhook, token)
-			ob.confirmCode = code
-			switch {
-			case err != nil:
-				return false, err
-			case code >= 500 || code == http.StatusTooManyRequests:
-				return false, fmt.Errorf("POST /confirm answered %d", code)
-			case code != http.StatusOK:
-				return true, fmt.Errorf("POST /confirm answered %d", code)
-			}
-			return false, nil
-		})
-	case planCancel:
+		if err := c.answer(ctx, ob, token, "confirm"); err != nil {
+			return err
+		}
+		return c.afterOnboarding(ctx, ob)
+	case ob.plan == planDecline:
+		token, err := stack.TokenOf(link)
+		if err != nil {
+			return err
+		}
+		return c.answer(ctx, ob, token, "decline")
+	case ob.plan == planCancel:
 		return retry(ctx, func(ctx context.Context) (bool, error) {
 			h, err := c.tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: ob.id, UpdateName: workflows.UpdateCancel,
 				UpdateID: "chaos-cancel", WaitForStage: client.WorkflowUpdateStageCompleted})
@@ -186,6 +211,25 @@ func (c *chaos) driveOne(ctx context.Context, ob *trial) error {
 		})
 	}
 	return nil
+}
+
+// answer posts the customer's answer with the confirmation page's button
+// until the webhook takes it.
+func (c *chaos) answer(ctx context.Context, ob *trial, token, action string) error {
+	return retry(ctx, func(ctx context.Context) (bool, error) {
+		ob.confirmTries++
+		code, _, err := stack.PostAnswer(ctx, c.hc, c.webhook, token, action)
+		ob.confirmCode = code
+		switch {
+		case err != nil:
+			return false, err
+		case code >= 500 || code == http.StatusTooManyRequests:
+			return false, fmt.Errorf("POST /confirm (%s) answered %d", action, code)
+		case code != http.StatusOK:
+			return true, fmt.Errorf("POST /confirm (%s) answered %d", action, code)
+		}
+		return false, nil
+	})
 }
 
 // resend asks for one resend until the workflow accepts it or refuses it for good.

@@ -33,11 +33,17 @@ func WaitHTTP(ctx context.Context, u string, timeout time.Duration) error {
 	}
 }
 
-// PostConfirm posts a token to the webhook's confirmation form, as the
-// customer's browser does, and returns the status code and the time to the
-// answer.
+// PostConfirm posts a token to the webhook's confirmation form, as a
+// browser does when the customer presses Confirm, and returns the status
+// code and the time to the answer.
 func PostConfirm(ctx context.Context, hc *http.Client, baseURL, token string) (int, time.Duration, error) {
-	form := url.Values{"token": {token}}.Encode()
+	return PostAnswer(ctx, hc, baseURL, token, "confirm")
+}
+
+// PostAnswer posts the confirmation form with the button for action
+// ("confirm" or "decline") pressed.
+func PostAnswer(ctx context.Context, hc *http.Client, baseURL, token, action string) (int, time.Duration, error) {
+	form := url.Values{"token": {token}, "action": {action}}.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, baseURL+"/confirm", strings.NewReader(form))
 	if err != nil {
 		return 0, 0, fmt.Errorf("post /confirm: %w", err)

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/onboarding"
+	"github.com/cloudpartners/onboarding/workflows"
+)
+
+// afterOnboarding carries out what a plan does once the customer
+// confirmed: more clouds, a suspension resumed, or one left to run out —
+// through the same actions as the starter, each retried through faults.
+func (c *chaos) afterOnboarding(ctx context.Context, ob *trial) error {
+	op := onboarding.Operator("chaos")
+	switch ob.plan {
+	case planCloud:
+		// Twice the same name: one cloud.
+		for range 2 {
+			if err := c.operate(ctx, func(ctx context.Context) error {
+				_, err := c.svc.AddCloud(ctx, op, ob.id, "extra-cloud")
+				return err
+			}); err != nil {
+				return fmt.Errorf("cloud add: %w", err)
+			}
+		}
+	case planSuspendResume:
+		if err := c.operate(ctx, func(ctx context.Context) error {
+			_, err := c.svc.Suspend(ctx, op, ob.id, "chaos", 0)
+			return err
+		}); err != nil {
+			return fmt.Errorf("suspend: %w", err)
+		}
+		if err := c.operate(ctx, func(ctx context.Context) error {
+			_, err := c.svc.Resume(ctx, op, ob.id)
+			return err
+		}); err != nil {
+			return fmt.Errorf("resume: %w", err)
+		}
+	case planSuspendExpire:
+		if err := c.operate(ctx, func(ctx context.Context) error {
+			l, err := c.svc.Suspend(ctx, op, ob.id, "chaos: left to run out", c.o.suspendRetention)
+			ob.subaccountID = l.SubaccountID
+			return err
+		}); err != nil {
+			return fmt.Errorf("suspend: %w", err)
+		}
+	}
+	return nil
+}
+
+// operate retries one lifecycle action until it is done: through faults,
+// through a request queued while the worker was down, and while the
+// onboarding is still creating the first cloud. A refusal is final.
+func (c *chaos) operate(ctx context.Context, fn func(ctx context.Context) error) error {
+	return retry(ctx, func(ctx context.Context) (bool, error) {
+		err := fn(ctx)
+		switch {
+		case err == nil:
+			return false, nil
+		case errors.Is(err, onboarding.ErrRefused), errors.Is(err, customer.ErrDeleted), errors.Is(err, customer.ErrSuspended),
+			errors.Is(err, customer.ErrInvalid):
+			return true, err
+		}
+		return false, err
+	})
+}
+
+// awaitLife waits for the customer workflow of a suspension left to run out.
+func (c *chaos) awaitLife(ctx context.Context, ob *trial) {
+	if ob.plan != planSuspendExpire || ob.subaccountID == "" {
+		return
+	}
+	ob.lifeErr = retry(ctx, func(ctx context.Context) (bool, error) {
+		return false, c.tc.GetWorkflow(ctx, workflows.CustomerWorkflowID(ob.subaccountID), "").Get(ctx, &ob.life)
+	})
+	ob.lifeFinished = ob.lifeErr == nil
+}
+
+// suspendRetentionDefault keeps a chaos run short: the suspension that is
+// left to run out is deleted after it.
+const suspendRetentionDefault = 30 * time.Second
