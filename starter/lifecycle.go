@@ -98,7 +98,7 @@ services are not resumed by then, the subaccount is deleted. Suspending a
 suspended customer changes nothing; any other state is refused. Needs a
 running worker.`)
 	reason := fs.String("reason", "", "why, for the record (one line, at most 500 characters)")
-	retention := fs.Duration("retention", 0, "how long the data is kept, such as 720h (default 1440h, 60 days; at most that)")
+	retention := fs.Duration("retention", 0, "how long the data is kept, such as 720h (default SUSPEND_RETENTION, else 1440h: 60 days, the most)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err

@@ -63,8 +63,11 @@ type Config struct {
 	ConfirmWithin time.Duration // CONFIRM_WITHIN: default confirmation window
 	ResendAfter   time.Duration // RESEND_MIN_INTERVAL: shortest gap between two sends
 	MaxSends      int           // RESEND_MAX: most emails one onboarding may send
-	Production    bool          // ONBOARDING_ENV=production: no development defaults
-	TaskQueue     string        // TASK_QUEUE: the worker's task queue
+	// SuspendRetention (SUSPEND_RETENTION) is how long a suspended
+	// customer's data is kept by default: at most 60 days.
+	SuspendRetention time.Duration
+	Production       bool   // ONBOARDING_ENV=production: no development defaults
+	TaskQueue        string // TASK_QUEUE: the worker's task queue
 	// WorkflowCacheSize (WORKFLOW_CACHE_SIZE) bounds the workflows the worker
 	// keeps in memory between their tasks (the SDK's sticky cache, whose own
 	// default is 10,000). It, not the number of onboardings waiting, bounds
@@ -170,6 +173,10 @@ func Load(getenv Getenv) (Config, error) {
 		bad("CONFIRM_WITHIN", "want at most %s, got %s", customer.MaxConfirmWithin, c.ConfirmWithin)
 	}
 	c.ResendAfter = duration("RESEND_MIN_INTERVAL", customer.DefaultResendAfter, 0)
+	c.SuspendRetention = duration("SUSPEND_RETENTION", customer.DefaultRetention, time.Second)
+	if c.SuspendRetention > customer.DefaultRetention {
+		bad("SUSPEND_RETENTION", "want at most %s (60 days), got %s", customer.DefaultRetention, c.SuspendRetention)
+	}
 	whole := func(name string, def, lo, hi int, example string) int {
 		v := getenv(name)
 		if v == "" {

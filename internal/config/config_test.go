@@ -23,6 +23,7 @@ func TestDefaults(t *testing.T) {
 	require.Equal(t, DefaultTaskQueue, c.TaskQueue)
 	require.Equal(t, float64(DefaultWebhookRate), c.WebhookRate)
 	require.Equal(t, DefaultWebhookBurst, c.WebhookBurst)
+	require.Equal(t, 60*24*time.Hour, c.SuspendRetention)
 }
 
 // The links point where the webhook listens unless PUBLIC_BASE_URL says otherwise.
@@ -72,6 +73,8 @@ func TestEveryErrorNamesTheVariable(t *testing.T) {
 		"SMTP_FROM: not an email address":     {"SMTP_FROM": "nobody"},
 		"WORKFLOW_CACHE_SIZE: want a whole":   {"WORKFLOW_CACHE_SIZE": "-1"},
 		"CONFIRM_WITHIN: want at most":        {"CONFIRM_WITHIN": "9000h"},
+		"SUSPEND_RETENTION: want at most":     {"SUSPEND_RETENTION": "1441h"},
+		"SUSPEND_RETENTION: want a duration":  {"SUSPEND_RETENTION": "forever"},
 		"WEBHOOK_RATE: want POSTs per second": {"WEBHOOK_RATE": "0"},
 		"WEBHOOK_BURST: want a whole number":  {"WEBHOOK_BURST": "lots"},
 		"WEBHOOK_ADDR: not a host:port":       {"WEBHOOK_ADDR": "8088"},

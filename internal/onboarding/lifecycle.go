@@ -133,8 +133,8 @@ func (s *Service) Clouds(ctx context.Context, by Actor, id string) ([]store.Clou
 }
 
 // Suspend stops an ACTIVE customer's services: the subaccount becomes
-// SUSPENDED and is deleted after the retention period (zero: 60 days)
-// unless resumed. Suspending a suspended customer changes nothing; every
+// SUSPENDED and is deleted after the retention period (zero:
+// SUSPEND_RETENTION, by default 60 days) unless resumed. Suspending a suspended customer changes nothing; every
 // other state is refused.
 func (s *Service) Suspend(ctx context.Context, by Actor, id, reason string, retention time.Duration) (Lifecycle, error) {
 	if err := errors.Join(customer.ValidateSuspendReason(reason), customer.ValidateRetention(retention)); err != nil {
@@ -149,6 +149,9 @@ func (s *Service) Suspend(ctx context.Context, by Actor, id, reason string, rete
 	}
 	if sa.Status == customer.StatusSuspended {
 		return lifecycleOf(sa, false), nil
+	}
+	if retention == 0 {
+		retention = s.cfg.SuspendRetention
 	}
 	var st workflows.CustomerStatus
 	if err := s.operate(ctx, sa, "suspend", workflows.UpdateSuspend, "", workflows.SuspendRequest{Reason: reason, Retention: retention}, &st); err != nil {
