@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The local stack: a Temporal dev server with its Web UI, a throwaway Postgres
-# cluster and mailpit, all on loopback, state under .local/.
+# cluster, mailpit and the local OpenID Connect provider (devidp) with its
+# demo users, all on loopback, state under .local/.
 #
-#   scripts/stack.sh up [NAME...]    start what is missing (default: temporal postgres mailpit),
+#   scripts/stack.sh up [NAME...]    start what is missing (default: temporal postgres mailpit devidp),
 #                                    wait until it answers, print URLs
 #   scripts/stack.sh down [NAME...]  stop only what `up` started
 #   scripts/stack.sh kill postgres   stop Postgres hard, as a crash would (`up` brings it back)
@@ -12,7 +13,7 @@
 #   scripts/stack.sh env             print the environment that points at the stack
 #
 # A component is skipped when the environment already names one:
-# TEMPORAL_ADDRESS, DATABASE_URL, SMTP_ADDR.
+# TEMPORAL_ADDRESS, DATABASE_URL, SMTP_ADDR, OIDC_ISSUER.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -30,6 +31,10 @@ TEMPORAL_METRICS_PORT=${TEMPORAL_METRICS_PORT:-7234}
 PG_PORT=${PG_PORT:-55432}
 SMTP_PORT=${SMTP_PORT:-1025}
 MAILPIT_PORT=${MAILPIT_PORT:-8025}
+DEVIDP_PORT=${DEVIDP_PORT:-5556}
+# The portal's addresses the identity provider sends people back to; the
+# local provider also takes these paths on any loopback port (tests).
+PORTAL_PUBLIC_URL=${PORTAL_PUBLIC_URL:-http://${PORTAL_ADDR:-127.0.0.1:8090}}
 
 # The workflow's custom search attributes; workflows/api.go names the same
 # ones and a test keeps the two lists equal.
@@ -202,12 +207,28 @@ mailpit_up() {
   wait_for mailpit 30 curl -fsS "http://127.0.0.1:$MAILPIT_PORT/api/v1/info"
 }
 
-# up [NAME...]: start the named components (default: all three) and say where they answer.
+devidp_up() {
+  if [ -n "${OIDC_ISSUER:-}" ]; then log "OIDC: using OIDC_ISSUER=$OIDC_ISSUER"; return; fi
+  # Built from this repository (devidp/), like the binaries; go build is
+  # incremental, so this is quick after the first time.
+  go build -o "$BIN/devidp" "$ROOT/devidp"
+  if ! alive devidp; then
+    need_ports devidp "$DEVIDP_PORT"
+    DEVIDP_ADDR="127.0.0.1:$DEVIDP_PORT" DEVIDP_KEY_FILE="$STATE/devidp-key.pem" \
+      DEVIDP_REDIRECT_URIS="$PORTAL_PUBLIC_URL/auth/callback" DEVIDP_POST_LOGOUT_REDIRECT_URIS="$PORTAL_PUBLIC_URL/signed-out" \
+      setsid "$BIN/devidp" </dev/null >"$STATE/devidp.log" 2>&1 &
+    echo $! > "$STATE/devidp.pid"
+    started devidp
+  fi
+  wait_for devidp 30 curl -fsS "http://127.0.0.1:$DEVIDP_PORT/healthz"
+}
+
+# up [NAME...]: start the named components (default: all four) and say where they answer.
 up() {
   mkdir -p "$STATE"
   local names=("$@")
-  [ ${#names[@]} -gt 0 ] || names=(temporal postgres mailpit)
-  local temporal='' mail='' pgdsn=''
+  [ ${#names[@]} -gt 0 ] || names=(temporal postgres mailpit devidp)
+  local temporal='' mail='' pgdsn='' idp=''
   for name in "${names[@]}"; do
     case $name in
       temporal)
@@ -225,10 +246,14 @@ up() {
         mailpit_up
         mail="  mail inbox         $( [ -n "${SMTP_ADDR:-}" ] && echo "(your mail relay)" || echo "http://127.0.0.1:$MAILPIT_PORT" )
 " ;;
-      *) die "no component named $name (temporal, postgres, mailpit)" ;;
+      devidp)
+        devidp_up
+        idp="  OIDC issuer        ${OIDC_ISSUER:-http://127.0.0.1:$DEVIDP_PORT} $( [ -n "${OIDC_ISSUER:-}" ] || echo "(demo users: devidp/README.md)" )
+" ;;
+      *) die "no component named $name (temporal, postgres, mailpit, devidp)" ;;
     esac
   done
-  printf 'stack is up:\n%s%s%s' "$temporal" "$mail" "$pgdsn"
+  printf 'stack is up:\n%s%s%s%s' "$temporal" "$mail" "$idp" "$pgdsn"
 }
 
 stop_pid() {
@@ -285,6 +310,7 @@ env_() {
   echo "export SMTP_ADDR=${SMTP_ADDR:-127.0.0.1:$SMTP_PORT}"
   echo "export MAILPIT_URL=${MAILPIT_URL:-http://127.0.0.1:$MAILPIT_PORT}"
   echo "export TEMPORAL_METRICS_URL=${TEMPORAL_METRICS_URL:-http://127.0.0.1:$TEMPORAL_METRICS_PORT/metrics}"
+  echo "export OIDC_ISSUER=${OIDC_ISSUER:-http://127.0.0.1:$DEVIDP_PORT}"
 }
 
 cmd=${1:-}

@@ -103,7 +103,7 @@ that has not created its record yet is not listed: see "starter status".`)
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
-	q := onboarding.ListQuery{PartnerID: *partner, Status: strings.ToUpper(strings.TrimSpace(*status)), Search: *search,
+	q := onboarding.ListQuery{PartnerID: *partner, Status: strings.ToUpper(strings.TrimSpace(*status)), Search: *search, Runs: true,
 		Limit: *limit, After: *after, Before: *before, Last: *last}
 	if *limit < 1 || *limit > 1000 {
 		return usagef("list: --limit %d is out of range; want 1 to 1000", *limit)

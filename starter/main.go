@@ -80,6 +80,7 @@ func commands() []command {
 		{"cloud", "cloud add / cloud list: more clouds for an active customer", runCloud},
 		{"suspend", "stop a customer's services (deleted unless resumed in time)", runSuspend},
 		{"resume", "resume a suspended customer's services", runResume},
+		{"staff", "staff add / staff list: who of a partner may use the portal", runStaff},
 	}
 }
 

@@ -1,36 +1,16 @@
 package main
 
 import (
-	"context"
-	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/cloudpartners/onboarding/internal/testenv"
 	"github.com/cloudpartners/onboarding/workflows"
 )
-
-// chromium finds the browser: $CHROMIUM, else Debian's chromium on PATH.
-// Missing, it fails the test: `.ci/run` installs it, and on a workstation
-// `apt-get install chromium` does.
-func chromium(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Fatal("headless Chromium is needed for the browser test and was not found: install it with `apt-get install chromium`, or set CHROMIUM to its path")
-	return ""
-}
 
 // TestBrowserConfirms opens the link from the real email in headless
 // Chromium, reads the page, clicks Confirm and finds the onboarding ACTIVE
@@ -38,40 +18,13 @@ func chromium(t *testing.T) string {
 // browser opening it, leave it unconfirmed.
 func TestBrowserConfirms(t *testing.T) {
 	t.Parallel()
-	browser := chromium(t)
 	e := newEnv(t, nil)
 	o := e.launch(t, "browser", time.Hour)
 
 	expect(t, e.get(t, http.MethodHead, o.link), http.StatusOK)
 	expect(t, e.get(t, http.MethodGet, o.link), http.StatusOK, pageConfirm)
 
-	browserLog := &syncBuffer{}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(browser),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.CombinedOutput(browserLog),
-	)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithErrorf(func(f string, args ...any) {
-		_, _ = browserLog.Write([]byte("chromedp: " + strings.TrimSpace(fmt.Sprintf(f, args...)) + "\n"))
-	}))
-	defer cancelBrowser()
-	ctx, cancel := context.WithTimeout(bctx, 90*time.Second)
-	defer cancel()
-	defer func() {
-		if t.Failed() {
-			t.Logf("--- browser log ---\n%s", browserLog.String())
-		}
-	}()
+	ctx := testenv.Browser(t, 90*time.Second)
 
 	resp, err := chromedp.RunResponse(ctx, chromedp.Navigate(o.link))
 	if err != nil {

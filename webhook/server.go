@@ -62,7 +62,7 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /confirm", s.limited(s.failPage, s.postConfirm))
 	mux.Handle("POST /hooks/login", s.limited(s.failJSON, s.loginHook))
 	mux.HandleFunc("GET /healthz", s.healthz)
-	return httpserver.LogRequests(s.logger, httpserver.SecurityHeaders(csp, mux), "/healthz")
+	return httpserver.LogRequests(s.logger, httpserver.SecurityHeaders(csp, "no-referrer", mux), "/healthz")
 }
 
 // responder answers a failed request in the route's format.

@@ -29,9 +29,16 @@ const (
 	DefaultSMTPFrom    = "Cloud onboarding <onboarding@cloud.example>"
 	DefaultWebhookAddr = "127.0.0.1:8088"
 	DefaultWorkerAddr  = "127.0.0.1:9464"
-	DefaultBrand       = "Example Cloud"
-	DefaultTaskQueue   = "onboarding"
-	DefaultCacheSize   = 500
+	DefaultPortalAddr  = "127.0.0.1:8090"
+	DefaultOIDCIssuer  = "http://127.0.0.1:5556" // make up's local identity provider (devidp)
+	// DefaultOIDCClientID and DevOIDCClientSecret are the local identity
+	// provider's client for the portal; the secret is refused when
+	// ONBOARDING_ENV=production.
+	DefaultOIDCClientID = "portal"
+	DevOIDCClientSecret = "portal-dev-secret"
+	DefaultBrand        = "Example Cloud"
+	DefaultTaskQueue    = "onboarding"
+	DefaultCacheSize    = 500
 	// DefaultWebhookRate and DefaultWebhookBurst are generous: a benchmark
 	// posts many confirms from one address.
 	DefaultWebhookRate  = 200 // POSTs per second per client address
@@ -48,21 +55,31 @@ type Config struct {
 	// TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE).
 	Temporal client.Options
 
-	DatabaseURL   string        // DATABASE_URL
-	SMTPAddr      string        // SMTP_ADDR, host:port
-	SMTPUsername  string        // SMTP_USERNAME (optional)
-	SMTPPassword  string        // SMTP_PASSWORD (optional)
-	SMTPTLS       bool          // SMTP_TLS: require STARTTLS
-	SMTPFrom      string        // SMTP_FROM
-	PublicURL     string        // PUBLIC_BASE_URL: where customers reach the webhook; default http://WEBHOOK_ADDR
-	WebhookAddr   string        // WEBHOOK_ADDR: the webhook's listen address
-	WorkerAddr    string        // WORKER_ADDR: the worker's metrics and health address
-	Secret        []byte        // ONBOARDING_SECRET: signs links, encrypts personal data in payloads
-	LoginSecret   []byte        // LOGIN_HOOK_SECRET: shared with the identity system
-	Brand         string        // BRAND: the cloud's name in emails and pages
-	ConfirmWithin time.Duration // CONFIRM_WITHIN: default confirmation window
-	ResendAfter   time.Duration // RESEND_MIN_INTERVAL: shortest gap between two sends
-	MaxSends      int           // RESEND_MAX: most emails one onboarding may send
+	DatabaseURL  string // DATABASE_URL
+	SMTPAddr     string // SMTP_ADDR, host:port
+	SMTPUsername string // SMTP_USERNAME (optional)
+	SMTPPassword string // SMTP_PASSWORD (optional)
+	SMTPTLS      bool   // SMTP_TLS: require STARTTLS
+	SMTPFrom     string // SMTP_FROM
+	PublicURL    string // PUBLIC_BASE_URL: where customers reach the webhook; default http://WEBHOOK_ADDR
+	WebhookAddr  string // WEBHOOK_ADDR: the webhook's listen address
+	WorkerAddr   string // WORKER_ADDR: the worker's metrics and health address
+	PortalAddr   string // PORTAL_ADDR: the portal's listen address
+	PortalURL    string // PORTAL_PUBLIC_URL: where partners reach the portal; default http://PORTAL_ADDR
+	// OIDCIssuer, OIDCClientID and OIDCClientSecret (OIDC_ISSUER,
+	// OIDC_CLIENT_ID, OIDC_CLIENT_SECRET) name the identity provider the
+	// portal signs people in with and the portal's client there.
+	OIDCIssuer       string
+	OIDCClientID     string
+	OIDCClientSecret string
+	SessionIdle      time.Duration // SESSION_IDLE: a session unused this long ends
+	SessionMax       time.Duration // SESSION_MAX: a session ends this long after sign-in, used or not
+	Secret           []byte        // ONBOARDING_SECRET: signs links, encrypts personal data in payloads
+	LoginSecret      []byte        // LOGIN_HOOK_SECRET: shared with the identity system
+	Brand            string        // BRAND: the cloud's name in emails and pages
+	ConfirmWithin    time.Duration // CONFIRM_WITHIN: default confirmation window
+	ResendAfter      time.Duration // RESEND_MIN_INTERVAL: shortest gap between two sends
+	MaxSends         int           // RESEND_MAX: most emails one onboarding may send
 	// SuspendRetention (SUSPEND_RETENTION) is how long a suspended
 	// customer's data is kept by default: at most 60 days.
 	SuspendRetention time.Duration
@@ -99,13 +116,17 @@ func Load(getenv Getenv) (Config, error) {
 		SMTPFrom:     get("SMTP_FROM", DefaultSMTPFrom),
 		WebhookAddr:  get("WEBHOOK_ADDR", DefaultWebhookAddr),
 		WorkerAddr:   get("WORKER_ADDR", DefaultWorkerAddr),
+		PortalAddr:   get("PORTAL_ADDR", DefaultPortalAddr),
+		OIDCIssuer:   strings.TrimRight(get("OIDC_ISSUER", DefaultOIDCIssuer), "/"),
+		OIDCClientID: get("OIDC_CLIENT_ID", DefaultOIDCClientID),
 		Brand:        get("BRAND", DefaultBrand),
 		Production:   get("ONBOARDING_ENV", "development") == "production",
 		TaskQueue:    get("TASK_QUEUE", DefaultTaskQueue),
 		LogFormat:    get("LOG_FORMAT", "text"),
 	}
-	// Links point at the webhook: by default, where it listens.
+	// Links point at the webhook: by default, where it listens; the portal likewise.
 	c.PublicURL = strings.TrimRight(get("PUBLIC_BASE_URL", "http://"+c.WebhookAddr), "/")
+	c.PortalURL = strings.TrimRight(get("PORTAL_PUBLIC_URL", "http://"+c.PortalAddr), "/")
 	var errs []error
 	bad := func(name, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
@@ -114,7 +135,7 @@ func Load(getenv Getenv) (Config, error) {
 	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
 		bad("DATABASE_URL", "not a postgres:// URL (want postgres://user@host:port/db)")
 	}
-	for _, hp := range []struct{ name, val string }{{"SMTP_ADDR", c.SMTPAddr}, {"WEBHOOK_ADDR", c.WebhookAddr}, {"WORKER_ADDR", c.WorkerAddr}} {
+	for _, hp := range []struct{ name, val string }{{"SMTP_ADDR", c.SMTPAddr}, {"WEBHOOK_ADDR", c.WebhookAddr}, {"WORKER_ADDR", c.WorkerAddr}, {"PORTAL_ADDR", c.PortalAddr}} {
 		if _, port, err := net.SplitHostPort(hp.val); err != nil || port == "" {
 			bad(hp.name, "not a host:port address (got %q)", hp.val)
 		}
@@ -124,6 +145,16 @@ func Load(getenv Getenv) (Config, error) {
 	}
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("PUBLIC_BASE_URL", "not an http(s) URL (want https://onboarding.example.com)")
+	}
+	if u, err := url.Parse(c.PortalURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
+		bad("PORTAL_PUBLIC_URL", "not an http(s) URL without a path (want https://partners.example.com)")
+	} else if c.Production && u.Scheme != "https" {
+		bad("PORTAL_PUBLIC_URL", "want https in production: session cookies are sent only over TLS")
+	}
+	if u, err := url.Parse(c.OIDCIssuer); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("OIDC_ISSUER", "not an http(s) URL (want the identity provider's issuer, such as https://id.example.com)")
+	} else if c.Production && u.Scheme != "https" {
+		bad("OIDC_ISSUER", "want https in production")
 	}
 	switch v := getenv("SMTP_TLS"); v {
 	case "", "false", "0":
@@ -155,6 +186,13 @@ func Load(getenv Getenv) (Config, error) {
 		bad("LOGIN_HOOK_SECRET", "want at least 32 random characters shared with the identity system")
 	}
 	c.LoginSecret = []byte(login)
+	c.OIDCClientSecret = getenv("OIDC_CLIENT_SECRET")
+	if c.OIDCClientSecret == "" && !c.Production {
+		c.OIDCClientSecret = DevOIDCClientSecret
+	}
+	if c.OIDCClientSecret == "" {
+		bad("OIDC_CLIENT_SECRET", "required in production: the portal's client secret at the identity provider")
+	}
 
 	duration := func(name string, def, min time.Duration) time.Duration {
 		v := getenv(name)
@@ -174,6 +212,11 @@ func Load(getenv Getenv) (Config, error) {
 	}
 	c.ResendAfter = duration("RESEND_MIN_INTERVAL", customer.DefaultResendAfter, 0)
 	c.SuspendRetention = duration("SUSPEND_RETENTION", customer.DefaultRetention, time.Second)
+	c.SessionIdle = duration("SESSION_IDLE", 30*time.Minute, time.Minute)
+	c.SessionMax = duration("SESSION_MAX", 12*time.Hour, time.Minute)
+	if c.SessionIdle > c.SessionMax {
+		bad("SESSION_IDLE", "want at most SESSION_MAX (%s), got %s", c.SessionMax, c.SessionIdle)
+	}
 	if c.SuspendRetention > customer.DefaultRetention {
 		bad("SUSPEND_RETENTION", "want at most %s (60 days), got %s", customer.DefaultRetention, c.SuspendRetention)
 	}

@@ -78,6 +78,11 @@ func TestEveryErrorNamesTheVariable(t *testing.T) {
 		"WEBHOOK_RATE: want POSTs per second": {"WEBHOOK_RATE": "0"},
 		"WEBHOOK_BURST: want a whole number":  {"WEBHOOK_BURST": "lots"},
 		"WEBHOOK_ADDR: not a host:port":       {"WEBHOOK_ADDR": "8088"},
+		"PORTAL_ADDR: not a host:port":        {"PORTAL_ADDR": "portal"},
+		"PORTAL_PUBLIC_URL: not an http(s)":   {"PORTAL_PUBLIC_URL": "https://x.example/portal"},
+		"OIDC_ISSUER: not an http(s) URL":     {"OIDC_ISSUER": "id.example.com"},
+		"SESSION_IDLE: want at most":          {"SESSION_IDLE": "24h", "SESSION_MAX": "1h"},
+		"SESSION_MAX: want a duration":        {"SESSION_MAX": "1s"},
 	}
 	for want, vars := range cases {
 		t.Run(want, func(t *testing.T) {
@@ -91,4 +96,7 @@ func TestProductionRefusesDevelopmentSecrets(t *testing.T) {
 	_, err := Load(env(map[string]string{"ONBOARDING_ENV": "production"}))
 	require.ErrorContains(t, err, "ONBOARDING_SECRET")
 	require.ErrorContains(t, err, "LOGIN_HOOK_SECRET")
+	require.ErrorContains(t, err, "OIDC_CLIENT_SECRET")
+	_, err = Load(env(map[string]string{"ONBOARDING_ENV": "production", "PORTAL_PUBLIC_URL": "http://partners.example.com"}))
+	require.ErrorContains(t, err, "PORTAL_PUBLIC_URL: want https in production")
 }

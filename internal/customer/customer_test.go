@@ -34,3 +34,25 @@ func TestNameKey(t *testing.T) {
 	require.Equal(t, "acme corp", NameKey("  ACME \t Corp "))
 	require.Equal(t, NameKey("Ünïcode Co"), NameKey("ünïcode  co"))
 }
+
+func TestMasking(t *testing.T) {
+	require.Equal(t, "o•••@a•••.example", MaskEmail("owner@acme.example"))
+	require.Equal(t, "a•••@l•••", MaskEmail("a@localhost"))
+	require.Equal(t, "J••• D•••", MaskText("Jane  Doe"))
+	require.Equal(t, "É•••", MaskText("Élodie"))
+	require.Equal(t, "", MaskText(""))
+}
+
+func TestDisplayStatus(t *testing.T) {
+	require.Equal(t, "Verification required", DisplayStatus(StatusAcceptanceRequired, ""))
+	require.Equal(t, "Declined", DisplayStatus(StatusInactive, ReasonDeclined))
+	require.Equal(t, "Expired", DisplayStatus(StatusInactive, ReasonExpired))
+	require.Equal(t, "Cancelled", DisplayStatus(StatusInactive, ReasonCancelled))
+	require.Equal(t, "Inactive", DisplayStatus(StatusInactive, ReasonSuspensionExpired))
+	require.Equal(t, "Suspended", DisplayStatus(StatusSuspended, ""))
+}
+
+func TestContactRefusesFormulas(t *testing.T) {
+	require.ErrorIs(t, ValidateContact("=HYPERLINK()"), ErrInvalid)
+	require.NoError(t, ValidateContact("Ann O'Neil"))
+}

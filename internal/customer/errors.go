@@ -21,6 +21,8 @@ var (
 	ErrNotActive      = errors.New("the subaccount is not active")
 	ErrNotSuspended   = errors.New("the subaccount is not suspended")
 	ErrCloudNameTaken = errors.New("another cloud in the customer's organization has this name")
+	ErrStaffTaken     = errors.New("this person is on another partner's staff; a person belongs to one partner")
+	ErrLastOwner      = errors.New("the partner's last owner cannot be removed or demoted: make someone else owner first")
 )
 
 // InvalidError says which field is wrong and how to fix it.

@@ -1,6 +1,7 @@
 package customer
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -66,6 +67,31 @@ const (
 	RoleAdmin        = "admin"
 )
 
+// Roles of a partner's staff in the portal (and of API keys).
+const (
+	StaffOwner  = "owner"  // everything, staff and API keys too
+	StaffEditor = "editor" // add, edit, resend, copy link, delete unconfirmed, clouds, suspend, resume
+	StaffViewer = "viewer" // read only
+)
+
+// StaffRoles lists the staff roles, the most powerful first.
+var StaffRoles = []string{StaffOwner, StaffEditor, StaffViewer}
+
+// ValidateRole checks a staff role.
+func ValidateRole(role string) error {
+	for _, r := range StaffRoles {
+		if role == r {
+			return nil
+		}
+	}
+	return Invalid("role", "%q is not a role; want owner, editor or viewer", truncate(role))
+}
+
+// ValidateStaff checks a person to add to a partner's staff.
+func ValidateStaff(email, role string) error {
+	return errors.Join(ValidateEmail(email), ValidateRole(role))
+}
+
 // The product's defaults for one onboarding; configuration may change them
 // for the onboardings launched afterwards.
 const (
@@ -107,4 +133,54 @@ func OrganizationName(customerName string) string {
 type Contact struct {
 	Email   string `json:"email"`
 	Contact string `json:"contact,omitempty"`
+}
+
+// DisplayStatus is a subaccount's status as the partner reads it: a
+// deleted one says why, where the reason is the customer's or the
+// deadline's ("Declined", "Expired", "Cancelled").
+func DisplayStatus(status, reason string) string {
+	if status == StatusInactive {
+		switch reason {
+		case ReasonDeclined:
+			return "Declined"
+		case ReasonExpired:
+			return "Expired"
+		case ReasonCancelled:
+			return "Cancelled"
+		}
+	}
+	return StatusLabel(status)
+}
+
+// MaskEmail hides an email address but for its first letters:
+// "owner@acme.example" → "o•••@a•••.example". For people without the
+// personal-data permission.
+func MaskEmail(email string) string {
+	at := strings.LastIndexByte(email, '@')
+	if at < 0 {
+		return maskWord(email)
+	}
+	domain := email[at+1:]
+	tld := ""
+	if dot := strings.LastIndexByte(domain, '.'); dot > 0 {
+		domain, tld = domain[:dot], domain[dot:]
+	}
+	return maskWord(email[:at]) + "@" + maskWord(domain) + tld
+}
+
+// MaskText hides a free text, a contact person's name, but for the first
+// letter of each word.
+func MaskText(s string) string {
+	words := strings.Fields(s)
+	for i, w := range words {
+		words[i] = maskWord(w)
+	}
+	return strings.Join(words, " ")
+}
+
+func maskWord(w string) string {
+	for _, r := range w {
+		return string(r) + "•••"
+	}
+	return ""
 }

@@ -87,13 +87,15 @@ func (w *statusWriter) WriteHeader(code int) {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // SecurityHeaders sets what every answer of a page carrying secrets has:
-// no caching, no referrer, no content sniffing, no framing, and the given
-// Content-Security-Policy.
-func SecurityHeaders(csp string, next http.Handler) http.Handler {
+// no caching, no content sniffing, no framing, the given
+// Content-Security-Policy and Referrer-Policy. A page whose URL holds a
+// secret wants "no-referrer"; a page whose forms are checked by their
+// Origin wants "same-origin", under which browsers still send it.
+func SecurityHeaders(csp, referrer string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Cache-Control", "no-store")
-		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Referrer-Policy", referrer)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Content-Security-Policy", csp)

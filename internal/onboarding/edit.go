@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/cloudpartners/onboarding/internal/customer"
@@ -23,12 +24,20 @@ type Link struct {
 // Link returns the confirmation link of an onboarding that waits for
 // confirmation; refused in every other state.
 func (s *Service) Link(ctx context.Context, by Actor, id string) (Link, error) {
+	l, err := s.link(ctx, by, id)
+	return l, s.auditOn(ctx, by, "copy link", id, "", err)
+}
+
+func (s *Service) link(ctx context.Context, by Actor, id string) (Link, error) {
+	if err := s.authorize(ctx, by, permWrite, "copy the link"); err != nil {
+		return Link{}, err
+	}
 	v, sa, err := s.lookup(ctx, by, id)
 	if err != nil {
 		return Link{}, err
 	}
 	notAwaiting := func(why string) error {
-		return fmt.Errorf("onboarding %q is not awaiting confirmation: %s", v.OnboardingID, why)
+		return refuse("onboarding %q is not awaiting confirmation: %s", v.OnboardingID, why)
 	}
 	switch {
 	case !v.Running():
@@ -56,6 +65,24 @@ func (s *Service) Link(ctx context.Context, by Actor, id string) (Link, error) {
 // subaccount, outside this system. A deleted subaccount cannot be edited,
 // nor the cloud name once the cloud exists. Role bindings never change.
 func (s *Service) Edit(ctx context.Context, by Actor, id string, e store.Edit) (store.Subaccount, error) {
+	sa, err := s.edit(ctx, by, id, e)
+	var changed []string
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"name", e.Name != nil}, {"email", e.Email != nil}, {"contact", e.Contact != nil}, {"cloud name", e.CloudName != nil}} {
+		if f.set {
+			changed = append(changed, f.name)
+		}
+	}
+	// The values are personal data: the log says which fields, not what they became.
+	return sa, s.auditOn(ctx, by, "edit", id, strings.Join(changed, ", "), err)
+}
+
+func (s *Service) edit(ctx context.Context, by Actor, id string, e store.Edit) (store.Subaccount, error) {
+	if err := s.authorize(ctx, by, permWrite, "edit a customer"); err != nil {
+		return store.Subaccount{}, err
+	}
 	if e.Name != nil {
 		return store.Subaccount{}, fmt.Errorf("--name refused: %w; nothing was changed", customer.ErrNameImmutable)
 	}
@@ -83,7 +110,7 @@ func (s *Service) Edit(ctx context.Context, by Actor, id string, e store.Edit) (
 			if !by.sees(v.PartnerID) {
 				return store.Subaccount{}, notFound(id)
 			}
-			return store.Subaccount{}, fmt.Errorf("onboarding %q has no customer record yet (stage %s); try again in a moment", t.id, dash(v.Stage))
+			return store.Subaccount{}, refuse("onboarding %q has no customer record yet (stage %s); try again in a moment", t.id, dash(v.Stage))
 		}
 		if err != nil {
 			return store.Subaccount{}, err

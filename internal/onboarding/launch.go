@@ -30,8 +30,9 @@ func (c NewCustomer) Validate() error {
 type Launched struct {
 	OnboardingID string `json:"onboarding_id"`
 	RunID        string `json:"run_id,omitempty"`
-	Launched     bool   `json:"launched"`        // false: it had been launched before
-	State        string `json:"state,omitempty"` // when already launched: where it stands
+	SubaccountID string `json:"subaccount_id,omitempty"` // the customer record's id, decided at launch
+	Launched     bool   `json:"launched"`                // false: it had been launched before
+	State        string `json:"state,omitempty"`         // when already launched: where it stands
 }
 
 // Launch starts the onboarding of one customer unless one is already
@@ -47,13 +48,50 @@ func (s *Service) Launch(ctx context.Context, by Actor, partnerID string, c NewC
 	if !by.sees(partnerID) {
 		return Launched{}, fmt.Errorf("partner %q: %w", partnerID, customer.ErrUnknownPartner)
 	}
+	if err := s.authorize(ctx, by, permWrite, "add a customer"); err != nil {
+		return Launched{}, err
+	}
 	if err := s.checkPartner(ctx, partnerID); err != nil {
 		return Launched{}, err
 	}
+	l, err := s.launch(ctx, partnerID, c)
+	if l.Launched || l.State == "running" {
+		// The record's id follows from the run: known before the record exists.
+		l.SubaccountID = workflows.NewRowIDs(l.RunID).Subaccount
+	}
+	detail := "launched"
+	if !l.Launched {
+		detail = "already launched: " + l.State
+	}
+	return l, s.audit(ctx, by, "add customer", partnerID, l.SubaccountID, l.OnboardingID, detail, err)
+}
+
+// AwaitRecord waits, at most d, until the customer record of a launched
+// onboarding exists, and reports whether it does: the worker creates it
+// moments after the launch.
+func (s *Service) AwaitRecord(ctx context.Context, subaccountID string, d time.Duration) bool {
+	deadline := s.now().Add(d)
+	for {
+		if _, err := s.store.Subaccount(ctx, subaccountID); err == nil {
+			return true
+		}
+		if s.now().After(deadline) || ctx.Err() != nil {
+			return false
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// launch starts the onboarding unless it runs already.
+func (s *Service) launch(ctx context.Context, partnerID string, c NewCustomer) (Launched, error) {
 	opts := workflows.StartOptions(s.taskQueue(), partnerID, c.Name)
 	// A finished onboarding whose customer is live (ACTIVE) must not run again.
 	if sa, err := s.store.LiveSubaccount(ctx, partnerID, c.Name); err == nil {
-		return Launched{OnboardingID: sa.OnboardingID, RunID: sa.RunID, State: "subaccount " + sa.Status}, nil
+		return Launched{OnboardingID: sa.OnboardingID, RunID: sa.RunID, SubaccountID: sa.ID, State: "subaccount " + sa.Status}, nil
 	} else if !errors.Is(err, customer.ErrNotFound) {
 		return Launched{}, err
 	}

@@ -47,7 +47,7 @@ func (s *Service) customerRecord(ctx context.Context, by Actor, id string) (stor
 		if _, derr := s.describe(ctx, t.id, ""); derr != nil {
 			return store.Subaccount{}, derr
 		}
-		return store.Subaccount{}, fmt.Errorf("onboarding %q has no customer record yet; try again in a moment", t.id)
+		return store.Subaccount{}, refuse("onboarding %q has no customer record yet; try again in a moment", t.id)
 	}
 	return sa, err
 }
@@ -101,6 +101,18 @@ func (s *Service) operate(ctx context.Context, sa store.Subaccount, what, name, 
 // nothing; a name another cloud of the organization holds, a customer that
 // is not ACTIVE and an unknown customer are refused, with nothing written.
 func (s *Service) AddCloud(ctx context.Context, by Actor, id, name string) (CloudAdded, error) {
+	c, err := s.addCloud(ctx, by, id, name)
+	detail := "cloud " + truncate(name, 63)
+	if err == nil && !c.Created {
+		detail += " (existed)"
+	}
+	return c, s.auditOn(ctx, by, "create cloud", id, detail, err)
+}
+
+func (s *Service) addCloud(ctx context.Context, by Actor, id, name string) (CloudAdded, error) {
+	if err := s.authorize(ctx, by, permWrite, "create a cloud"); err != nil {
+		return CloudAdded{}, err
+	}
 	if err := customer.ValidateCloudName(name); err != nil {
 		return CloudAdded{}, err
 	}
@@ -125,6 +137,9 @@ func (s *Service) AddCloud(ctx context.Context, by Actor, id, name string) (Clou
 
 // Clouds lists a customer's clouds, oldest (the onboarding's) first.
 func (s *Service) Clouds(ctx context.Context, by Actor, id string) ([]store.Cloud, error) {
+	if err := s.authorize(ctx, by, permRead, "list clouds"); err != nil {
+		return nil, err
+	}
 	sa, err := s.customerRecord(ctx, by, id)
 	if err != nil {
 		return nil, err
@@ -137,6 +152,18 @@ func (s *Service) Clouds(ctx context.Context, by Actor, id string) ([]store.Clou
 // SUSPEND_RETENTION, by default 60 days) unless resumed. Suspending a suspended customer changes nothing; every
 // other state is refused.
 func (s *Service) Suspend(ctx context.Context, by Actor, id, reason string, retention time.Duration) (Lifecycle, error) {
+	l, err := s.suspend(ctx, by, id, reason, retention)
+	detail := truncate(reason, 200)
+	if err == nil && !l.Changed {
+		detail = "already suspended"
+	}
+	return l, s.auditOn(ctx, by, "suspend", id, detail, err)
+}
+
+func (s *Service) suspend(ctx context.Context, by Actor, id, reason string, retention time.Duration) (Lifecycle, error) {
+	if err := s.authorize(ctx, by, permWrite, "suspend"); err != nil {
+		return Lifecycle{}, err
+	}
 	if err := errors.Join(customer.ValidateSuspendReason(reason), customer.ValidateRetention(retention)); err != nil {
 		return Lifecycle{}, err
 	}
@@ -164,6 +191,18 @@ func (s *Service) Suspend(ctx context.Context, by Actor, id, reason string, rete
 // deletion called off. Resuming an active customer changes nothing; every
 // other state is refused.
 func (s *Service) Resume(ctx context.Context, by Actor, id string) (Lifecycle, error) {
+	l, err := s.resume(ctx, by, id)
+	detail := ""
+	if err == nil && !l.Changed {
+		detail = "already active"
+	}
+	return l, s.auditOn(ctx, by, "resume", id, detail, err)
+}
+
+func (s *Service) resume(ctx context.Context, by Actor, id string) (Lifecycle, error) {
+	if err := s.authorize(ctx, by, permWrite, "resume"); err != nil {
+		return Lifecycle{}, err
+	}
 	sa, err := s.customerRecord(ctx, by, id)
 	if err != nil {
 		return Lifecycle{}, err

@@ -25,6 +25,10 @@ type ListQuery struct {
 	Before    string // a cursor: the page before it (newer)
 	Last      bool   // the last (oldest) page
 	Limit     int    // 1-1000, default 50
+	// Runs joins each record with its Temporal run (stage, outcome, the
+	// workflow's status): one visibility query a page. Without it the page
+	// is read from Postgres alone.
+	Runs bool
 }
 
 // List is one page of onboardings, newest first, with the cursors of the
@@ -55,12 +59,15 @@ func (q ListQuery) Validate() error {
 
 // List reads one page of customer records from Postgres, the system of
 // record, by keyset — a page deep in a long list costs what the first
-// costs — and joins each with its Temporal run by the exact run id stored
-// with the record, in one visibility query per page. An onboarding that
+// costs — and, when asked (q.Runs), joins each with its Temporal run by the
+// exact run id stored with the record, in one visibility query per page. An onboarding that
 // has not created its record (just launched, or failed before) is not
 // listed: `starter status` and the Web UI show it.
 func (s *Service) List(ctx context.Context, by Actor, q ListQuery) (List, error) {
 	if err := q.Validate(); err != nil {
+		return List{}, err
+	}
+	if err := s.authorize(ctx, by, permRead, "list"); err != nil {
 		return List{}, err
 	}
 	if by.PartnerID != "" {
@@ -95,9 +102,11 @@ func (s *Service) List(ctx context.Context, by Actor, q ListQuery) (List, error)
 	if err != nil {
 		return List{}, err
 	}
-	runs, err := s.runs(ctx, page.Items)
-	if err != nil {
-		return List{}, err
+	runs := map[string]*workflowpb.WorkflowExecutionInfo{}
+	if q.Runs {
+		if runs, err = s.runs(ctx, page.Items); err != nil {
+			return List{}, err
+		}
 	}
 	out := List{Onboardings: make([]View, 0, len(page.Items))}
 	for _, sa := range page.Items {

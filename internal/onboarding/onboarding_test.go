@@ -70,7 +70,8 @@ func TestActorsSeeOnlyTheirPartner(t *testing.T) {
 		_, err := w.svc.AddPartner(ctx, op, p, "Partner "+p)
 		require.NoError(t, err)
 	}
-	alpha, beta := Actor{Kind: "user", ID: "a@alpha.example", PartnerID: pa}, Actor{Kind: "user", ID: "b@beta.example", PartnerID: pb}
+	alpha := Actor{Kind: ActorUser, ID: "a@alpha.example", PartnerID: pa, Role: customer.StaffEditor}
+	beta := Actor{Kind: ActorUser, ID: "b@beta.example", PartnerID: pb, Role: customer.StaffEditor}
 	l, err := w.svc.Launch(ctx, beta, pb, NewCustomer{Name: "Beta Customer", Email: "x@beta.example", Cloud: "beta-cloud"})
 	require.NoError(t, err)
 	v := w.awaiting(t, beta, l.OnboardingID)
@@ -110,7 +111,7 @@ func TestActorsSeeOnlyTheirPartner(t *testing.T) {
 	sa, err := w.st.Subaccount(ctx, v.SubaccountID)
 	require.NoError(t, err)
 	require.Equal(t, "x@beta.example", sa.Email)
-	list, err = w.svc.List(ctx, beta, ListQuery{})
+	list, err = w.svc.List(ctx, beta, ListQuery{Runs: true})
 	require.NoError(t, err)
 	require.Len(t, list.Onboardings, 1)
 	require.Equal(t, workflows.StageAwaiting, list.Onboardings[0].Stage, "the list joins the run by its id")

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -30,6 +31,7 @@ type Service struct {
 	links    *links.Signer
 	cfg      config.Config
 	now      func() time.Time
+	logger   *slog.Logger
 	queue    string // Yardstick's task queue; empty: cfg.TaskQueue
 	wfType   string // Yardstick's workflow type; empty: the onboarding
 	// updateWait is how long a request waits for a worker to take it
@@ -45,25 +47,135 @@ func New(cfg config.Config, st *store.Store, tc client.Client) (*Service, error)
 		return nil, err
 	}
 	return &Service{temporal: tc, store: st, sealer: sealer, links: links.NewSigner(cfg.Secret), cfg: cfg, now: time.Now,
-		updateWait: defaultUpdateWait}, nil
+		logger: slog.Default(), updateWait: defaultUpdateWait}, nil
 }
 
 // Actor is who takes an action: an operator at the CLI, who may act for
-// every partner, or later a partner's user or API key, scoped to one.
+// every partner, or a partner's member of staff or API key, scoped to that
+// partner with a role.
 type Actor struct {
-	Kind      string // ActorOperator, ...
-	ID        string // who: an operator's name, a user's email, a key's id
-	PartnerID string // the partner acted for; empty: every partner
+	Kind         string // ActorOperator, ActorUser or ActorAPIKey
+	ID           string // who: an operator's name, a user's email, a key's name and prefix
+	PartnerID    string // the partner acted for; empty: every partner (operators only)
+	Role         string // customer.StaffOwner, StaffEditor or StaffViewer
+	PersonalData bool   // may see customers' email and contact
+	Addr         string // where the request came from, for the audit log
 }
 
-// ActorOperator is an operator of the platform, at the CLI.
-const ActorOperator = "operator"
+// Kinds of actors.
+const (
+	ActorOperator = "operator" // an operator of the platform, at the CLI
+	ActorUser     = "user"     // a partner's member of staff, signed in to the portal
+	ActorAPIKey   = "api-key"  // a partner's machine, with an API key
+)
 
-// Operator is the actor of the CLI: every partner.
-func Operator(name string) Actor { return Actor{Kind: ActorOperator, ID: name} }
+// Operator is the actor of the CLI: every partner, every action, personal data shown.
+func Operator(name string) Actor {
+	return Actor{Kind: ActorOperator, ID: name, Role: customer.StaffOwner, PersonalData: true}
+}
 
 // sees reports whether the actor may see the partner's onboardings.
 func (a Actor) sees(partnerID string) bool { return a.PartnerID == "" || a.PartnerID == partnerID }
+
+// permission is what an action needs of the actor's role.
+type permission int
+
+// Permissions, each role holding its own and those below.
+const (
+	permRead  permission = iota // every role
+	permWrite                   // editors and owners: add, edit, resend, link, delete unconfirmed, clouds, suspend, resume
+	permAdmin                   // owners: staff and API keys
+)
+
+// may reports whether the actor's role allows an action.
+func (a Actor) may(p permission) bool {
+	switch a.Role {
+	case customer.StaffOwner:
+		return true
+	case customer.StaffEditor:
+		return p <= permWrite
+	case customer.StaffViewer:
+		return p == permRead
+	}
+	return false
+}
+
+// ErrForbidden means the actor's role does not allow the action.
+var ErrForbidden = errors.New("your role does not allow this")
+
+// ErrNoPartnerStatus means the actor's partner has no partner status: it
+// may do nothing until the cloud provider grants it.
+var ErrNoPartnerStatus = errors.New("your partner does not have partner status, so nothing can be done for it here; ask the cloud provider to grant it")
+
+// authorize checks that the actor may take an action needing p: its role,
+// and, for an actor scoped to a partner, that the partner has partner status.
+func (s *Service) authorize(ctx context.Context, by Actor, p permission, what string) error {
+	if !by.may(p) {
+		return fmt.Errorf("%s: %w (%s)", what, ErrForbidden, dash(by.Role))
+	}
+	if by.PartnerID == "" {
+		if by.Kind != ActorOperator {
+			return fmt.Errorf("%s: %w", what, ErrForbidden)
+		}
+		return nil
+	}
+	partner, err := s.store.Partner(ctx, by.PartnerID)
+	if err != nil {
+		return err
+	}
+	if !partner.PartnerStatus {
+		return ErrNoPartnerStatus
+	}
+	return nil
+}
+
+// audit records an action on a customer (subaccountID and onboardingID may
+// be empty) and how it ended. A failure to record is logged by the caller's
+// error path only when the action itself succeeded: the action stands.
+func (s *Service) audit(ctx context.Context, by Actor, action, partnerID, subaccountID, onboardingID, detail string, err error) error {
+	e := store.AuditEvent{At: s.now().UTC(), PartnerID: partnerID, ActorKind: by.Kind, ActorID: by.ID, Action: action,
+		OnboardingID: onboardingID, Addr: by.Addr, Outcome: "done", Detail: detail}
+	if partnerID == "" {
+		e.PartnerID = by.PartnerID
+	}
+	if subaccountID != "" {
+		e.SubaccountID = &subaccountID
+	}
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrRefused), errors.Is(err, ErrEnded), errors.Is(err, customer.ErrInvalid), errors.Is(err, ErrForbidden),
+		errors.Is(err, customer.ErrNotActive), errors.Is(err, customer.ErrSuspended), errors.Is(err, customer.ErrDeleted),
+		errors.Is(err, customer.ErrCloudNameTaken), errors.Is(err, ErrNoWorker), errors.Is(err, customer.ErrNameImmutable):
+		e.Outcome, e.Detail = "refused", truncate(oneLine(err.Error()), 500)
+	default:
+		e.Outcome, e.Detail = "failed", truncate(oneLine(err.Error()), 500)
+	}
+	// Recorded even when the caller has gone: the action may have happened.
+	// Losing the record must not turn a done action into a failure.
+	if aerr := s.store.Audit(context.WithoutCancel(ctx), e); aerr != nil {
+		s.logger.Error("audit event lost", "action", action, "actor", by.ID, "error", aerr)
+	}
+	return err
+}
+
+// auditOn records an action on the customer an id names, as far as it is known.
+func (s *Service) auditOn(ctx context.Context, by Actor, action, id, detail string, err error) error {
+	partnerID, subaccountID, onboardingID := by.PartnerID, "", id
+	if t, rerr := s.resolve(ctx, by, id); rerr == nil {
+		onboardingID = t.id
+		if t.sa == nil {
+			if sa, serr := s.store.SubaccountByOnboarding(ctx, t.id); serr == nil {
+				t.sa = &sa
+			}
+		}
+		if t.sa != nil {
+			partnerID, subaccountID = t.sa.PartnerID, t.sa.ID
+		} else if p := partnerOf(t.id); p != "" {
+			partnerID = p
+		}
+	}
+	return s.audit(ctx, by, action, partnerID, subaccountID, onboardingID, detail, err)
+}
 
 // Errors the edges tell apart with errors.Is.
 var (
@@ -78,6 +190,16 @@ var (
 	// ErrRefused means the workflow refused the request, with its reason.
 	ErrRefused = errors.New("refused")
 )
+
+// refusal is an action refused for the state its subject is in; it
+// matches ErrRefused.
+type refusal struct{ msg string }
+
+func (r *refusal) Error() string        { return r.msg }
+func (r *refusal) Is(target error) bool { return target == ErrRefused }
+
+// refuse words a refusal.
+func refuse(format string, args ...any) error { return &refusal{msg: fmt.Sprintf(format, args...)} }
 
 // NotFoundError is an id that names no onboarding the actor may see.
 type NotFoundError struct{ ID string }
@@ -141,6 +263,9 @@ func (s *Service) CheckPartner(ctx context.Context, by Actor, id string) error {
 	if !by.sees(id) {
 		return fmt.Errorf("partner %q: %w", id, customer.ErrUnknownPartner)
 	}
+	if err := s.authorize(ctx, by, permWrite, "add customers"); err != nil {
+		return err
+	}
 	return s.checkPartner(ctx, id)
 }
 
@@ -161,8 +286,8 @@ func (s *Service) checkPartner(ctx context.Context, id string) error {
 // AddPartner registers a partner with partner status (operators only);
 // registering an existing id again returns it unchanged.
 func (s *Service) AddPartner(ctx context.Context, by Actor, id, name string) (store.Partner, error) {
-	if by.PartnerID != "" {
-		return store.Partner{}, errors.New("partner add: only an operator may register partners")
+	if by.Kind != ActorOperator {
+		return store.Partner{}, fmt.Errorf("partner add: only an operator of the platform may register partners: %w", ErrForbidden)
 	}
 	if err := customer.ValidatePartnerID(id); err != nil {
 		return store.Partner{}, fmt.Errorf("partner add: %w", err)

@@ -176,6 +176,9 @@ func (s *Service) describe(ctx context.Context, id, runID string) (*workflowpb.W
 // the workflow's own status (its query, or its result once closed) and the
 // customer record.
 func (s *Service) Status(ctx context.Context, by Actor, id string) (View, error) {
+	if err := s.authorize(ctx, by, permRead, "status"); err != nil {
+		return View{}, err
+	}
 	v, sa, err := s.lookup(ctx, by, id)
 	if err != nil || sa == nil {
 		return v, err

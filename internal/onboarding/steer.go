@@ -60,6 +60,9 @@ func errEnded(v View, what string) error {
 // the request then waits in Temporal and is carried out when a worker
 // takes it. A refusal by the workflow comes back as its reason.
 func (s *Service) update(ctx context.Context, by Actor, id, name, what, updateID string, result any) (View, error) {
+	if err := s.authorize(ctx, by, permWrite, what); err != nil {
+		return View{}, err
+	}
 	t, err := s.resolve(ctx, by, id)
 	if err != nil {
 		return View{}, err
@@ -112,7 +115,7 @@ func (s *Service) await(ctx context.Context, what, id string, send func(context.
 	case isNotFound(err):
 		return err
 	case errors.As(err, &appErr):
-		return fmt.Errorf("%s refused: %s: %w", what, appErr.Message(), ErrRefused)
+		return refuse("%s refused: %s", what, appErr.Message())
 	case uctx.Err() != nil && ctx.Err() == nil:
 		return fmt.Errorf("%s: no worker answered within %s; %w and will be carried out when a worker takes it: see `starter status '%s'`",
 			what, s.updateWait, ErrQueued, id)
@@ -137,7 +140,7 @@ func (s *Service) needWorker(ctx context.Context, what, queue string) error {
 func (s *Service) Resend(ctx context.Context, by Actor, id string) (workflows.Status, error) {
 	var st workflows.Status
 	v, err := s.update(ctx, by, id, workflows.UpdateResend, "resend", "", &st)
-	if err != nil {
+	if err = s.auditOn(ctx, by, "resend", id, fmt.Sprintf("%d emails sent", st.EmailsSent), err); err != nil {
 		return st, err
 	}
 	if st.Deadline.IsZero() && v.Deadline != nil {
@@ -153,5 +156,5 @@ func (s *Service) Resend(ctx context.Context, by Actor, id string) (workflows.St
 func (s *Service) Cancel(ctx context.Context, by Actor, id string) (workflows.Result, error) {
 	var res workflows.Result
 	_, err := s.update(ctx, by, id, workflows.UpdateCancel, "cancel", "cancel", &res)
-	return res, err
+	return res, s.auditOn(ctx, by, "delete unconfirmed customer", id, "", err)
 }

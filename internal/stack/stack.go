@@ -102,7 +102,8 @@ func (s *Stack) env() []string {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
 		case "TEMPORAL_ADDRESS", "DATABASE_URL", "SMTP_ADDR", "MAILPIT_URL", "TEMPORAL_METRICS_URL", "STACK_STATE",
-			"TEMPORAL_PORT", "TEMPORAL_UI_PORT", "TEMPORAL_METRICS_PORT", "PG_PORT", "SMTP_PORT", "MAILPIT_PORT":
+			"TEMPORAL_PORT", "TEMPORAL_UI_PORT", "TEMPORAL_METRICS_PORT", "PG_PORT", "SMTP_PORT", "MAILPIT_PORT",
+			"OIDC_ISSUER", "DEVIDP_PORT":
 			continue
 		}
 		out = append(out, kv)
@@ -135,9 +136,12 @@ func (s *Stack) script(ctx context.Context, out *strings.Builder, args ...string
 }
 
 // Up starts the named parts of the stack ("temporal", "postgres",
-// "mailpit"; all three when none is named) where they are not running, and
-// waits until they answer.
+// "mailpit"; those three when none is named — a private stack needs no
+// identity provider) where they are not running, and waits until they answer.
 func (s *Stack) Up(ctx context.Context, parts ...string) error {
+	if len(parts) == 0 {
+		parts = []string{"temporal", "postgres", "mailpit"}
+	}
 	return s.script(ctx, nil, append([]string{"up"}, parts...)...)
 }
 

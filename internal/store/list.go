@@ -81,7 +81,9 @@ func (s *Store) ListSubaccounts(ctx context.Context, q ListQuery) (Page, error) 
 		where = append(where, "s.status = 'INACTIVE' AND s.deleted_reason = "+arg(q.Reason))
 	}
 	if key := customer.NameKey(q.Search); key != "" {
-		where = append(where, "strpos(s.name_key, "+arg(key)+") > 0")
+		// LIKE, so that the trigram index answers; the text is matched as
+		// it is, its wildcards escaped.
+		where = append(where, "s.name_key LIKE "+arg("%"+likeEscaper.Replace(key)+"%"))
 	}
 	// Backwards (towards newer rows, or from the oldest end) the rows are
 	// read in ascending order and turned round.
@@ -133,6 +135,9 @@ func (s *Store) ListSubaccounts(ctx context.Context, q ListQuery) (Page, error) 
 	}
 	return p, nil
 }
+
+// likeEscaper escapes LIKE's wildcards and its escape character.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
 
 func truncate(s string, n int) string {
 	if r := []rune(s); len(r) > n {

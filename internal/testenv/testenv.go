@@ -40,6 +40,14 @@ func SMTPAddr() string { return addrs().SMTP }
 // MailpitURL is the base URL of mailpit's HTTP API.
 func MailpitURL() string { return addrs().Mailpit }
 
+// OIDCIssuer is the stack's OpenID Connect provider (devidp, with its demo users).
+func OIDCIssuer() string {
+	if v := os.Getenv("OIDC_ISSUER"); v != "" {
+		return v
+	}
+	return config.DefaultOIDCIssuer
+}
+
 // RequireStack fails the test when a component of the stack does not answer.
 func RequireStack(tb testing.TB) {
 	tb.Helper()
@@ -103,6 +111,7 @@ func Getenv(vars map[string]string) config.Getenv {
 		k, v, _ := strings.Cut(kv, "=")
 		defaults[k] = v
 	}
+	defaults["OIDC_ISSUER"] = OIDCIssuer()
 	return func(k string) string {
 		if v, ok := vars[k]; ok {
 			return v

@@ -1,0 +1,127 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/cloudpartners/onboarding/internal/customer"
+)
+
+// Session is a signed-in member of staff. Its id is known only to the
+// browser holding it; the store keeps a hash.
+type Session struct {
+	StaffID    string    `db:"staff_id"`
+	CSRF       string    `db:"csrf"`
+	CreatedAt  time.Time `db:"created_at"`
+	LastSeenAt time.Time `db:"last_seen_at"`
+	ExpiresAt  time.Time `db:"expires_at"`
+}
+
+func hashSecret(secret string) []byte {
+	h := sha256.Sum256([]byte(secret))
+	return h[:]
+}
+
+// CreateSession records a new session for a member of staff, under a
+// fresh id the caller made, and prunes the expired ones.
+func (s *Store) CreateSession(ctx context.Context, id, staffID, csrf, addr, userAgent string, at, expires time.Time) error {
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < $1`, at); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id_hash, staff_id, csrf, created_at, last_seen_at, expires_at, addr, user_agent)
+			VALUES ($1, $2, $3, $4, $4, $5, $6, $7)`, hashSecret(id), staffID, csrf, at, expires, addr, userAgent)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("create session: %w", err)
+	}
+	return nil
+}
+
+// TouchSession returns the live session with this id and its member of
+// staff, and marks it seen at `at` (at most once a minute, to spare
+// writes). A session past its absolute expiry, idle since before
+// idleSince, or whose member was removed is ended and
+// customer.ErrNotFound returned.
+func (s *Store) TouchSession(ctx context.Context, id string, at, idleSince time.Time) (Session, Staff, error) {
+	var sess Session
+	h := hashSecret(id)
+	err := s.db.GetContext(ctx, &sess, `SELECT staff_id, csrf, created_at, last_seen_at, expires_at FROM sessions WHERE id_hash = $1`, h)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Session{}, Staff{}, fmt.Errorf("session: %w", customer.ErrNotFound)
+	}
+	if err != nil {
+		return Session{}, Staff{}, fmt.Errorf("get session: %w", err)
+	}
+	if !at.Before(sess.ExpiresAt) || sess.LastSeenAt.Before(idleSince) {
+		_ = s.EndSession(ctx, id)
+		return Session{}, Staff{}, fmt.Errorf("session expired: %w", customer.ErrNotFound)
+	}
+	st, err := s.StaffByID(ctx, sess.StaffID)
+	if err != nil {
+		_ = s.EndSession(ctx, id)
+		return Session{}, Staff{}, err
+	}
+	if at.Sub(sess.LastSeenAt) > time.Minute {
+		if _, err := s.db.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1`, h, at); err != nil {
+			return Session{}, Staff{}, fmt.Errorf("touch session: %w", err)
+		}
+		sess.LastSeenAt = at
+	}
+	return sess, st, nil
+}
+
+// EndSession ends a session on the server: its cookie opens nothing
+// afterwards, even if it was copied.
+func (s *Store) EndSession(ctx context.Context, id string) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = $1`, hashSecret(id)); err != nil {
+		return fmt.Errorf("end session: %w", err)
+	}
+	return nil
+}
+
+// Login is one sign-in under way: what the callback must check.
+type Login struct {
+	State    string `db:"state"`
+	Verifier string `db:"verifier"`
+	Nonce    string `db:"nonce"`
+	ReturnTo string `db:"return_to"`
+}
+
+// StartLogin records a sign-in under way and prunes the stale ones.
+func (s *Store) StartLogin(ctx context.Context, l Login, at time.Time, keep time.Duration) error {
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM oidc_logins WHERE created_at < $1`, at.Add(-keep)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO oidc_logins (state, verifier, nonce, return_to, created_at) VALUES ($1, $2, $3, $4, $5)`,
+			l.State, l.Verifier, l.Nonce, l.ReturnTo, at)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("start login: %w", err)
+	}
+	return nil
+}
+
+// FinishLogin takes the sign-in of a state, once: a replayed callback
+// finds nothing. Older than keep, it is gone too.
+func (s *Store) FinishLogin(ctx context.Context, state string, at time.Time, keep time.Duration) (Login, error) {
+	var l Login
+	err := s.db.GetContext(ctx, &l, `DELETE FROM oidc_logins WHERE state = $1 AND created_at >= $2 RETURNING state, verifier, nonce, return_to`,
+		state, at.Add(-keep))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Login{}, fmt.Errorf("login: %w", customer.ErrNotFound)
+	}
+	if err != nil {
+		return Login{}, fmt.Errorf("finish login: %w", err)
+	}
+	return l, nil
+}

@@ -1,0 +1,228 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/cloudpartners/onboarding/internal/customer"
+)
+
+// Staff is a person of a partner who signs in to the portal, with a role.
+type Staff struct {
+	ID           string     `db:"id" json:"id"`
+	PartnerID    string     `db:"partner_id" json:"partner_id"`
+	Email        string     `db:"email" json:"email"`
+	Name         string     `db:"name" json:"name,omitempty"`
+	Role         string     `db:"role" json:"role"`
+	PersonalData bool       `db:"personal_data" json:"personal_data"`
+	CreatedAt    time.Time  `db:"created_at" json:"created_at"`
+	CreatedBy    string     `db:"created_by" json:"created_by"`
+	LastLoginAt  *time.Time `db:"last_login_at" json:"last_login_at,omitempty"`
+	// The partner's, for the one check every request makes.
+	PartnerName   string `db:"partner_name" json:"-"`
+	PartnerStatus bool   `db:"partner_status" json:"-"`
+}
+
+const staffSelect = `
+	SELECT st.id, st.partner_id, st.email, st.name, st.role, st.personal_data, st.created_at, st.created_by,
+	       st.last_login_at, p.name AS partner_name, p.partner_status
+	FROM staff st JOIN partners p ON p.id = st.partner_id`
+
+// NewStaff is a person to add to a partner's staff.
+type NewStaff struct {
+	ID           string // decided by the caller
+	PartnerID    string
+	Email        string
+	Role         string
+	PersonalData bool
+	CreatedBy    string
+}
+
+// emailKey is how staff emails are compared: case does not matter.
+func emailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// AddStaff adds a person to a partner's staff. Adding the same email to the
+// same partner again changes the role and the personal-data permission; an
+// email on another partner's staff is refused with customer.ErrStaffTaken.
+func (s *Store) AddStaff(ctx context.Context, n NewStaff) (Staff, error) {
+	if err := customer.ValidateStaff(n.Email, n.Role); err != nil {
+		return Staff{}, fmt.Errorf("add staff: %w", err)
+	}
+	var id string
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `SELECT 1 FROM partners WHERE id = $1 FOR SHARE`, n.PartnerID); err != nil {
+			return err
+		}
+		var cur struct {
+			ID        string `db:"id"`
+			PartnerID string `db:"partner_id"`
+		}
+		err := tx.GetContext(ctx, &cur, `SELECT id, partner_id FROM staff WHERE email_key = $1 AND removed_at IS NULL FOR UPDATE`, emailKey(n.Email))
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			id = n.ID
+			_, err = tx.ExecContext(ctx, `INSERT INTO staff (id, partner_id, email, email_key, role, personal_data, created_by)
+				VALUES ($1, $2, $3, $4, $5, $6, $7)`, n.ID, n.PartnerID, strings.TrimSpace(n.Email), emailKey(n.Email), n.Role, n.PersonalData, n.CreatedBy)
+			return err
+		case err != nil:
+			return err
+		case cur.PartnerID != n.PartnerID:
+			return customer.ErrStaffTaken
+		}
+		id = cur.ID
+		_, err = tx.ExecContext(ctx, `UPDATE staff SET role = $2, personal_data = $3 WHERE id = $1`, cur.ID, n.Role, n.PersonalData)
+		return err
+	})
+	switch {
+	case isConstraint(err, "staff_partner_id_fkey"):
+		return Staff{}, fmt.Errorf("add staff: partner %q: %w", n.PartnerID, customer.ErrUnknownPartner)
+	case isConstraint(err, "staff_email"):
+		return Staff{}, fmt.Errorf("add staff: %w", customer.ErrStaffTaken)
+	case err != nil:
+		return Staff{}, fmt.Errorf("add staff: %w", err)
+	}
+	return s.StaffByID(ctx, id)
+}
+
+// StaffByID returns one member of staff who has not been removed, or customer.ErrNotFound.
+func (s *Store) StaffByID(ctx context.Context, id string) (Staff, error) {
+	if !isUUID(id) {
+		return Staff{}, fmt.Errorf("staff %q: %w", id, customer.ErrNotFound)
+	}
+	return oneStaff(ctx, s.db, ` WHERE st.id = $1 AND st.removed_at IS NULL`, id)
+}
+
+func oneStaff(ctx context.Context, q sqlx.QueryerContext, where string, args ...any) (Staff, error) {
+	var st Staff
+	err := sqlx.GetContext(ctx, q, &st, staffSelect+where, args...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Staff{}, fmt.Errorf("staff: %w", customer.ErrNotFound)
+	}
+	if err != nil {
+		return Staff{}, fmt.Errorf("get staff: %w", err)
+	}
+	return st, nil
+}
+
+// SignIn finds the member of staff an identity provider vouched for: by the
+// subject recorded at an earlier sign-in, else by verified email — and
+// then records the subject, so that a later change of email at the
+// provider does not lock the person out, and a reused email cannot take
+// over another's account. customer.ErrNotFound when the person is on no
+// partner's staff.
+func (s *Store) SignIn(ctx context.Context, issuer, subject, email string, at time.Time) (Staff, error) {
+	var id string
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &id, `SELECT id FROM staff WHERE issuer = $1 AND subject = $2 AND removed_at IS NULL`, issuer, subject)
+		if errors.Is(err, sql.ErrNoRows) {
+			err = tx.GetContext(ctx, &id, `SELECT id FROM staff WHERE email_key = $1 AND subject IS NULL AND removed_at IS NULL FOR UPDATE`, emailKey(email))
+		}
+		if errors.Is(err, sql.ErrNoRows) {
+			return customer.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE staff SET issuer = $2, subject = $3, last_login_at = $4 WHERE id = $1`, id, issuer, subject, at)
+		return err
+	})
+	if err != nil {
+		return Staff{}, fmt.Errorf("sign in: %w", err)
+	}
+	return s.StaffByID(ctx, id)
+}
+
+// ListStaff lists a partner's staff by email.
+func (s *Store) ListStaff(ctx context.Context, partnerID string) ([]Staff, error) {
+	out := []Staff{}
+	if err := s.db.SelectContext(ctx, &out, staffSelect+` WHERE st.partner_id = $1 AND st.removed_at IS NULL ORDER BY st.email_key`, partnerID); err != nil {
+		return nil, fmt.Errorf("list staff: %w", err)
+	}
+	return out, nil
+}
+
+// RemoveStaff removes a member of a partner's staff and ends their sessions;
+// the row stays for audit. Removing the partner's last owner is refused
+// with customer.ErrLastOwner.
+func (s *Store) RemoveStaff(ctx context.Context, partnerID, id string, at time.Time) error {
+	if !isUUID(id) {
+		return fmt.Errorf("staff %q: %w", id, customer.ErrNotFound)
+	}
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var role string
+		err := tx.GetContext(ctx, &role, `SELECT role FROM staff WHERE id = $1 AND partner_id = $2 AND removed_at IS NULL FOR UPDATE`, id, partnerID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return customer.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if err := keepAnOwner(ctx, tx, partnerID, id, role); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE staff SET removed_at = $2 WHERE id = $1`, id, at); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE staff_id = $1`, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("remove staff: %w", err)
+	}
+	return nil
+}
+
+// keepAnOwner refuses to take away the partner's last owner.
+func keepAnOwner(ctx context.Context, tx *sqlx.Tx, partnerID, id, role string) error {
+	if role != customer.StaffOwner {
+		return nil
+	}
+	var others int
+	if err := tx.GetContext(ctx, &others, `SELECT count(*) FROM staff WHERE partner_id = $1 AND role = 'owner' AND removed_at IS NULL AND id <> $2`,
+		partnerID, id); err != nil {
+		return err
+	}
+	if others == 0 {
+		return customer.ErrLastOwner
+	}
+	return nil
+}
+
+// SetStaffRole changes a member's role and personal-data permission. Taking
+// the owner role from the partner's last owner is refused with
+// customer.ErrLastOwner.
+func (s *Store) SetStaffRole(ctx context.Context, partnerID, id, role string, personalData bool) (Staff, error) {
+	if !isUUID(id) {
+		return Staff{}, fmt.Errorf("staff %q: %w", id, customer.ErrNotFound)
+	}
+	if err := customer.ValidateRole(role); err != nil {
+		return Staff{}, err
+	}
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var cur string
+		err := tx.GetContext(ctx, &cur, `SELECT role FROM staff WHERE id = $1 AND partner_id = $2 AND removed_at IS NULL FOR UPDATE`, id, partnerID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return customer.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if role != customer.StaffOwner {
+			if err := keepAnOwner(ctx, tx, partnerID, id, cur); err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE staff SET role = $2, personal_data = $3 WHERE id = $1`, id, role, personalData)
+		return err
+	})
+	if err != nil {
+		return Staff{}, fmt.Errorf("set staff role: %w", err)
+	}
+	return s.StaffByID(ctx, id)
+}

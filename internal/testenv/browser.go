@@ -1,0 +1,91 @@
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// Chromium finds the browser: $CHROMIUM, else Debian's chromium on PATH.
+// Missing, it fails the test: `make test` installs it, and on a
+// workstation `apt-get install chromium` does.
+func Chromium(tb testing.TB) string {
+	tb.Helper()
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	tb.Fatal("headless Chromium is needed for the browser test and was not found: install it with `apt-get install chromium`, or set CHROMIUM to its path")
+	return ""
+}
+
+// Browser starts headless Chromium, with a profile of its own and no
+// network of its own (no updates, no sync: this machine's network is
+// closed), and returns a tab's context, bounded by timeout. The browser's
+// log is shown when the test fails; everything stops at cleanup.
+func Browser(tb testing.TB, timeout time.Duration) context.Context {
+	tb.Helper()
+	log := &lockedBuffer{}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(Chromium(tb)),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.WindowSize(1280, 900),
+		chromedp.UserDataDir(tb.TempDir()),
+		chromedp.CombinedOutput(log),
+	)
+	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithErrorf(func(f string, args ...any) {
+		_, _ = log.Write([]byte("chromedp: " + strings.TrimSpace(fmt.Sprintf(f, args...)) + "\n"))
+	}))
+	ctx, cancel := context.WithTimeout(bctx, timeout)
+	// The tab opens now, bound to ctx: a context derived later (a step's
+	// own timeout) then uses it, and its end does not close the tab.
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		tb.Fatalf("start headless Chromium: %v\n%s", err, tail(log.String(), 4000))
+	}
+	tb.Cleanup(func() {
+		cancel()
+		cancelBrowser()
+		cancelAlloc()
+		if tb.Failed() {
+			tb.Logf("--- browser log ---\n%s", tail(log.String(), 4000))
+		}
+	})
+	return ctx
+}
+
+// lockedBuffer is a buffer many goroutines write to.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}

@@ -1,0 +1,310 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cloudpartners/onboarding/internal/config"
+	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/onboarding"
+	"github.com/cloudpartners/onboarding/internal/store"
+	"github.com/cloudpartners/onboarding/internal/testenv"
+)
+
+// The demo users of the local identity provider (devidp/users.json).
+var passwords = map[string]string{
+	"owner@acme.example":       "demo-owner",
+	"editor@acme.example":      "demo-editor",
+	"viewer@acme.example":      "demo-viewer",
+	"nostatus@dormant.example": "demo-nostatus",
+	"owner@globex.example":     "demo-globex",
+}
+
+// world is one test's portal: its own database and task queue, the real
+// worker and webhook binaries, the portal running in-process through run,
+// and the real identity provider of the stack.
+type world struct {
+	t       *testing.T
+	base    string // the portal
+	webhook string
+	st      *store.Store
+	svc     *onboarding.Service
+	logs    *syncBuffer
+	vars    map[string]string
+	acme    string // partner ids of this world
+	globex  string
+	dormant string
+}
+
+func newWorld(t *testing.T, extra map[string]string) *world {
+	t.Helper()
+	testenv.RequireStack(t)
+	st, dsn := testenv.NewStore(t)
+	sfx := testenv.Suffix()
+	addr, hookAddr := testenv.FreePort(t), testenv.FreePort(t)
+	w := &world{t: t, base: "http://" + addr, webhook: "http://" + hookAddr, st: st, logs: &syncBuffer{},
+		acme: "acme-" + sfx, globex: "globex-" + sfx, dormant: "dormant-" + sfx}
+	w.vars = map[string]string{"DATABASE_URL": dsn, "TASK_QUEUE": "tq-" + sfx, "PORTAL_ADDR": addr,
+		"PUBLIC_BASE_URL": w.webhook, "RESEND_MIN_INTERVAL": "2s", "ONBOARDING_SECRET": "portal-test-secret-0123456789abcdef0123"}
+	for k, v := range extra {
+		w.vars[k] = v
+	}
+	workerVars, hookVars := map[string]string{"WORKER_ADDR": testenv.FreePort(t)}, map[string]string{"WEBHOOK_ADDR": hookAddr}
+	for k, v := range w.vars {
+		workerVars[k], hookVars[k] = v, v
+	}
+	testenv.Start(t, "worker", workerVars)
+	testenv.Start(t, "webhook", hookVars)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, testenv.Getenv(w.vars), w.logs) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("portal run: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("--- portal log ---\n%s", tailOf(w.logs.String(), 6000))
+		}
+	})
+	testenv.Eventually(t, 30*time.Second, "the portal's /healthz", func() bool {
+		resp, err := http.Get(w.base + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	cfg, err := config.Load(testenv.Getenv(w.vars))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.svc, err = onboarding.New(cfg, st, testenv.Client(t)); err != nil {
+		t.Fatal(err)
+	}
+	// The demo users' partners, and who is on whose staff.
+	op := onboarding.Operator("test")
+	for _, p := range []struct{ id, name string }{{w.acme, `ACME <Integrators> & "Co"`}, {w.globex, "Globex Partners"}, {w.dormant, "Dormant Partners"}} {
+		if _, err := w.svc.AddPartner(ctx, op, p.id, p.name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.SetPartnerStatus(ctx, w.dormant, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []struct {
+		partner, email, role string
+		pii                  bool
+	}{
+		{w.acme, "owner@acme.example", customer.StaffOwner, true},
+		{w.acme, "editor@acme.example", customer.StaffEditor, true},
+		{w.acme, "viewer@acme.example", customer.StaffViewer, false},
+		{w.dormant, "nostatus@dormant.example", customer.StaffOwner, true},
+		{w.globex, "owner@globex.example", customer.StaffOwner, true},
+	} {
+		if _, err := w.svc.AddStaff(ctx, op, s.partner, s.email, s.role, s.pii); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return w
+}
+
+// browser is a signed-in person: a cookie jar and what they saw last.
+type browser struct {
+	t    *testing.T
+	w    *world
+	hc   *http.Client
+	csrf string
+}
+
+// anonymous is a browser that has not signed in.
+func (w *world) anonymous() *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: w.t, w: w, hc: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
+}
+
+var (
+	formAction = regexp.MustCompile(`<form method="post" action="([^"]+)">`)
+	hiddenID   = regexp.MustCompile(`name="id" value="([^"]+)"`)
+	csrfField  = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+)
+
+// signIn signs a demo user in through the real identity provider, as a
+// browser does: the portal's /login, the provider's form, the callback.
+func (w *world) signIn(email string) *browser {
+	w.t.Helper()
+	b := w.anonymous()
+	page := b.get("/login")
+	if page.status != http.StatusOK || !strings.Contains(page.body, `name="password"`) {
+		w.t.Fatalf("the identity provider's sign-in form did not show: %d\n%s", page.status, page.body)
+	}
+	action, id := formAction.FindStringSubmatch(page.body), hiddenID.FindStringSubmatch(page.body)
+	if action == nil || id == nil {
+		w.t.Fatalf("no sign-in form in:\n%s", page.body)
+	}
+	target, err := page.url.Parse(strings.ReplaceAll(action[1], "&amp;", "&"))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	resp, err := b.hc.PostForm(target.String(), url.Values{"id": {id[1]}, "username": {email}, "password": {passwords[email]}})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	a := read(w.t, resp)
+	if m := csrfField.FindStringSubmatch(a.body); m != nil {
+		b.csrf = m[1]
+	}
+	if b.csrf == "" && a.status == http.StatusOK {
+		w.t.Fatalf("signed in as %s but no page with a session: %d %s\n%s", email, a.status, a.url, a.body)
+	}
+	return b
+}
+
+// answer is a response, read.
+type answer struct {
+	status int
+	header http.Header
+	body   string
+	url    *url.URL
+}
+
+func read(t *testing.T, resp *http.Response) answer {
+	t.Helper()
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return answer{resp.StatusCode, resp.Header, string(body), resp.Request.URL}
+}
+
+func (b *browser) do(req *http.Request) answer {
+	b.t.Helper()
+	resp, err := b.hc.Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	a := read(b.t, resp)
+	if m := csrfField.FindStringSubmatch(a.body); m != nil {
+		b.csrf = m[1]
+	}
+	return a
+}
+
+func (b *browser) get(path string) answer {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, b.w.base+path, nil)
+	return b.do(req)
+}
+
+// post submits a form of the portal, with the session's token unless the
+// form says otherwise.
+func (b *browser) post(path string, form url.Values) answer {
+	b.t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	if !form.Has("csrf") {
+		form.Set("csrf", b.csrf)
+	}
+	req, _ := http.NewRequest(http.MethodPost, b.w.base+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", b.w.base)
+	return b.do(req)
+}
+
+// api calls the JSON API with the session (and its token) or, when key is
+// set, with an API key.
+func (b *browser) api(method, path string, body any, key string) answer {
+	b.t.Helper()
+	var r io.Reader
+	if body != nil {
+		j, _ := json.Marshal(body)
+		r = bytes.NewReader(j)
+	}
+	req, _ := http.NewRequest(method, b.w.base+path, r)
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	} else if method != http.MethodGet {
+		req.Header.Set("X-CSRF-Token", b.csrf)
+		req.Header.Set("Origin", b.w.base)
+	}
+	resp, err := b.hc.Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return read(b.t, resp)
+}
+
+func (a answer) decode(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(a.body), v); err != nil {
+		t.Fatalf("not JSON (%v): %d %s", err, a.status, a.body)
+	}
+}
+
+// expect checks an answer's status and that its body holds every want.
+func expect(t *testing.T, a answer, status int, want ...string) {
+	t.Helper()
+	if a.status != status {
+		t.Errorf("status %d, want %d; body:\n%s", a.status, status, tailOf(a.body, 3000))
+	}
+	for _, s := range want {
+		if !strings.Contains(a.body, s) {
+			t.Errorf("the answer does not contain %q:\n%s", s, tailOf(a.body, 3000))
+		}
+	}
+}
+
+// launch adds a customer for a partner as an operator would, and waits for its record.
+func (w *world) launch(partner, name string) store.Subaccount {
+	w.t.Helper()
+	ctx := context.Background()
+	l, err := w.svc.Launch(ctx, onboarding.Operator("test"), partner, onboarding.NewCustomer{Name: name,
+		Email: strings.ToLower(strings.ReplaceAll(testenv.Suffix()+"@customer.example", " ", "")), Contact: "Jane <b>Doe</b>", Cloud: "main-cloud"})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var sa store.Subaccount
+	testenv.Eventually(w.t, 30*time.Second, "the record of "+name, func() bool {
+		sa, err = w.st.Subaccount(ctx, l.SubaccountID)
+		return err == nil && sa.EmailsSent > 0
+	})
+	return sa
+}
+
+func tailOf(s string, n int) string {
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}

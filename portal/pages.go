@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/onboarding"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+// pageNames are the pages, each templates/<name>.html inside templates/layout.html.
+var pageNames = []string{"dashboard", "new", "customer", "delete", "staff", "apikeys", "problem", "signedout"}
+
+// pages holds the parsed templates; html/template escapes everything they show.
+type pages map[string]*template.Template
+
+var funcs = template.FuncMap{
+	"time": func(t *time.Time) string {
+		if t == nil || t.IsZero() {
+			return "—"
+		}
+		return t.UTC().Format("2006-01-02 15:04 UTC")
+	},
+	"stamp": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+	"iso": func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339)
+	},
+	"display":     customer.DisplayStatus,
+	"statusClass": statusClass,
+	"eq":          func(a, b string) bool { return a == b },
+}
+
+// statusClass colours a status badge.
+func statusClass(status string) string {
+	switch status {
+	case customer.StatusActive:
+		return "ok"
+	case customer.StatusAcceptanceRequired:
+		return "warn"
+	case customer.StatusSuspended:
+		return "hold"
+	}
+	return "bad"
+}
+
+func parsePages() (pages, error) {
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse layout: %w", err)
+	}
+	out := pages{}
+	for _, name := range pageNames {
+		t, err := layout.Clone()
+		if err == nil {
+			t, err = t.ParseFS(templateFiles, "templates/"+name+".html")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("parse page %s: %w", name, err)
+		}
+		out[name] = t
+	}
+	return out, nil
+}
+
+// page is what every page shows: the layout's parts and the page's own data.
+type page struct {
+	Title  string
+	Brand  string
+	User   string // the signed-in person's email, "" when signed out
+	Role   string
+	Owner  bool
+	Editor bool
+	CSRF   string
+	Nav    string // the current section: customers, new, staff, apikeys
+	Notice string // a one-line confirmation of what was done
+	Data   any
+	// Problem pages.
+	Status int
+	Text   string
+	Hint   string
+}
+
+// render writes a page, with the signed-in person's parts of the layout,
+// into a buffer first so that a template error still gets a clean 500.
+func (s *server) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
+	id := whoFrom(r.Context())
+	p.Brand = s.cfg.Brand
+	if id.sessionID != "" {
+		p.User, p.Role, p.CSRF = id.actor.ID, id.actor.Role, id.csrf
+		p.Owner = id.actor.Role == customer.StaffOwner
+		p.Editor = p.Owner || id.actor.Role == customer.StaffEditor
+	}
+	var buf bytes.Buffer
+	if err := s.pages[name].ExecuteTemplate(&buf, "layout.html", p); err != nil {
+		s.logger.Error("render page", "page", name, "error", err)
+		http.Error(w, "Something went wrong on our side.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// seeOther sends the browser on after a form, with a notice for the next page.
+func seeOther(w http.ResponseWriter, r *http.Request, path, notice string) {
+	if notice != "" {
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		path += sep + "notice=" + urlQueryEscape(notice)
+	}
+	http.Redirect(w, r, path, http.StatusSeeOther)
+}
+
+// notice is the confirmation a form's redirect carried, shown as text.
+func notice(r *http.Request) string { return truncate(r.URL.Query().Get("notice"), 200) }
+
+// actor is the signed-in actor of a request.
+func actor(r *http.Request) onboarding.Actor { return whoFrom(r.Context()).actor }

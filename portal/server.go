@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"crypto/subtle"
+	"embed"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/cloudpartners/onboarding/internal/config"
+	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/httpserver"
+	"github.com/cloudpartners/onboarding/internal/onboarding"
+	"github.com/cloudpartners/onboarding/internal/store"
+)
+
+//go:embed static
+var staticFiles embed.FS
+
+// server is the partner portal: pages and the JSON API over the actions.
+type server struct {
+	cfg    config.Config
+	svc    *onboarding.Service
+	store  *store.Store // sessions and sign-ins under way
+	auth   *authenticator
+	pages  pages
+	logger *slog.Logger
+	now    func() time.Time
+	// secure marks cookies Secure: everywhere but plain-HTTP development.
+	secure bool
+	origin string // the portal's own origin, which state-changing requests must come from
+}
+
+func newServer(cfg config.Config, svc *onboarding.Service, st *store.Store, logger *slog.Logger, now func() time.Time) (*server, error) {
+	pg, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	u, err := url.Parse(cfg.PortalURL)
+	if err != nil {
+		return nil, err
+	}
+	return &server{cfg: cfg, svc: svc, store: st, auth: newAuthenticator(cfg), pages: pg, logger: logger, now: now,
+		secure: u.Scheme == "https", origin: u.Scheme + "://" + u.Host}, nil
+}
+
+// routes is every route, behind the request log and the security headers.
+func (s *server) routes() http.Handler {
+	mux := http.NewServeMux()
+	static, _ := fs.Sub(staticFiles, "static")
+	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheable(http.FileServerFS(static))))
+	mux.HandleFunc("GET /healthz", s.healthz)
+
+	// Signing in and out.
+	mux.HandleFunc("GET /login", s.login)
+	mux.HandleFunc("GET /auth/callback", s.callback)
+	mux.Handle("POST /logout", s.signedIn(s.logout))
+	mux.HandleFunc("GET /signed-out", s.signedOut)
+
+	// Pages, for a signed-in member of staff.
+	mux.Handle("GET /{$}", s.signedIn(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/customers", http.StatusSeeOther)
+	}))
+	mux.Handle("GET /customers", s.signedIn(s.dashboard))
+	mux.Handle("GET /customers/new", s.signedIn(s.newCustomerForm))
+	mux.Handle("POST /customers", s.signedIn(s.addCustomer))
+	mux.Handle("GET /customers/{id}", s.signedIn(s.customerPage))
+	mux.Handle("POST /customers/{id}/edit", s.signedIn(s.editCustomer))
+	mux.Handle("POST /customers/{id}/resend", s.signedIn(s.resend))
+	mux.Handle("POST /customers/{id}/link", s.signedIn(s.copyLink))
+	mux.Handle("GET /customers/{id}/delete", s.signedIn(s.deleteForm))
+	mux.Handle("POST /customers/{id}/delete", s.signedIn(s.deleteCustomer))
+	mux.Handle("POST /customers/{id}/clouds", s.signedIn(s.addCloud))
+	mux.Handle("POST /customers/{id}/suspend", s.signedIn(s.suspend))
+	mux.Handle("POST /customers/{id}/resume", s.signedIn(s.resume))
+	mux.Handle("GET /staff", s.signedIn(s.staffPage))
+	mux.Handle("POST /staff", s.signedIn(s.addStaff))
+	mux.Handle("POST /staff/{id}", s.signedIn(s.changeStaff))
+	mux.Handle("POST /staff/{id}/remove", s.signedIn(s.removeStaff))
+	mux.Handle("GET /api-keys", s.signedIn(s.apiKeysPage))
+	mux.Handle("POST /api-keys", s.signedIn(s.createAPIKey))
+	mux.Handle("POST /api-keys/{id}/revoke", s.signedIn(s.revokeAPIKey))
+
+	s.apiRoutes(mux)
+	return httpserver.LogRequests(s.logger, httpserver.SecurityHeaders(s.csp(), "same-origin", mux), "/healthz")
+}
+
+// csp lets pages load only their own scripts and styles and post their
+// forms to the portal — and the sign-out form on to the identity
+// provider, where a form's redirect must be allowed too.
+func (s *server) csp() string {
+	issuer := s.cfg.OIDCIssuer
+	if u, err := url.Parse(issuer); err == nil {
+		issuer = u.Scheme + "://" + u.Host
+	}
+	return "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
+		"form-action 'self' " + issuer + "; frame-ancestors 'none'; base-uri 'none'"
+}
+
+// cacheable lets browsers keep the static files a while.
+func cacheable(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r)
+		w.Header().Set("Cache-Control", "public, max-age=300")
+	})
+}
+
+func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		s.logger.Error("health check: database unreachable", "error", err)
+		http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+// who is the signed-in person (or machine) a request comes from.
+type who struct {
+	actor     onboarding.Actor
+	staff     store.Staff // a person's
+	sessionID string      // a person's session
+	csrf      string      // the session's token for state-changing requests
+}
+
+type whoKey struct{}
+
+func whoFrom(ctx context.Context) who {
+	w, _ := ctx.Value(whoKey{}).(who)
+	return w
+}
+
+// errSignedOut means the request carries no live session.
+var errSignedOut = errors.New("you are not signed in, or your session has ended")
+
+// errCrossSite means a state-changing request did not come from the portal's own pages.
+var errCrossSite = errors.New("this request did not come from the portal's own page")
+
+// signedIn serves a page to a signed-in member of staff: a GET without a
+// session goes to sign-in and comes back; anything else without one is
+// refused. A state-changing request must carry the session's token and come
+// from the portal's own origin. A partner without partner status sees one
+// page saying so, and nothing else works.
+func (s *server) signedIn(next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := s.session(r)
+		if err != nil {
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, "/login?return="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			s.failPage(w, r, errSignedOut)
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+			if err := r.ParseForm(); err != nil {
+				s.failPage(w, r, errBadForm)
+				return
+			}
+			if !s.sameOrigin(r) || !sameToken(r.PostForm.Get("csrf"), id.csrf) {
+				s.failPage(w, r, errCrossSite)
+				return
+			}
+		}
+		if !id.staff.PartnerStatus && r.URL.Path != "/logout" {
+			s.failPage(w, r.WithContext(context.WithValue(r.Context(), whoKey{}, id)), onboarding.ErrNoPartnerStatus)
+			return
+		}
+		next(w, r.WithContext(context.WithValue(r.Context(), whoKey{}, id)))
+	})
+}
+
+// maxForm bounds a form: every form of the portal is far smaller.
+const maxForm = 64 << 10
+
+// sessionCookie is the cookie's name; with TLS, the __Host- prefix binds
+// it to this host and path /.
+func (s *server) sessionCookie() string {
+	if s.secure {
+		return "__Host-portal_session"
+	}
+	return "portal_session"
+}
+
+// session reads the request's live session, or errSignedOut.
+func (s *server) session(r *http.Request) (who, error) {
+	c, err := r.Cookie(s.sessionCookie())
+	if err != nil || c.Value == "" || len(c.Value) > 100 {
+		return who{}, errSignedOut
+	}
+	now := s.now()
+	sess, st, err := s.store.TouchSession(r.Context(), c.Value, now, now.Add(-s.cfg.SessionIdle))
+	if errors.Is(err, customer.ErrNotFound) {
+		return who{}, errSignedOut
+	}
+	if err != nil {
+		return who{}, err
+	}
+	return who{actor: onboarding.StaffMember(st, httpserver.ClientAddr(r)), staff: st, sessionID: c.Value, csrf: sess.CSRF}, nil
+}
+
+// sameOrigin checks where a state-changing request comes from: when the
+// browser says (Origin, else Referer), it must be the portal itself.
+func (s *server) sameOrigin(r *http.Request) bool {
+	if o := r.Header.Get("Origin"); o != "" {
+		return o == s.origin
+	}
+	if ref := r.Header.Get("Referer"); ref != "" {
+		u, err := url.Parse(ref)
+		return err == nil && u.Scheme+"://"+u.Host == s.origin
+	}
+	return true // neither header: the token decides
+}
+
+func sameToken(got, want string) bool {
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// localPath accepts a path to return to after sign-in only if it stays on
+// the portal: it must start with one slash.
+func localPath(p string) string {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\r\n") || len(p) > 2000 {
+		return "/customers"
+	}
+	return p
+}

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/cloudpartners/onboarding/internal/customer"
+)
+
+func runStaff(ctx context.Context, e *env, args []string) error {
+	sub := ""
+	if len(args) > 0 {
+		sub, args = args[0], args[1:]
+	}
+	switch sub {
+	case "add":
+		return runStaffAdd(ctx, e, args)
+	case "list":
+		return runStaffList(ctx, e, args)
+	case "-h", "--help", "-help":
+		e.printf("Usage: starter staff add --partner ID --email EMAIL --role owner|editor|viewer [--personal-data] [--json]\n       starter staff list --partner ID [--json]\n\nWho of a partner may sign in to the portal, and with which role.\n")
+		return nil
+	}
+	return usagef("staff: want `starter staff add ...` or `starter staff list --partner ID` (see `starter staff --help`)")
+}
+
+func runStaffAdd(ctx context.Context, e *env, args []string) error {
+	fs := e.flagSet("staff add", "staff add --partner ID --email EMAIL --role owner|editor|viewer [--personal-data] [--json]", `
+Let a person sign in to the partner portal for a partner: they sign in
+with the cloud's identity provider under this (verified) email. Roles:
+owner (everything, staff and API keys too), editor (add, edit, resend, copy
+link, delete unconfirmed customers, create clouds, suspend, resume), viewer
+(read only). --personal-data lets them see customers' email and contact;
+without it those are masked. The same email again changes role and
+permission. Operators use this to let a partner's first owner in; owners
+then manage their staff in the portal.`)
+	partner := fs.String("partner", "", "the partner's id (required)")
+	email := fs.String("email", "", "the person's email at the identity provider (required)")
+	role := fs.String("role", "", "owner, editor or viewer (required)")
+	pii := fs.Bool("personal-data", false, "may see customers' email and contact")
+	if err := parseNone(fs, args, "partner", "email", "role"); err != nil {
+		return err
+	}
+	svc, err := e.serviceFor(ctx, customer.ValidatePartnerID(*partner), customer.ValidateStaff(*email, *role))
+	if err != nil {
+		return err
+	}
+	st, err := svc.AddStaff(ctx, e.operator(), *partner, *email, *role, *pii)
+	if err != nil {
+		return err
+	}
+	if e.json {
+		return e.printJSON(st)
+	}
+	e.printf("%s is %s of partner %s%s.\n", st.Email, st.Role, st.PartnerID, map[bool]string{true: ", with personal data", false: ""}[st.PersonalData])
+	return nil
+}
+
+func runStaffList(ctx context.Context, e *env, args []string) error {
+	fs := e.flagSet("staff list", "staff list --partner ID [--json]", `
+List who may sign in to the portal for a partner, and with which role.`)
+	partner := fs.String("partner", "", "the partner's id (required)")
+	if err := parseNone(fs, args, "partner"); err != nil {
+		return err
+	}
+	svc, err := e.serviceFor(ctx, customer.ValidatePartnerID(*partner))
+	if err != nil {
+		return err
+	}
+	staff, err := svc.Staff(ctx, e.operator(), *partner)
+	if err != nil {
+		return err
+	}
+	if e.json {
+		return e.printJSON(struct {
+			Staff any `json:"staff"`
+		}{staff})
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "EMAIL\tROLE\tPERSONAL DATA\tLAST SIGN-IN")
+	for _, st := range staff {
+		fmt.Fprintf(tw, "%s\t%s\t%t\t%s\n", st.Email, st.Role, st.PersonalData, dash(fmtTime(st.LastLoginAt)))
+	}
+	return tw.Flush()
+}
