@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# make demo: bring the stack up, build and start the worker and the webhook,
-# register a demo partner, launch one onboarding and see it through.
+# make demo: bring the stack up, build and start the worker, the webhook and
+# the partner portal, register the demo partners and their staff (the local
+# identity provider's demo users), launch one onboarding and see it through.
 # DEMO_WAIT=1 waits for a person to click the link instead of confirming.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -8,16 +9,18 @@ cd "$ROOT"
 STATE=${STACK_STATE:-$ROOT/.local}
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
-say "Starting the stack (Temporal + Web UI, Postgres, mailpit)"
+say "Starting the stack (Temporal + Web UI, Postgres, mailpit, the local identity provider)"
 scripts/stack.sh up
 eval "$(scripts/stack.sh env)"
 WEBHOOK_ADDR=${WEBHOOK_ADDR:-127.0.0.1:8088}
 WORKER_ADDR=${WORKER_ADDR:-127.0.0.1:9464}
+PORTAL_ADDR=${PORTAL_ADDR:-127.0.0.1:8090}
+export PORTAL_PUBLIC_URL=${PORTAL_PUBLIC_URL:-http://$PORTAL_ADDR}
 export PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-http://$WEBHOOK_ADDR}
 UI=${TEMPORAL_UI_URL:-http://127.0.0.1:${TEMPORAL_UI_PORT:-8233}}
 
-say "Building the worker, the webhook and the starter into ./bin"
-go build -o bin/ ./worker ./webhook ./starter
+say "Building the worker, the webhook, the portal and the starter into ./bin"
+go build -o bin/ ./worker ./webhook ./portal ./starter
 
 # (Re)start a binary in the background; `make down` stops it.
 start() {
@@ -40,14 +43,24 @@ start() {
 say "Starting the worker (health http://$WORKER_ADDR/healthz) and the webhook ($PUBLIC_BASE_URL)"
 WORKER_ADDR=$WORKER_ADDR start worker "http://$WORKER_ADDR/healthz"
 WEBHOOK_ADDR=$WEBHOOK_ADDR start webhook "http://$WEBHOOK_ADDR/healthz"
+say "Starting the partner portal ($PORTAL_PUBLIC_URL)"
+PORTAL_ADDR=$PORTAL_ADDR start portal "http://$PORTAL_ADDR/healthz"
 
-say "Registering the demo partner"
-bin/starter partner add --id demo-partner --name "Demo Integrator"
+say "Registering the demo partners and who of them may sign in to the portal"
+bin/starter partner add --id acme --name "ACME Integrators"
+bin/starter partner add --id globex --name "Globex Partners"
+# The dormant partner has no partner status: its user sees one page saying so.
+bin/starter partner add --id dormant --name "Dormant Partners" --partner-status=false
+bin/starter staff add --partner acme --email owner@acme.example --role owner --personal-data
+bin/starter staff add --partner acme --email editor@acme.example --role editor --personal-data
+bin/starter staff add --partner acme --email viewer@acme.example --role viewer
+bin/starter staff add --partner dormant --email nostatus@dormant.example --role owner
+bin/starter staff add --partner globex --email owner@globex.example --role owner --personal-data
 
 CUSTOMER="Demo Customer $(date +%H%M%S)"
 EMAIL="owner+$(date +%s)@demo-customer.example"
 say "Launching the onboarding of \"$CUSTOMER\""
-OUT=$(bin/starter add --partner demo-partner --name "$CUSTOMER" --email "$EMAIL" --cloud demo-cloud --json)
+OUT=$(bin/starter add --partner acme --name "$CUSTOMER" --email "$EMAIL" --cloud demo-cloud --json)
 ID=$(sed -n 's/.*"onboarding_id": *"\([^"]*\)".*/\1/p' <<<"$OUT")
 RUN=$(sed -n 's/.*"run_id": *"\([^"]*\)".*/\1/p' <<<"$OUT")
 [ -n "$ID" ] || { echo "demo: starter add printed no onboarding id: $OUT" >&2; exit 1; }
@@ -62,15 +75,21 @@ LINK=$(bin/starter link "$ID" | grep -o 'http[^ ]*confirm?token=[^ ]*' | head -n
 
 cat <<MSG
 
+  Partner portal  $PORTAL_PUBLIC_URL — sign in as (email / password):
+                    owner@acme.example       / demo-owner     owner of ACME Integrators (sees personal data)
+                    editor@acme.example      / demo-editor    editor of ACME Integrators
+                    viewer@acme.example      / demo-viewer    viewer of ACME Integrators (personal data masked)
+                    owner@globex.example     / demo-globex    owner of Globex Partners (sees none of ACME's)
+                    nostatus@dormant.example / demo-nostatus  a partner without partner status
   Onboarding id   $ID
   Web UI          $UI/namespaces/default/workflows/$ENC_ID/$RUN/history
-  All onboardings $UI/namespaces/default/workflows?query=OnboardingPartner%3D%22demo-partner%22
+  All onboardings $UI/namespaces/default/workflows?query=OnboardingPartner%3D%22acme%22
   Mail inbox      ${MAILPIT_URL} (the confirmation email to $EMAIL)
   Confirm link    $LINK
 MSG
 
 if [ "${DEMO_WAIT:-0}" = 1 ]; then
-  say "Waiting for you to open the link and press Confirm (Ctrl-C to stop)"
+  say "Waiting for you to open the link and press Confirm (Ctrl-C to stop); meanwhile, watch it in the portal"
 else
   say "Confirming as the customer's browser would: POST /confirm"
   code=$(curl -sS -o /dev/null -w '%{http_code}' --data-urlencode "token=${LINK#*token=}" "$PUBLIC_BASE_URL/confirm")
@@ -85,4 +104,4 @@ say "Final status"
 bin/starter status "$ID"
 bin/starter status "$ID" | grep -q ACTIVE || { echo "demo: the onboarding did not become ACTIVE" >&2; exit 1; }
 echo
-echo "The stack, the worker and the webhook keep running; explore the Web UI and the inbox. \`make down\` stops them."
+echo "The stack, the worker, the webhook and the portal keep running; explore the portal ($PORTAL_PUBLIC_URL), the Web UI and the inbox. \`make down\` stops them."

@@ -16,11 +16,14 @@ func runPartner(ctx context.Context, e *env, args []string) error {
 		}
 		return usagef("partner: want `starter partner add --id ID --name NAME` (see `starter partner add --help`)")
 	}
-	fs := e.flagSet("partner add", "partner add --id ID --name NAME [--json]", `
+	fs := e.flagSet("partner add", "partner add --id ID --name NAME [--partner-status=false] [--json]", `
 Register a partner with partner status, so that it may add customers.
-Registering an existing id again changes nothing and prints the partner.`)
+Registering an existing id again keeps its name and prints the partner;
+--partner-status=false withdraws the status (its staff then can do
+nothing), --partner-status=true grants it again.`)
 	id := fs.String("id", "", "partner id: lower-case letters, digits, '-' or '_' (required)")
 	name := fs.String("name", "", "the partner's display name, shown to customers (required)")
+	status := fs.Bool("partner-status", true, "whether the partner has partner status")
 	if err := parseNone(fs, args[1:], "id", "name"); err != nil {
 		return err
 	}
@@ -32,14 +35,19 @@ Registering an existing id again changes nothing and prints the partner.`)
 	if err != nil {
 		return err
 	}
+	if p.PartnerStatus != *status {
+		if p, err = svc.SetPartnerStatus(ctx, e.operator(), *id, *status); err != nil {
+			return err
+		}
+	}
 	if e.json {
 		return e.printJSON(p)
 	}
-	status := "with partner status"
+	says := "with partner status"
 	if !p.PartnerStatus {
-		status = "WITHOUT partner status: it may not add customers"
+		says = "WITHOUT partner status: it may not add customers"
 	}
-	e.printf("Partner %s (%s) is registered %s.\n", p.ID, p.Name, status)
+	e.printf("Partner %s (%s) is registered %s.\n", p.ID, p.Name, says)
 	return nil
 }
 

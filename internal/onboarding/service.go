@@ -283,6 +283,22 @@ func (s *Service) checkPartner(ctx context.Context, id string) error {
 	return nil
 }
 
+// SetPartnerStatus grants or withdraws a partner's partner status
+// (operators only). Without it, the partner's staff can do nothing.
+func (s *Service) SetPartnerStatus(ctx context.Context, by Actor, id string, status bool) (store.Partner, error) {
+	if by.Kind != ActorOperator {
+		return store.Partner{}, fmt.Errorf("partner status: only an operator of the platform may change it: %w", ErrForbidden)
+	}
+	err := s.store.SetPartnerStatus(ctx, id, status)
+	if err == nil {
+		err = s.audit(ctx, by, "set partner status", id, "", "", fmt.Sprintf("partner status %t", status), nil)
+	}
+	if err != nil {
+		return store.Partner{}, err
+	}
+	return s.store.Partner(ctx, id)
+}
+
 // AddPartner registers a partner with partner status (operators only);
 // registering an existing id again returns it unchanged.
 func (s *Service) AddPartner(ctx context.Context, by Actor, id, name string) (store.Partner, error) {
