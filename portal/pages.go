@@ -84,6 +84,9 @@ type page struct {
 	Editor bool
 	CSRF   string
 	Nav    string // the current section: customers, new, staff, apikeys
+	// Blocked: the person's partner has no partner status; the page says
+	// so and offers nothing else.
+	Blocked bool
 	Notice string // a one-line confirmation of what was done
 	Data   any
 	// Problem pages.
@@ -101,6 +104,7 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, status int, name
 		p.User, p.Role, p.CSRF = id.actor.ID, id.actor.Role, id.csrf
 		p.Owner = id.actor.Role == customer.StaffOwner
 		p.Editor = p.Owner || id.actor.Role == customer.StaffEditor
+		p.Blocked = !id.staff.PartnerStatus && id.actor.Kind == onboarding.ActorUser
 	}
 	var buf bytes.Buffer
 	if err := s.pages[name].ExecuteTemplate(&buf, "layout.html", p); err != nil {
