@@ -110,7 +110,9 @@ type CreateRecordInput struct {
 	PartnerID      string
 	CustomerName   string
 	CloudName      string
-	SealedContact  string
+	Email          string
+	Contact        string
+	SealedContact  string // onboardings launched before the payload codec: Email and Contact, sealed
 	Deadline       time.Time
 }
 
@@ -124,9 +126,11 @@ type Record struct {
 // CreateRecord creates the subaccount, its organization and its default role
 // bindings in one transaction; a repeat returns the same record.
 func (a *Activities) CreateRecord(ctx context.Context, in CreateRecordInput) (Record, error) {
-	var c customer.Contact
-	if err := a.Sealer.Open(in.SealedContact, &c); err != nil {
-		return Record{}, temporal.NewNonRetryableApplicationError("customer contact cannot be decrypted: was it sealed with another ONBOARDING_SECRET?", ErrTypeInvalid, err)
+	c := customer.Contact{Email: in.Email, Contact: in.Contact}
+	if in.SealedContact != "" {
+		if err := a.Sealer.Open(in.SealedContact, &c); err != nil {
+			return Record{}, temporal.NewNonRetryableApplicationError("customer contact cannot be decrypted: was it sealed with another ONBOARDING_SECRET?", ErrTypeInvalid, err)
+		}
 	}
 	sa, err := a.Store.CreateCustomer(ctx, store.NewCustomer{
 		SubaccountID: in.SubaccountID, OrganizationID: in.OrganizationID, OnboardingID: in.OnboardingID,

@@ -87,8 +87,8 @@ type page struct {
 	// Blocked: the person's partner has no partner status; the page says
 	// so and offers nothing else.
 	Blocked bool
-	Notice string // a one-line confirmation of what was done
-	Data   any
+	Notice  string // a one-line confirmation of what was done
+	Data    any
 	// Problem pages.
 	Status int
 	Text   string

@@ -41,6 +41,8 @@ type stack struct {
 	t      *testing.T
 	addr   string // the worker's health and metrics address
 	st     *store.Store
+	dsn    string
+	stop   func() // stops the worker last started
 	c      client.Client
 	tq     string
 	sealer *seal.Sealer
@@ -51,20 +53,8 @@ type stack struct {
 func startWorker(t *testing.T, vars map[string]string) *stack {
 	testenv.RequireStack(t)
 	st, dsn := testenv.NewStore(t)
-	tq := "tq-" + testenv.Suffix()
-	addr := testenv.FreePort(t)
-	env := map[string]string{"DATABASE_URL": dsn, "TASK_QUEUE": tq, "WORKER_ADDR": addr,
-		"ONBOARDING_SECRET": secret, "RESEND_MIN_INTERVAL": "1s"}
-	for k, v := range vars {
-		env[k] = v
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, nil, testenv.Getenv(env), io.Discard) }()
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, <-done)
-	})
+	s := &stack{t: t, st: st, tq: "tq-" + testenv.Suffix(), dsn: dsn}
+	env := s.runWorker(vars)
 	c := testenv.Client(t)
 	sealer, err := seal.New([]byte(secret))
 	require.NoError(t, err)
@@ -72,7 +62,41 @@ func startWorker(t *testing.T, vars map[string]string) *stack {
 	require.NoError(t, err)
 	svc, err := onboarding.New(cfg, st, c)
 	require.NoError(t, err)
-	return &stack{t: t, addr: addr, st: st, c: c, tq: tq, sealer: sealer, signer: links.NewSigner([]byte(secret)), svc: svc}
+	s.c, s.sealer, s.signer, s.svc = c, sealer, links.NewSigner([]byte(secret)), svc
+	return s
+}
+
+// startWorkerOn runs another worker, say with other settings, on the same
+// database and task queue.
+func startWorkerOn(t *testing.T, s *stack, vars map[string]string) {
+	t.Helper()
+	s.runWorker(vars)
+}
+
+// runWorker runs the worker in-process through run() until the test ends,
+// and returns its environment.
+func (s *stack) runWorker(vars map[string]string) map[string]string {
+	t := s.t
+	addr := testenv.FreePort(t)
+	s.addr = addr
+	env := map[string]string{"DATABASE_URL": s.dsn, "TASK_QUEUE": s.tq, "WORKER_ADDR": addr,
+		"ONBOARDING_SECRET": secret, "RESEND_MIN_INTERVAL": "1s"}
+	for k, v := range vars {
+		env[k] = v
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, testenv.Getenv(env), io.Discard) }()
+	stopped := false
+	s.stop = func() {
+		if !stopped {
+			stopped = true
+			cancel()
+			require.NoError(t, <-done)
+		}
+	}
+	t.Cleanup(s.stop)
+	return env
 }
 
 func (s *stack) launch(partner, name, email string, within time.Duration) client.WorkflowRun {

@@ -142,13 +142,19 @@ func StartOptions(taskQueue, partnerID, customerName string) client.StartWorkflo
 // Contact is the customer's personal data that Input.SealedContact carries.
 type Contact = customer.Contact
 
-// Input starts one onboarding. The customer's email and contact travel only
-// sealed (encrypted), so the history and the Web UI never show them.
+// Input starts one onboarding. Like every payload, it is encrypted by the
+// payload codec (internal/codec) before it reaches Temporal: the history
+// and the Web UI show it only to operators through the codec server.
 type Input struct {
-	PartnerID     string
-	CustomerName  string
-	CloudName     string
-	SealedContact string        // a Contact sealed with the server secret
+	PartnerID    string
+	CustomerName string
+	CloudName    string
+	Email        string // the customer's account email
+	Contact      string // the customer's contact person
+	// SealedContact is how onboardings launched before the payload codec
+	// carried Email and Contact: a Contact sealed with the server secret.
+	// Launches no longer set it; runs that have it still use it.
+	SealedContact string
 	ConfirmWithin time.Duration // default DefaultConfirmWithin
 	ResendAfter   time.Duration // shortest gap between two sends; default DefaultResendAfter
 	MaxSends      int           // most emails, the first included; default DefaultMaxSends

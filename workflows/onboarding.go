@@ -249,7 +249,7 @@ func (o *onboarding) createRecord(ctx workflow.Context) (activities.Record, erro
 		a.CreateRecord, activities.CreateRecordInput{
 			SubaccountID: o.ids.Subaccount, OrganizationID: o.ids.Organization, OnboardingID: o.id,
 			PartnerID: o.in.PartnerID, CustomerName: o.in.CustomerName, CloudName: o.in.CloudName,
-			SealedContact: o.in.SealedContact, Deadline: o.status.Deadline,
+			Email: o.in.Email, Contact: o.in.Contact, SealedContact: o.in.SealedContact, Deadline: o.status.Deadline,
 		}).Get(ctx, &rec)
 	return rec, err
 }

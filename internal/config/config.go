@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
 
+	"github.com/cloudpartners/onboarding/internal/codec"
 	"github.com/cloudpartners/onboarding/internal/customer"
 )
 
@@ -43,6 +44,9 @@ const (
 	// posts many confirms from one address.
 	DefaultWebhookRate  = 200 // POSTs per second per client address
 	DefaultWebhookBurst = 400
+	// DevPayloadKey is the payload encryption key when PAYLOAD_KEYS is
+	// unset and ONBOARDING_ENV is not "production" (id "dev-1").
+	DevPayloadKey = "dev-1:ZGV2LW9ubHktcGF5bG9hZC1rZXktMzItYnl0ZXMhISE="
 	// DevSecret is used when ONBOARDING_SECRET is unset and ONBOARDING_ENV is not
 	// "production"; it exists only so that a fresh clone runs without setup.
 	DevSecret = "dev-only-secret-change-me-in-production-0123456789"
@@ -52,8 +56,12 @@ const (
 type Config struct {
 	// Temporal holds the SDK client options loaded with the SDK's own
 	// environment/profile conventions (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
-	// TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE).
+	// TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE),
+	// with the payload codec as data and failure converter.
 	Temporal client.Options
+	// Codec encrypts payloads under PAYLOAD_KEYS ("id:base64,id:base64",
+	// the primary first; the others still decrypt what they encrypted).
+	Codec *codec.Codec
 
 	DatabaseURL  string // DATABASE_URL
 	SMTPAddr     string // SMTP_ADDR, host:port
@@ -245,6 +253,20 @@ func Load(getenv Getenv) (Config, error) {
 		}
 	}
 
+	keys := getenv("PAYLOAD_KEYS")
+	if keys == "" && !c.Production {
+		keys = DevPayloadKey
+	}
+	if keys == "" {
+		bad("PAYLOAD_KEYS", "required in production: id:base64-key[,id:base64-key...], the primary first (generate a key with: openssl rand -base64 32)")
+	} else if k, err := codec.ParseKeys(keys); err != nil {
+		bad("PAYLOAD_KEYS", "%v", err)
+	} else if c.Production && keys == DevPayloadKey {
+		bad("PAYLOAD_KEYS", "the development key is refused in production")
+	} else if c.Codec, err = codec.New(k); err != nil {
+		bad("PAYLOAD_KEYS", "%v", err)
+	}
+
 	opts, err := envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{EnvLookup: envLookup(getenv)})
 	if err != nil {
 		bad("TEMPORAL_*", "%v", err)
@@ -254,6 +276,9 @@ func Load(getenv Getenv) (Config, error) {
 	}
 	if opts.Namespace == "" {
 		opts.Namespace = client.DefaultNamespace
+	}
+	if c.Codec != nil {
+		opts.DataConverter, opts.FailureConverter = c.Codec.DataConverter(), c.Codec.FailureConverter()
 	}
 	c.Temporal = opts
 

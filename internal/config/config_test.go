@@ -24,6 +24,9 @@ func TestDefaults(t *testing.T) {
 	require.Equal(t, float64(DefaultWebhookRate), c.WebhookRate)
 	require.Equal(t, DefaultWebhookBurst, c.WebhookBurst)
 	require.Equal(t, 60*24*time.Hour, c.SuspendRetention)
+	require.Equal(t, "dev-1", c.Codec.Primary())
+	require.NotNil(t, c.Temporal.DataConverter, "every client encrypts payloads")
+	require.NotNil(t, c.Temporal.FailureConverter)
 }
 
 // The links point where the webhook listens unless PUBLIC_BASE_URL says otherwise.
@@ -74,6 +77,7 @@ func TestEveryErrorNamesTheVariable(t *testing.T) {
 		"WORKFLOW_CACHE_SIZE: want a whole":   {"WORKFLOW_CACHE_SIZE": "-1"},
 		"CONFIRM_WITHIN: want at most":        {"CONFIRM_WITHIN": "9000h"},
 		"SUSPEND_RETENTION: want at most":     {"SUSPEND_RETENTION": "1441h"},
+		"PAYLOAD_KEYS: key":                   {"PAYLOAD_KEYS": "k1:short"},
 		"SUSPEND_RETENTION: want a duration":  {"SUSPEND_RETENTION": "forever"},
 		"WEBHOOK_RATE: want POSTs per second": {"WEBHOOK_RATE": "0"},
 		"WEBHOOK_BURST: want a whole number":  {"WEBHOOK_BURST": "lots"},
@@ -97,6 +101,7 @@ func TestProductionRefusesDevelopmentSecrets(t *testing.T) {
 	require.ErrorContains(t, err, "ONBOARDING_SECRET")
 	require.ErrorContains(t, err, "LOGIN_HOOK_SECRET")
 	require.ErrorContains(t, err, "OIDC_CLIENT_SECRET")
+	require.ErrorContains(t, err, "PAYLOAD_KEYS: required in production")
 	_, err = Load(env(map[string]string{"ONBOARDING_ENV": "production", "PORTAL_PUBLIC_URL": "http://partners.example.com"}))
 	require.ErrorContains(t, err, "PORTAL_PUBLIC_URL: want https in production")
 }

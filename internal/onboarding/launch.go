@@ -102,16 +102,12 @@ func (s *Service) launch(ctx context.Context, partnerID string, c NewCustomer) (
 	case err != nil && !isNotFound(err):
 		return Launched{}, fmt.Errorf("look up onboarding %q: %w", opts.ID, err)
 	}
-	sealed, err := s.sealer.Seal(workflows.Contact{Email: c.Email, Contact: c.Contact})
-	if err != nil {
-		return Launched{}, err
-	}
 	within := c.ConfirmWithin
 	if within == 0 {
 		within = s.cfg.ConfirmWithin
 	}
 	run, err := s.temporal.ExecuteWorkflow(ctx, opts, s.workflowType(), workflows.Input{
-		PartnerID: partnerID, CustomerName: c.Name, CloudName: c.Cloud, SealedContact: sealed,
+		PartnerID: partnerID, CustomerName: c.Name, CloudName: c.Cloud, Email: c.Email, Contact: c.Contact,
 		ConfirmWithin: within, ResendAfter: s.cfg.ResendAfter, MaxSends: s.cfg.MaxSends,
 	})
 	if err != nil {

@@ -19,7 +19,6 @@ import (
 	"github.com/cloudpartners/onboarding/internal/config"
 	"github.com/cloudpartners/onboarding/internal/customer"
 	"github.com/cloudpartners/onboarding/internal/links"
-	"github.com/cloudpartners/onboarding/internal/seal"
 	"github.com/cloudpartners/onboarding/internal/store"
 )
 
@@ -27,7 +26,6 @@ import (
 type Service struct {
 	temporal client.Client
 	store    *store.Store
-	sealer   *seal.Sealer
 	links    *links.Signer
 	cfg      config.Config
 	now      func() time.Time
@@ -42,11 +40,7 @@ type Service struct {
 // New returns the actions over a Temporal client and the store, with the
 // settings of cfg (task queue, public URL, the defaults of a new onboarding).
 func New(cfg config.Config, st *store.Store, tc client.Client) (*Service, error) {
-	sealer, err := seal.New(cfg.Secret)
-	if err != nil {
-		return nil, err
-	}
-	return &Service{temporal: tc, store: st, sealer: sealer, links: links.NewSigner(cfg.Secret), cfg: cfg, now: time.Now,
+	return &Service{temporal: tc, store: st, links: links.NewSigner(cfg.Secret), cfg: cfg, now: time.Now,
 		logger: slog.Default(), updateWait: defaultUpdateWait}, nil
 }
 

@@ -276,6 +276,14 @@ func (s *Service) applyResult(ctx context.Context, v *View) bool {
 	return true
 }
 
+// dataConverter decodes payloads as the client does.
+func (s *Service) dataConverter() converter.DataConverter {
+	if dc := s.cfg.Temporal.DataConverter; dc != nil {
+		return dc
+	}
+	return converter.GetDefaultDataConverter()
+}
+
 // confirmedVia reads how an ACTIVE onboarding was confirmed from its
 // history: the first confirm signal is the one the wait took.
 func (s *Service) confirmedVia(ctx context.Context, id, runID string) string {
@@ -290,7 +298,8 @@ func (s *Service) confirmedVia(ctx context.Context, id, runID string) string {
 			continue
 		}
 		var c workflows.Confirm
-		if p := a.GetInput().GetPayloads(); len(p) == 1 && converter.GetDefaultDataConverter().FromPayload(p[0], &c) == nil {
+		// History events come as stored: encrypted by the payload codec.
+		if p := a.GetInput().GetPayloads(); len(p) == 1 && s.dataConverter().FromPayload(p[0], &c) == nil {
 			return c.Via
 		}
 		return ""

@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/cloudpartners/onboarding/internal/config"
+
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 )
@@ -14,8 +16,16 @@ import (
 // and errors go to log as text, so that they do not mix with what a
 // program prints; io.Discard silences them.
 func Dial(ctx context.Context, hostPort string, log io.Writer) (client.Client, error) {
-	c, err := client.DialContext(ctx, client.Options{HostPort: hostPort,
-		Logger: tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelWarn})))})
+	// The binaries' default configuration: the development payload key, so
+	// that this client reads what they write.
+	cfg, err := config.Load(func(string) string { return "" })
+	if err != nil {
+		return nil, err
+	}
+	opts := cfg.Temporal
+	opts.HostPort = hostPort
+	opts.Logger = tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", hostPort, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
@@ -18,6 +19,8 @@ import (
 
 	_ "github.com/lib/pq" // the Postgres driver
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	tlog "go.temporal.io/sdk/log"
 
 	"github.com/cloudpartners/onboarding/internal/config"
 	"github.com/cloudpartners/onboarding/internal/stack"
@@ -182,6 +185,19 @@ func Client(tb testing.TB) client.Client {
 	c, err := stack.Dial(tb.Context(), TemporalAddress(), io.Discard)
 	if err != nil {
 		tb.Fatalf("%v: run `make up`, or `make test` which starts it", err)
+	}
+	tb.Cleanup(c.Close)
+	return c
+}
+
+// ClientWith dials the stack's Temporal with a data converter of the
+// test's choosing: other payload keys, or none at all.
+func ClientWith(tb testing.TB, dc converter.DataConverter) client.Client {
+	tb.Helper()
+	c, err := client.DialContext(tb.Context(), client.Options{HostPort: TemporalAddress(), DataConverter: dc,
+		Logger: tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
+	if err != nil {
+		tb.Fatalf("connect to Temporal at %s (%v): run `make up`, or `make test` which starts it", TemporalAddress(), err)
 	}
 	tb.Cleanup(c.Close)
 	return c

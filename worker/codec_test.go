@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/cloudpartners/onboarding/internal/codec"
+	"github.com/cloudpartners/onboarding/internal/config"
+	"github.com/cloudpartners/onboarding/internal/onboarding"
+	"github.com/cloudpartners/onboarding/internal/testenv"
+	"github.com/cloudpartners/onboarding/workflows"
+)
+
+func keyOf(id string, b byte) string {
+	return id + ":" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{b}, 32))
+}
+
+// history reads a run's events as stored.
+func history(t *testing.T, c client.Client, id string) *historypb.History {
+	t.Helper()
+	var h historypb.History
+	it := c.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		e, err := it.Next()
+		require.NoError(t, err)
+		h.Events = append(h.Events, e)
+	}
+	return &h
+}
+
+// TestPayloadsAreEncryptedAndKeysRotate: what Temporal stores is
+// ciphertext under the primary key; after a new key becomes primary the
+// onboardings started under the old one finish, and their histories
+// decode and replay with the old key kept beside the new.
+func TestPayloadsAreEncryptedAndKeysRotate(t *testing.T) {
+	k1, k2 := keyOf("k1", 1), keyOf("k2", 2)
+	s := startWorker(t, map[string]string{"PAYLOAD_KEYS": k1})
+	ctx := context.Background()
+	partner, email := newCustomer(t, s)
+	cfg1, err := config.Load(testenv.Getenv(map[string]string{"PAYLOAD_KEYS": k1, "TASK_QUEUE": s.tq}))
+	require.NoError(t, err)
+	c1 := dialWith(t, cfg1)
+	svc, err := onboarding.New(cfg1, s.st, c1)
+	require.NoError(t, err)
+	l, err := svc.Launch(ctx, onboarding.Operator("test"), partner, onboarding.NewCustomer{Name: "Secret Co", Email: email, Contact: "Ann Secret", Cloud: "main"})
+	require.NoError(t, err)
+	testenv.Eventually(t, 20*time.Second, "the wait", func() bool {
+		v, err := c1.QueryWorkflow(ctx, l.OnboardingID, "", workflows.QueryStatus)
+		var st workflows.Status
+		return err == nil && v.Get(&st) == nil && st.Stage == workflows.StageAwaiting
+	})
+
+	// At rest, the input is ciphertext under k1: no email, no contact.
+	raw := history(t, c1, l.OnboardingID)
+	in := raw.Events[0].GetWorkflowExecutionStartedEventAttributes().GetInput().GetPayloads()[0]
+	require.Equal(t, codec.Encoding, string(in.Metadata[converter.MetadataEncoding]))
+	require.Equal(t, "k1", string(in.Metadata[codec.MetadataKeyID]))
+	for _, e := range raw.Events {
+		b, _ := e.Marshal()
+		require.NotContains(t, string(b), email)
+		require.NotContains(t, string(b), "Ann Secret")
+	}
+
+	// Rotate: every worker gets k2 as primary with k1 kept (here the one
+	// worker is replaced). The waiting onboarding finishes.
+	s.stop()
+	cfg2, err := config.Load(testenv.Getenv(map[string]string{"PAYLOAD_KEYS": k2 + "," + k1}))
+	require.NoError(t, err)
+	c2 := dialWith(t, cfg2)
+	startWorkerOn(t, s, map[string]string{"PAYLOAD_KEYS": k2 + "," + k1})
+	require.NoError(t, c2.SignalWorkflow(ctx, l.OnboardingID, "", workflows.SignalConfirm, workflows.Confirm{Via: workflows.ViaLink}))
+	var r workflows.Result
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	require.NoError(t, c2.GetWorkflow(wctx, l.OnboardingID, "").Get(wctx, &r))
+	require.Equal(t, workflows.OutcomeActive, r.Outcome)
+
+	// The history holds payloads under both keys; it replays with both.
+	h := history(t, c2, l.OnboardingID)
+	ids := map[string]bool{}
+	for _, e := range h.Events {
+		for _, p := range e.GetActivityTaskCompletedEventAttributes().GetResult().GetPayloads() {
+			ids[string(p.Metadata[codec.MetadataKeyID])] = true
+		}
+	}
+	require.True(t, ids["k1"] && ids["k2"], "results under both keys: %v", ids)
+	replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: cfg2.Codec.DataConverter(),
+		FailureConverter: cfg2.Codec.FailureConverter()})
+	require.NoError(t, err)
+	replayer.RegisterWorkflowWithOptions(workflows.Onboarding, workflow.RegisterOptions{Name: workflows.WorkflowName})
+	require.NoError(t, replayer.ReplayWorkflowHistory(tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), h))
+
+	// A client without the keys sees only ciphertext: it cannot read the result.
+	plain := testenv.ClientWith(t, converter.GetDefaultDataConverter())
+	var res workflows.Result
+	require.Error(t, plain.GetWorkflow(ctx, l.OnboardingID, "").Get(ctx, &res))
+}
+
+// dialWith dials the stack's Temporal with a configuration's converters.
+func dialWith(t *testing.T, cfg config.Config) client.Client {
+	t.Helper()
+	return testenv.ClientWith(t, cfg.Temporal.DataConverter)
+}
