@@ -1,10 +1,11 @@
 # Partner-customer onboarding on Temporal. `make demo` runs it; `make test` tests it.
+# TEMPORAL_SERVER=full runs any target on the full Temporal server instead of the dev server.
 SHELL := /bin/bash
 export PATH := $(CURDIR)/bin:$(PATH)
 
-.PHONY: up down tools build test vet demo bench chaos record-histories clean
+.PHONY: up down tools build test test-full vet demo bench chaos record-histories clean
 
-up: ## start the local stack (Temporal + Web UI, Postgres, mailpit); idempotent
+up: ## start the local stack (Temporal, its Web UI and codec server, Postgres, mailpit, the identity provider); idempotent
 	@scripts/stack.sh up
 
 down: ## stop what `make up` started
@@ -13,14 +14,17 @@ down: ## stop what `make up` started
 tools: ## install the pinned tools into ./bin
 	@scripts/stack.sh tools
 
-build: ## build the three binaries into ./bin
-	go build -o bin/ ./worker ./starter ./webhook
+build: ## build the binaries into ./bin
+	go build -o bin/ ./worker ./starter ./webhook ./portal ./codecserver
 
 vet:
 	go vet ./...
 
 test: ## start what is missing, vet, staticcheck, run every test with -race, stop what it started
 	@scripts/test.sh
+
+test-full: ## the integration tests and a small chaos run against the full Temporal server (TEMPORAL_SERVER=full)
+	@TEMPORAL_SERVER=full scripts/test.sh
 
 demo: ## bring the stack up and onboard a customer end to end
 	@scripts/demo.sh

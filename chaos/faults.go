@@ -23,7 +23,8 @@ func (f *faultCounts) note(format string, args ...any) {
 
 // injectFaults kills the worker at random instants until the batch is
 // driven and the minimum of every fault has happened; between kills it
-// stops Postgres hard and restarts the Temporal server.
+// stops Postgres hard (with the full server, Temporal's databases too) and
+// takes the Temporal server down.
 func (c *chaos) injectFaults(ctx context.Context, driven <-chan struct{}) {
 	done := false
 	for {
@@ -82,10 +83,18 @@ func (c *chaos) restartPostgres(ctx context.Context) {
 	c.faults.note("%s Postgres stopped -m immediate, restarted after %s", time.Now().Format("15:04:05.000"), down.Round(time.Millisecond))
 }
 
-// restartTemporal stops the Temporal dev server and starts it again a second later.
+// restartTemporal takes the Temporal server down and starts it again a
+// second later: the dev server is stopped (its SQLite file is its state);
+// the full server is SIGKILLed, as a crash would, since its state is in
+// Postgres.
 func (c *chaos) restartTemporal(ctx context.Context) {
-	if err := c.stack.StopTemporal(ctx); err != nil {
-		c.faults.note("temporal stop failed: %v", err)
+	how := "stopped"
+	stop := c.stack.StopTemporal
+	if c.server == "full" {
+		how, stop = "SIGKILLed", c.stack.KillTemporal
+	}
+	if err := stop(ctx); err != nil {
+		c.faults.note("temporal %s failed: %v", how, err)
 		return
 	}
 	time.Sleep(time.Second)
@@ -105,7 +114,7 @@ func (c *chaos) restartTemporal(ctx context.Context) {
 	c.faults.mu.Lock()
 	c.faults.tempRestarts++
 	c.faults.mu.Unlock()
-	c.faults.note("%s Temporal dev server restarted", time.Now().Format("15:04:05.000"))
+	c.faults.note("%s Temporal %s server %s and restarted", time.Now().Format("15:04:05.000"), c.server, how)
 }
 
 // faultSummary counts the faults in one line.

@@ -1,7 +1,8 @@
 // Command chaos runs a mixed batch of onboardings against a private stack
 // while it injects faults — the worker SIGKILLed at random instants and
-// restarted, Postgres stopped hard and restarted, the Temporal dev server
-// restarted — then waits for every onboarding to finish and checks from
+// restarted, Postgres stopped hard and restarted, the Temporal server
+// restarted (the full server, TEMPORAL_SERVER=full, SIGKILLed; its Postgres
+// is the one stopped hard) — then waits for every onboarding to finish and checks from
 // Postgres, mailpit and Temporal that nothing was lost, duplicated or left
 // half-done. It prints the counts and exits non-zero on any violation.
 //
@@ -67,7 +68,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.DurationVar(&o.expireWithin, "expire-within", 40*time.Second, "confirmation window of the onboardings left to expire")
 	fs.IntVar(&o.kills, "kills", 10, "at least this many worker SIGKILLs (more while the batch is still being driven)")
 	fs.IntVar(&o.pgRestarts, "pg-restarts", 2, "Postgres hard stops (pg_ctl stop -m immediate) and restarts")
-	fs.IntVar(&o.temporalRestarts, "temporal-restarts", 1, "Temporal dev server restarts")
+	fs.IntVar(&o.temporalRestarts, "temporal-restarts", 1, "Temporal server restarts (the full server: SIGKILLs)")
 	fs.DurationVar(&o.killGapMin, "kill-gap-min", time.Second, "shortest time between two faults")
 	fs.DurationVar(&o.killGapMax, "kill-gap-max", 4*time.Second, "longest time between two faults")
 	fs.DurationVar(&o.suspendRetention, "suspend-retention", suspendRetentionDefault, "retention of the suspensions left to run out")
@@ -87,7 +88,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 }
 
 // run is the chaos run: flags, the private stack, the batch under faults, the checks.
-func run(ctx context.Context, args []string, _ config.Getenv, stdout io.Writer) error {
+func run(ctx context.Context, args []string, getenv config.Getenv, stdout io.Writer) error {
 	o, err := parseFlags(args, stdout)
 	if err != nil {
 		return err
@@ -100,8 +101,8 @@ func run(ctx context.Context, args []string, _ config.Getenv, stdout io.Writer) 
 		o.state = filepath.Join(root, o.state)
 	}
 	c := &chaos{o: o, root: root, out: stdout, rnd: mrand.New(mrand.NewPCG(o.seed, o.seed^0x9e3779b97f4a7c15)),
-		sfx: stack.Suffix(), hc: &http.Client{Timeout: 20 * time.Second}}
-	fmt.Fprintf(stdout, "chaos: seed %d; starting a private stack in %s …\n", o.seed, o.state)
+		sfx: stack.Suffix(), hc: &http.Client{Timeout: 20 * time.Second}, server: stack.Server(getenv)}
+	fmt.Fprintf(stdout, "chaos: seed %d; starting a private stack with the Temporal %s server in %s …\n", o.seed, c.server, o.state)
 	if err := c.up(ctx); err != nil {
 		c.down()
 		return err

@@ -32,6 +32,7 @@ type chaos struct {
 	hook    *stack.Supervisor
 	rnd     *mrand.Rand
 	sfx     string
+	server  string // the Temporal server: "dev" or "full" (TEMPORAL_SERVER)
 	faults  faultCounts
 }
 

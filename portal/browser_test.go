@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,20 +15,8 @@ import (
 	"github.com/cloudpartners/onboarding/internal/testenv"
 )
 
-// shoot saves a screenshot of the page when PORTAL_SCREENSHOTS names a
-// folder: a person looks at them.
-func shoot(t *testing.T, ctx context.Context, name string) {
-	dir := os.Getenv("PORTAL_SCREENSHOTS")
-	if dir == "" {
-		return
-	}
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Logf("screenshot %s: %v", name, err)
-		return
-	}
-	_ = os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
-}
+// shoot saves a screenshot of the page when SCREENSHOTS names a folder.
+func shoot(t *testing.T, ctx context.Context, name string) { testenv.Screenshot(t, ctx, name) }
 
 // text is the visible text of what sel selects.
 func text(t *testing.T, ctx context.Context, sel string) string {
@@ -126,6 +112,9 @@ func TestBrowserOnboardsACustomer(t *testing.T) {
 	shoot(t, ctx, "03-verification-required")
 
 	// Resend too soon: the button is disabled, and the server refuses anyway.
+	// It is there once the first email is out: the page reloads itself
+	// when the stage changes.
+	must(t, ctx, "wait for the Resend button", chromedp.WaitVisible(chromedp.CSS("#resend")))
 	disabled, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("resend").disabled`))
 	if err != nil || !disabled {
 		t.Errorf("the Resend button is enabled right after the first email")

@@ -9,7 +9,7 @@ cd "$ROOT"
 STATE=${STACK_STATE:-$ROOT/.local}
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
-say "Starting the stack (Temporal + Web UI, Postgres, mailpit, the local identity provider)"
+say "Starting the stack (the Temporal ${TEMPORAL_SERVER:-dev} server, its Web UI and codec server, Postgres, mailpit, the local identity provider)"
 scripts/stack.sh up
 eval "$(scripts/stack.sh env)"
 WEBHOOK_ADDR=${WEBHOOK_ADDR:-127.0.0.1:8088}
@@ -84,6 +84,8 @@ cat <<MSG
   Onboarding id   $ID
   Web UI          $UI/namespaces/default/workflows/$ENC_ID/$RUN/history
   All onboardings $UI/namespaces/default/workflows?query=OnboardingPartner%3D%22acme%22
+  Codec server    ${CODEC_URL:-http://127.0.0.1:8089}/ — payloads are encrypted: sign in there with the operators'
+                  token (dev: dev-codec-token-change-me), and the Web UI shows the customer's data
   Mail inbox      ${MAILPIT_URL} (the confirmation email to $EMAIL)
   Confirm link    $LINK
 MSG

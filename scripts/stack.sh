@@ -1,19 +1,28 @@
 #!/usr/bin/env bash
-# The local stack: a Temporal dev server with its Web UI, a throwaway Postgres
-# cluster, mailpit and the local OpenID Connect provider (devidp) with its
-# demo users, all on loopback, state under .local/.
+# The local stack: a Temporal server, its Web UI and the codec server that
+# decodes payloads for it, a throwaway Postgres cluster, mailpit and the local
+# OpenID Connect provider (devidp) with its demo users, all on loopback,
+# state under .local/.
 #
-#   scripts/stack.sh up [NAME...]    start what is missing (default: temporal postgres mailpit devidp),
+# TEMPORAL_SERVER chooses the Temporal server: "dev" (the default) is the
+# temporal CLI's dev server, one process on SQLite; "full" is the Temporal
+# server itself — frontend, history, matching and worker services — on its
+# own two databases (temporal, temporal_visibility) in the stack's Postgres
+# cluster, the schema created and upgraded by Temporal's schema tool.
+#
+#   scripts/stack.sh up [NAME...]    start what is missing (default: postgres temporal ui codec mailpit devidp),
 #                                    wait until it answers, print URLs
 #   scripts/stack.sh down [NAME...]  stop only what `up` started
 #   scripts/stack.sh kill postgres   stop Postgres hard, as a crash would (`up` brings it back)
+#   scripts/stack.sh kill temporal   SIGKILL the Temporal server (`up` brings it back)
 #   scripts/stack.sh wipe            stop what `up` started and delete the state, Postgres's data included
 #   scripts/stack.sh pgdata          print the folder that holds Postgres's data
+#   scripts/stack.sh schema          print the folder of the pinned server's Postgres schema
 #   scripts/stack.sh tools [NAME...] install the pinned tools into ./bin (default: all)
 #   scripts/stack.sh env             print the environment that points at the stack
 #
 # A component is skipped when the environment already names one:
-# TEMPORAL_ADDRESS, DATABASE_URL, SMTP_ADDR, OIDC_ISSUER.
+# TEMPORAL_ADDRESS (then the Web UI shows that server), DATABASE_URL, SMTP_ADDR, OIDC_ISSUER.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,10 +31,20 @@ STATE=${STACK_STATE:-$ROOT/.local}
 case $STATE in /*) ;; *) STATE=$PWD/$STATE ;; esac # the Postgres folder is named after this path
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 
-TEMPORAL_VERSION=1.5.1
+TEMPORAL_SERVER=${TEMPORAL_SERVER:-dev}
+case $TEMPORAL_SERVER in dev|full) ;; *) echo "stack: TEMPORAL_SERVER=$TEMPORAL_SERVER: want dev or full" >&2; exit 2 ;; esac
+
+TEMPORAL_VERSION=1.5.1         # the temporal CLI, whose dev server embeds server v1.29.1
+TEMPORAL_SERVER_VERSION=1.29.1 # the full server and its schema tool: the same server
+UI_SERVER_VERSION=2.42.1       # the standalone Web UI
 MAILPIT_VERSION=1.27.11
 STATICCHECK_VERSION=0.8.2
 TEMPORAL_PORT=${TEMPORAL_PORT:-7233}
+# The full server's services talk to each other on seven ports from here:
+# frontend membership, then history, matching and worker (gRPC, membership).
+TEMPORAL_INTERNAL_PORT=${TEMPORAL_INTERNAL_PORT:-17233}
+CODEC_PORT=${CODEC_PORT:-8089}
+CODEC_URL=http://127.0.0.1:$CODEC_PORT
 TEMPORAL_UI_PORT=${TEMPORAL_UI_PORT:-8233}
 TEMPORAL_METRICS_PORT=${TEMPORAL_METRICS_PORT:-7234}
 PG_PORT=${PG_PORT:-55432}
@@ -50,21 +69,36 @@ pinned() { go version -m "$1" 2>/dev/null | grep -qE "^[[:space:]]+mod[[:space:]
 tool() {
   if ! [ -x "$BIN/$1" ] || ! pinned "$BIN/$1" "$3"; then
     log "installing $1 v$3 into ./bin${4:+ ($4)}"
-    GOBIN=$BIN go install "$2@v$3"
+    # Built aside and renamed: several packages are called "server".
+    local tmp; tmp=$(mktemp -d "$BIN/.install-XXXXXX")
+    GOBIN=$tmp go install "$2@v$3" || { rm -rf "$tmp"; return 1; }
+    mv "$tmp/${2##*/}" "$BIN/$1"
+    rm -rf "$tmp"
   fi
+}
+
+# schema_dir: the Postgres schema of the pinned server, from its module.
+schema_dir() {
+  local dir
+  dir=$(go mod download -json "go.temporal.io/server@v$TEMPORAL_SERVER_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -d "$dir/schema/postgresql/v12" ] || die "no Postgres schema in go.temporal.io/server@v$TEMPORAL_SERVER_VERSION ($dir)"
+  echo "$dir/schema/postgresql/v12"
 }
 
 # tools [NAME...]: install the named pinned tools, or all of them.
 tools() {
   mkdir -p "$BIN"
   local names=("$@")
-  [ ${#names[@]} -gt 0 ] || names=(temporal mailpit staticcheck)
+  [ ${#names[@]} -gt 0 ] || names=(temporal temporal-server temporal-sql-tool temporal-ui-server mailpit staticcheck)
   for name in "${names[@]}"; do
     case $name in
       temporal) tool temporal github.com/temporalio/cli/cmd/temporal "$TEMPORAL_VERSION" "about 3 minutes, once" ;;
+      temporal-server) tool temporal-server go.temporal.io/server/cmd/server "$TEMPORAL_SERVER_VERSION" "a few minutes, once" ;;
+      temporal-sql-tool) tool temporal-sql-tool go.temporal.io/server/cmd/tools/sql "$TEMPORAL_SERVER_VERSION" ;;
+      temporal-ui-server) tool temporal-ui-server github.com/temporalio/ui-server/v2/cmd/server "$UI_SERVER_VERSION" "a minute or two, once" ;;
       mailpit) tool mailpit github.com/axllent/mailpit "$MAILPIT_VERSION" ;;
       staticcheck) tool staticcheck honnef.co/go/tools/cmd/staticcheck "$STATICCHECK_VERSION" ;;
-      *) die "no tool named $name (temporal, mailpit, staticcheck)" ;;
+      *) die "no tool named $name (temporal, temporal-server, temporal-sql-tool, temporal-ui-server, mailpit, staticcheck)" ;;
     esac
   done
 }
@@ -101,24 +135,132 @@ started() { grep -qx "$1" "$STATE/started" 2>/dev/null || echo "$1" >> "$STATE/s
 
 temporal_up() {
   if [ -n "${TEMPORAL_ADDRESS:-}" ]; then log "Temporal: using TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS"; return; fi
-  if ! alive temporal; then
-    local attrs=()
-    for a in "${SEARCH_ATTRIBUTES[@]}"; do attrs+=(--search-attribute "$a"); done
-    need_ports temporal "$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" "$TEMPORAL_METRICS_PORT"
-    setsid "$BIN/temporal" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
-      --metrics-port "$TEMPORAL_METRICS_PORT" --db-filename "$STATE/temporal.db" \
-      --sqlite-pragma journal_mode=WAL --sqlite-pragma synchronous=NORMAL \
-      --log-level warn "${attrs[@]}" </dev/null >"$STATE/temporal.log" 2>&1 &
-    echo $! > "$STATE/temporal.pid"
-    started temporal
+  local running; running=$(cat "$STATE/temporal.server" 2>/dev/null || echo dev)
+  if alive temporal && [ "$running" != "$TEMPORAL_SERVER" ]; then
+    die "the Temporal $running server of this stack is running, not the $TEMPORAL_SERVER one: stop it first (make down), or use another STACK_STATE"
   fi
-  wait_for temporal 60 "$BIN/temporal" operator search-attribute list --address "127.0.0.1:$TEMPORAL_PORT" --namespace default
-  # A state file from an older version of the project may lack an attribute; add what is missing.
-  local have; have=$("$BIN/temporal" operator search-attribute list --address "127.0.0.1:$TEMPORAL_PORT" --namespace default)
+  if [ "$TEMPORAL_SERVER" = full ]; then temporal_full_up; else temporal_dev_up; fi
+  echo "$TEMPORAL_SERVER" > "$STATE/temporal.server"
+  local addr=127.0.0.1:$TEMPORAL_PORT
+  wait_for temporal 120 "$BIN/temporal" operator search-attribute list --address "$addr" --namespace default
+  # A state from an older version of the project may lack an attribute; add what is missing.
+  local have; have=$("$BIN/temporal" operator search-attribute list --address "$addr" --namespace default)
   for a in "${SEARCH_ATTRIBUTES[@]}"; do
-    grep -q "${a%%=*}" <<<"$have" || "$BIN/temporal" operator search-attribute create --address "127.0.0.1:$TEMPORAL_PORT" \
+    grep -qw "${a%%=*}" <<<"$have" || "$BIN/temporal" operator search-attribute create --address "$addr" \
       --namespace default --name "${a%%=*}" --type "${a##*=}" >/dev/null
   done
+}
+
+# temporal_dev_up: the temporal CLI's dev server, without its own Web UI
+# (the standalone one, `ui`, is the same in both modes).
+temporal_dev_up() {
+  alive temporal && return
+  local attrs=()
+  for a in "${SEARCH_ATTRIBUTES[@]}"; do attrs+=(--search-attribute "$a"); done
+  need_ports temporal "$TEMPORAL_PORT" "$((TEMPORAL_PORT + 1000))" "$TEMPORAL_METRICS_PORT"
+  setsid "$BIN/temporal" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --headless \
+    --metrics-port "$TEMPORAL_METRICS_PORT" --db-filename "$STATE/temporal.db" \
+    --sqlite-pragma journal_mode=WAL --sqlite-pragma synchronous=NORMAL \
+    --log-level warn "${attrs[@]}" </dev/null >"$STATE/temporal.log" 2>&1 &
+  echo $! > "$STATE/temporal.pid"
+  started temporal
+}
+
+# temporal_full_up: the Temporal server's four services in one process, on
+# the databases temporal and temporal_visibility of the stack's Postgres.
+temporal_full_up() {
+  cluster_up
+  local db schema; schema=$(schema_dir)
+  for db in temporal temporal_visibility; do
+    local dir=$schema/temporal/versioned
+    [ $db = temporal ] || dir=$schema/visibility/versioned
+    local sql=("$BIN/temporal-sql-tool" --plugin postgres12 --ep 127.0.0.1 -p "$PG_PORT" -u postgres --db "$db")
+    if ! psql_ -tAc "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1; then
+      "${sql[@]}" create-database >>"$STATE/temporal-schema.log" 2>&1 || { tail -n 20 "$STATE/temporal-schema.log" >&2; die "create database $db failed"; }
+    fi
+    if ! psql_ -d "$db" -tAc "SELECT 1 FROM information_schema.tables WHERE table_name='schema_version'" | grep -q 1; then
+      "${sql[@]}" setup-schema -v 0.0 >>"$STATE/temporal-schema.log" 2>&1 || { tail -n 20 "$STATE/temporal-schema.log" >&2; die "schema setup of $db failed"; }
+    fi
+    # Idempotent: applies the versions the database lacks, so a newer pin upgrades it.
+    "${sql[@]}" update-schema -d "$dir" >>"$STATE/temporal-schema.log" 2>&1 || { tail -n 20 "$STATE/temporal-schema.log" >&2; die "schema upgrade of $db failed"; }
+  done
+  alive temporal && return
+  local p=$TEMPORAL_INTERNAL_PORT
+  # The server keeps membership ports in a SMALLINT column.
+  [ $((p + 6)) -le 32767 ] || die "TEMPORAL_INTERNAL_PORT=$p: the full server's seven internal ports must lie below 32768"
+  need_ports temporal "$TEMPORAL_PORT" "$((TEMPORAL_PORT + 1000))" "$TEMPORAL_METRICS_PORT" $(seq "$p" $((p + 6)))
+  mkdir -p "$STATE/temporal-server/config"
+  full_config "$p" > "$STATE/temporal-server/config/development.yaml"
+  full_dynamic_config > "$STATE/temporal-server/dynamicconfig.yaml"
+  setsid "$BIN/temporal-server" --root "$STATE/temporal-server" --config config --env development --allow-no-auth start \
+    </dev/null >"$STATE/temporal.log" 2>&1 &
+  echo $! > "$STATE/temporal.pid"
+  started temporal
+  wait_for temporal 120 "$BIN/temporal" operator cluster health --address "127.0.0.1:$TEMPORAL_PORT"
+  # The full server starts with no namespace; the dev server makes "default" itself.
+  if ! "$BIN/temporal" operator namespace describe --address "127.0.0.1:$TEMPORAL_PORT" --namespace default >/dev/null 2>&1; then
+    "$BIN/temporal" operator namespace create --address "127.0.0.1:$TEMPORAL_PORT" --namespace default --retention 72h >/dev/null
+  fi
+}
+
+# full_config BASE: the server's configuration; every port on loopback.
+full_config() {
+  local p=$1
+  cat <<YAML
+# Written by scripts/stack.sh for this stack; edits are overwritten.
+log:
+  stdout: true
+  level: warn
+persistence:
+  defaultStore: postgres-default
+  visibilityStore: postgres-visibility
+  numHistoryShards: 4
+  datastores:
+    postgres-default:
+      sql: {pluginName: postgres12, databaseName: temporal, connectAddr: "127.0.0.1:$PG_PORT", connectProtocol: tcp,
+            user: postgres, maxConns: 20, maxIdleConns: 20, maxConnLifetime: 1h}
+    postgres-visibility:
+      sql: {pluginName: postgres12, databaseName: temporal_visibility, connectAddr: "127.0.0.1:$PG_PORT", connectProtocol: tcp,
+            user: postgres, maxConns: 10, maxIdleConns: 10, maxConnLifetime: 1h}
+global:
+  membership: {maxJoinDuration: 30s, broadcastAddress: 127.0.0.1}
+  metrics:
+    prometheus: {framework: tally, timerType: histogram, listenAddress: "127.0.0.1:$TEMPORAL_METRICS_PORT"}
+services:
+  frontend:
+    rpc: {grpcPort: $TEMPORAL_PORT, membershipPort: $p, bindOnLocalHost: true, httpPort: $((TEMPORAL_PORT + 1000))}
+  history:
+    rpc: {grpcPort: $((p + 1)), membershipPort: $((p + 2)), bindOnLocalHost: true}
+  matching:
+    rpc: {grpcPort: $((p + 3)), membershipPort: $((p + 4)), bindOnLocalHost: true}
+  worker:
+    rpc: {grpcPort: $((p + 5)), membershipPort: $((p + 6)), bindOnLocalHost: true}
+clusterMetadata:
+  enableGlobalNamespace: false
+  failoverVersionIncrement: 10
+  masterClusterName: active
+  currentClusterName: active
+  clusterInformation:
+    active: {enabled: true, initialFailoverVersion: 1, rpcName: frontend, rpcAddress: "127.0.0.1:$TEMPORAL_PORT"}
+dcRedirectionPolicy:
+  policy: noop
+dynamicConfigClient:
+  filepath: "$STATE/temporal-server/dynamicconfig.yaml"
+  pollInterval: 10s
+YAML
+}
+
+# full_dynamic_config: the server's dynamic settings. Its defaults are the
+# production ones; these only make a local stack answer at once.
+full_dynamic_config() {
+  cat <<'YAML'
+# Search attributes and namespaces are read fresh, so that what `up`
+# registers is usable the moment it is registered.
+system.forceSearchAttributesCacheRefreshOnRead:
+  - value: true
+system.namespaceCacheRefreshInterval:
+  - value: 1s
+YAML
 }
 
 # as_pg CMD...: run CMD as the user Postgres runs as: the postgres user when
@@ -159,8 +301,21 @@ pg_dirs() {
   chmod 700 "$home/data"
 }
 
+# psql_ ARGS...: psql as the superuser of the stack's cluster.
+psql_() { "$PGBIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres "$@"; }
+
+# postgres_up: the onboarding database, in the stack's cluster unless
+# DATABASE_URL names another.
 postgres_up() {
   if [ -n "${DATABASE_URL:-}" ]; then log "Postgres: using DATABASE_URL"; return; fi
+  cluster_up
+  psql_ -tAc "SELECT 1 FROM pg_database WHERE datname='onboarding'" | grep -q 1 \
+    || "$PGBIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres onboarding
+}
+
+# cluster_up: the stack's throwaway Postgres cluster, which holds the
+# onboarding database and, with the full server, Temporal's two.
+cluster_up() {
   if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
     die "Postgres runs as the postgres user when the stack runs as root, and there is none: install postgresql-15, or run as another user"
   fi
@@ -186,13 +341,11 @@ postgres_up() {
     # fsync=off: a throwaway cluster; a killed server still keeps every committed row,
     # only a machine crash could lose them.
     pg pg_ctl -D "$data" -l "$pglog" -w -t 30 start \
-      -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $run -c fsync=off -c full_page_writes=off -c max_connections=200" >/dev/null \
+      -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $run -c fsync=off -c full_page_writes=off -c max_connections=300" >/dev/null \
       || { tail -n 20 "$pglog" >&2; die "Postgres did not start"; }
     started postgres
   fi
   wait_for postgres 30 "$PGBIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" -U postgres
-  "$PGBIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='onboarding'" | grep -q 1 \
-    || "$PGBIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres onboarding
 }
 
 mailpit_up() {
@@ -223,19 +376,73 @@ devidp_up() {
   wait_for devidp 30 curl -fsS "http://127.0.0.1:$DEVIDP_PORT/healthz"
 }
 
-# up [NAME...]: start the named components (default: all four) and say where they answer.
+# ui_up: the standalone Temporal Web UI on the UI port, for either server,
+# asking the codec server to decode payloads (with the operator's cookie).
+ui_up() {
+  alive ui && return
+  need_ports ui "$TEMPORAL_UI_PORT"
+  mkdir -p "$STATE/ui/config"
+  cat > "$STATE/ui/config/development.yaml" <<YAML
+# Written by scripts/stack.sh for this stack; edits are overwritten.
+temporalGrpcAddress: "${TEMPORAL_ADDRESS:-127.0.0.1:$TEMPORAL_PORT}"
+host: 127.0.0.1
+port: $TEMPORAL_UI_PORT
+enableUi: true
+defaultNamespace: default
+refreshInterval: 1m
+notifyOnNewVersion: false
+cors:
+  cookieInsecure: true # plain HTTP on loopback
+codec:
+  endpoint: "$CODEC_URL"
+  includeCredentials: true
+  defaultErrorMessage: "Payloads are encrypted: sign in to the codec server to read them"
+  defaultErrorLink: "$CODEC_URL/"
+YAML
+  setsid "$BIN/temporal-ui-server" --root "$STATE/ui" --config config --env development start \
+    </dev/null >"$STATE/ui.log" 2>&1 &
+  echo $! > "$STATE/ui.pid"
+  started ui
+  wait_for ui 30 curl -fsS "http://127.0.0.1:$TEMPORAL_UI_PORT/healthz"
+}
+
+# codec_up: the codec server (codecserver/), with the binaries' payload keys.
+codec_up() {
+  go build -o "$BIN/codecserver" "$ROOT/codecserver"
+  alive codec && return
+  need_ports codec "$CODEC_PORT"
+  CODEC_ADDR="127.0.0.1:$CODEC_PORT" \
+    CODEC_ALLOWED_ORIGINS="${CODEC_ALLOWED_ORIGINS:-http://127.0.0.1:$TEMPORAL_UI_PORT,http://localhost:$TEMPORAL_UI_PORT}" \
+    setsid "$BIN/codecserver" </dev/null >"$STATE/codec.log" 2>&1 &
+  echo $! > "$STATE/codec.pid"
+  started codec
+  wait_for codec 30 curl -fsS "$CODEC_URL/healthz"
+}
+
+# up [NAME...]: start the named components (default: all) and say where they answer.
 up() {
   mkdir -p "$STATE"
   local names=("$@")
-  [ ${#names[@]} -gt 0 ] || names=(temporal postgres mailpit devidp)
-  local temporal='' mail='' pgdsn='' idp=''
+  [ ${#names[@]} -gt 0 ] || names=(postgres temporal ui codec mailpit devidp)
+  local temporal='' ui='' codec='' mail='' pgdsn='' idp=''
   for name in "${names[@]}"; do
     case $name in
       temporal)
-        [ -n "${TEMPORAL_ADDRESS:-}" ] || tools temporal
+        if [ -z "${TEMPORAL_ADDRESS:-}" ]; then
+          tools temporal # the CLI registers the namespace and the search attributes
+          [ "$TEMPORAL_SERVER" = dev ] || tools temporal-server temporal-sql-tool
+        fi
         temporal_up
-        temporal="  Temporal frontend  ${TEMPORAL_ADDRESS:-127.0.0.1:$TEMPORAL_PORT}
-  Temporal Web UI    $( [ -n "${TEMPORAL_ADDRESS:-}" ] && echo "(your Temporal's UI)" || echo "http://127.0.0.1:$TEMPORAL_UI_PORT" )
+        temporal="  Temporal frontend  ${TEMPORAL_ADDRESS:-127.0.0.1:$TEMPORAL_PORT} $( [ -n "${TEMPORAL_ADDRESS:-}" ] || echo "($TEMPORAL_SERVER server)" )
+" ;;
+      ui)
+        tools temporal-ui-server
+        ui_up
+        ui="  Temporal Web UI    http://127.0.0.1:$TEMPORAL_UI_PORT (payloads decoded by the codec server)
+" ;;
+      codec)
+        codec_up
+        codec="  codec server       $CODEC_URL/ (sign in with CODEC_TOKEN; dev: dev-codec-token-change-me)
 " ;;
       postgres)
         postgres_up
@@ -250,10 +457,10 @@ up() {
         devidp_up
         idp="  OIDC issuer        ${OIDC_ISSUER:-http://127.0.0.1:$DEVIDP_PORT} $( [ -n "${OIDC_ISSUER:-}" ] || echo "(demo users: devidp/README.md)" )
 " ;;
-      *) die "no component named $name (temporal, postgres, mailpit, devidp)" ;;
+      *) die "no component named $name (postgres, temporal, ui, codec, mailpit, devidp)" ;;
     esac
   done
-  printf 'stack is up:\n%s%s%s%s' "$temporal" "$mail" "$idp" "$pgdsn"
+  printf 'stack is up:\n%s%s%s%s%s%s' "$temporal" "$ui" "$codec" "$mail" "$idp" "$pgdsn"
 }
 
 stop_pid() {
@@ -271,7 +478,8 @@ stop_pid() {
 down() {
   [ -f "$STATE/started" ] || { log "nothing to stop"; return; }
   local names=("$@")
-  [ ${#names[@]} -gt 0 ] || mapfile -t names < "$STATE/started"
+  # Last started, first stopped: Temporal before the Postgres it stores in.
+  [ ${#names[@]} -gt 0 ] || mapfile -t names < <(tac "$STATE/started")
   for name in "${names[@]}"; do
     grep -qx "$name" "$STATE/started" || continue
     case $name in
@@ -284,11 +492,20 @@ down() {
   [ -s "$STATE/started" ] || rm -f "$STATE/started"
 }
 
-# kill postgres: stop Postgres at once, as a crash would; `up` starts it again.
+# kill postgres|temporal: stop it at once, as a crash would; `up` starts it again.
 kill_() {
-  [ "$*" = postgres ] || die "usage: scripts/stack.sh kill postgres"
-  local out
-  out=$(pg pg_ctl -D "$(pg_home)/data" -m immediate -w stop 2>&1) || die "pg_ctl stop -m immediate: $out"
+  case "$*" in
+    postgres)
+      local out
+      out=$(pg pg_ctl -D "$(pg_home)/data" -m immediate -w stop 2>&1) || die "pg_ctl stop -m immediate: $out" ;;
+    temporal)
+      alive temporal || die "kill temporal: it is not running"
+      local pid; pid=$(cat "$STATE/temporal.pid")
+      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid"
+      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      rm -f "$STATE/temporal.pid" ;;
+    *) die "usage: scripts/stack.sh kill postgres|temporal" ;;
+  esac
 }
 
 # wipe: stop what `up` started and delete the state folder and Postgres's data wherever it is.
@@ -311,6 +528,9 @@ env_() {
   echo "export MAILPIT_URL=${MAILPIT_URL:-http://127.0.0.1:$MAILPIT_PORT}"
   echo "export TEMPORAL_METRICS_URL=${TEMPORAL_METRICS_URL:-http://127.0.0.1:$TEMPORAL_METRICS_PORT/metrics}"
   echo "export OIDC_ISSUER=${OIDC_ISSUER:-http://127.0.0.1:$DEVIDP_PORT}"
+  echo "export CODEC_URL=$CODEC_URL"
+  echo "export TEMPORAL_UI_URL=http://127.0.0.1:$TEMPORAL_UI_PORT"
+  echo "export TEMPORAL_SERVER=$TEMPORAL_SERVER"
 }
 
 cmd=${1:-}
@@ -321,7 +541,8 @@ case $cmd in
   kill) kill_ "$@" ;;
   wipe) wipe ;;
   pgdata) pgdata ;;
+  schema) schema_dir ;;
   tools) tools "$@" ;;
   env) env_ ;;
-  *) die "usage: scripts/stack.sh up|down|kill|wipe|pgdata|tools|env" ;;
+  *) die "usage: scripts/stack.sh up|down|kill|wipe|pgdata|schema|tools|env" ;;
 esac

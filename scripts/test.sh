@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make test: start what is missing, run go vet, staticcheck and every test
 # against the real stack, and stop only what this run started.
+# TEMPORAL_SERVER=full (make test-full): every test against the full server.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -10,7 +11,7 @@ mkdir -p "$STATE"
 before=$(cat "$STATE/started" 2>/dev/null || true)
 cleanup() {
   # Stop the components this run started, and only those.
-  local now; now=$(cat "$STATE/started" 2>/dev/null || true)
+  local now; now=$(tac "$STATE/started" 2>/dev/null || true) # last started, first stopped
   local ours=()
   for n in $now; do grep -qx "$n" <<<"$before" || ours+=("$n"); done
   [ ${#ours[@]} -eq 0 ] || scripts/stack.sh down "${ours[@]}"
@@ -29,6 +30,15 @@ if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null; then
     echo "make test: the browser test needs Chromium: run 'sudo apt-get install chromium', or set CHROMIUM to a Chromium binary" >&2
     exit 1
   fi
+fi
+
+if [ "${TEMPORAL_SERVER:-dev}" = full ]; then
+  # make test-full: the same tests against the full server, for what
+  # depends on the server; vet, staticcheck and the race detector are make
+  # test's, whatever the server.
+  echo "== go test against the full Temporal server at $TEMPORAL_ADDRESS, Postgres, mailpit $MAILPIT_URL"
+  go test -count=1 -timeout 30m ${GOTEST_FLAGS:-} ./...
+  exit
 fi
 
 echo "== go vet"

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
@@ -98,6 +99,22 @@ func TestPayloadsAreEncryptedAndKeysRotate(t *testing.T) {
 		}
 	}
 	require.True(t, ids["k1"] && ids["k2"], "results under both keys: %v", ids)
+	// Dropping k1 too early would lose what it wrote: a codec with only k2
+	// refuses those payloads, naming the key it lacks.
+	keys2, err := codec.ParseKeys(k2)
+	require.NoError(t, err)
+	only2, err := codec.New(keys2)
+	require.NoError(t, err)
+	for _, e := range h.Events {
+		for _, p := range e.GetActivityTaskCompletedEventAttributes().GetResult().GetPayloads() {
+			_, err := only2.Decode([]*commonpb.Payload{p})
+			if string(p.Metadata[codec.MetadataKeyID]) == "k1" {
+				require.ErrorContains(t, err, "k1")
+			} else {
+				require.NoError(t, err)
+			}
+		}
+	}
 	replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: cfg2.Codec.DataConverter(),
 		FailureConverter: cfg2.Codec.FailureConverter()})
 	require.NoError(t, err)

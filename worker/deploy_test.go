@@ -30,6 +30,10 @@ const releasedCommit = "e4a37f68e60fdad8a1f03fe0ece7597f25cd3458"
 // by this commit's, which migrates the schema and finishes them — confirmed,
 // expired, cancelled, declined, resent and confirmed — with no
 // non-determinism, and can go on to the customer's life after onboarding.
+// The released code wrote plain payloads and sealed the customer's email
+// and contact itself; this commit's encrypts payloads with the codec and
+// still reads both, and opens the sealed contact of an onboarding launched
+// by the released starter while the deploy was under way.
 func TestDeployMeetsOnboardingsInFlight(t *testing.T) {
 	testenv.RequireStack(t)
 	ctx := context.Background()
@@ -80,8 +84,18 @@ func TestDeployMeetsOnboardingsInFlight(t *testing.T) {
 	time.Sleep(1100 * time.Millisecond) // past RESEND_MIN_INTERVAL
 	starter("resend", ids["resend+confirm"])
 
-	// The deploy: the released worker stops, this commit's takes over.
+	// The deploy: the released worker stops, this commit's takes over. An
+	// onboarding launched meanwhile by the released starter carries the
+	// customer's email and contact sealed with ONBOARDING_SECRET, as every
+	// launch did before the payload codec: this commit's worker opens it.
 	oldWorker.Stop()
+	var during struct {
+		OnboardingID string `json:"onboarding_id"`
+	}
+	duringEmail := "during-" + sfx + "@deploy.example"
+	require.NoError(t, json.Unmarshal(starter("add", "--json", "--partner", partner, "--name", "Launched during the deploy",
+		"--email", duringEmail, "--contact", "Dana Sealed", "--cloud", "deploy-cloud"), &during))
+	ids["sealed+confirm"] = during.OnboardingID
 	testenv.Start(t, "worker", workerEnv)
 	st, err := store.Open(ctx, dsn, store.Options{})
 	require.NoError(t, err)
@@ -112,9 +126,12 @@ func TestDeployMeetsOnboardingsInFlight(t *testing.T) {
 	require.Equal(t, 3, s.EmailsSent)
 	_, _, err = svc.Confirm(ctx, token(ids["resend+confirm"]), workflows.ViaLink)
 	require.NoError(t, err)
+	testenv.WaitMail(t, duringEmail, 1, 30*time.Second) // the sealed address, opened
+	_, _, err = svc.Confirm(ctx, token(ids["sealed+confirm"]), workflows.ViaLink)
+	require.NoError(t, err)
 
 	want := map[string]string{"confirm": workflows.OutcomeActive, "expire": workflows.OutcomeExpired, "cancel": workflows.OutcomeCancelled,
-		"decline": workflows.OutcomeDeclined, "resend+confirm": workflows.OutcomeActive}
+		"decline": workflows.OutcomeDeclined, "resend+confirm": workflows.OutcomeActive, "sealed+confirm": workflows.OutcomeActive}
 	for plan, id := range ids {
 		var r workflows.Result
 		wctx, cancel := context.WithTimeout(ctx, 90*time.Second)
@@ -129,6 +146,10 @@ func TestDeployMeetsOnboardingsInFlight(t *testing.T) {
 		} else {
 			require.Equal(t, customer.StatusInactive, sa.Status, plan)
 			require.Equal(t, r.Outcome, sa.DeletedReason, plan)
+		}
+		if plan == "sealed+confirm" {
+			require.Equal(t, duringEmail, sa.Email, "the sealed email, opened into the record")
+			require.Equal(t, "Dana Sealed", sa.Contact, "the sealed contact, opened into the record")
 		}
 		cost, err := stacklib.History(ctx, tc, id, "")
 		require.NoError(t, err)

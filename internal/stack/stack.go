@@ -1,4 +1,4 @@
-// Package stack starts and stops the local stack — a Temporal dev server, a
+// Package stack starts and stops the local stack — a Temporal server, a
 // Postgres cluster and mailpit, run by scripts/stack.sh — and the
 // repository's binaries, and reads what they leave: mailpit's messages,
 // workflow histories and the Temporal server's metrics. Tests (through
@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -19,10 +20,18 @@ import (
 // Ports are the loopback ports of one stack.
 type Ports struct {
 	Temporal, TemporalUI, TemporalMetrics, Postgres, SMTP, Mailpit int
+	// TemporalInternal is the first of the seven ports the full server's
+	// services talk to each other on (TEMPORAL_SERVER=full).
+	TemporalInternal int
 }
 
 // DefaultPorts are the ports of `make up`, scripts/stack.sh's defaults.
-var DefaultPorts = Ports{Temporal: 7233, TemporalUI: 8233, TemporalMetrics: 7234, Postgres: 55432, SMTP: 1025, Mailpit: 8025}
+var DefaultPorts = Ports{Temporal: 7233, TemporalUI: 8233, TemporalMetrics: 7234, Postgres: 55432, SMTP: 1025, Mailpit: 8025,
+	TemporalInternal: 17233}
+
+// InternalPorts is how many ports from Ports.TemporalInternal the full
+// server takes.
+const InternalPorts = 7
 
 // Addrs are where the parts of a stack answer.
 type Addrs struct {
@@ -66,14 +75,17 @@ func (a Addrs) Env() []string {
 	return []string{"TEMPORAL_ADDRESS=" + a.Temporal, "DATABASE_URL=" + a.DatabaseURL, "SMTP_ADDR=" + a.SMTP}
 }
 
-// Stack is a private local stack: a Temporal dev server, a Postgres cluster
-// and mailpit, run by scripts/stack.sh under its own state folder, so that
+// Stack is a private local stack: a Temporal server (dev or full, as
+// TEMPORAL_SERVER says), a Postgres cluster and mailpit, run by scripts/stack.sh under its own state folder, so that
 // killing or restarting its parts disturbs nobody else.
 type Stack struct {
 	Root  string // repository root, where scripts/stack.sh lives
 	State string // STACK_STATE
 	Ports Ports
 	Log   io.Writer // the script's output
+	// Server is the Temporal server to run, "dev" or "full"; empty: as the
+	// caller's TEMPORAL_SERVER says.
+	Server string
 }
 
 // Open wipes the state folder and starts a fresh stack there on free ports
@@ -102,16 +114,21 @@ func (s *Stack) env() []string {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
 		case "TEMPORAL_ADDRESS", "DATABASE_URL", "SMTP_ADDR", "MAILPIT_URL", "TEMPORAL_METRICS_URL", "STACK_STATE",
-			"TEMPORAL_PORT", "TEMPORAL_UI_PORT", "TEMPORAL_METRICS_PORT", "PG_PORT", "SMTP_PORT", "MAILPIT_PORT",
-			"OIDC_ISSUER", "DEVIDP_PORT":
+			"TEMPORAL_PORT", "TEMPORAL_UI_PORT", "TEMPORAL_METRICS_PORT", "TEMPORAL_INTERNAL_PORT", "PG_PORT", "SMTP_PORT", "MAILPIT_PORT",
+			"OIDC_ISSUER", "DEVIDP_PORT", "CODEC_PORT", "CODEC_URL", "TEMPORAL_UI_URL":
 			continue
 		}
 		out = append(out, kv)
+	}
+	if s.Server != "" {
+		out = append(slices.DeleteFunc(out, func(kv string) bool { return strings.HasPrefix(kv, "TEMPORAL_SERVER=") }),
+			"TEMPORAL_SERVER="+s.Server)
 	}
 	return append(out, "STACK_STATE="+s.State,
 		"TEMPORAL_PORT="+strconv.Itoa(s.Ports.Temporal),
 		"TEMPORAL_UI_PORT="+strconv.Itoa(s.Ports.TemporalUI),
 		"TEMPORAL_METRICS_PORT="+strconv.Itoa(s.Ports.TemporalMetrics),
+		"TEMPORAL_INTERNAL_PORT="+strconv.Itoa(s.Ports.TemporalInternal),
 		"PG_PORT="+strconv.Itoa(s.Ports.Postgres),
 		"SMTP_PORT="+strconv.Itoa(s.Ports.SMTP),
 		"MAILPIT_PORT="+strconv.Itoa(s.Ports.Mailpit))
@@ -174,9 +191,25 @@ func (s *Stack) Down(ctx context.Context) error { return s.script(ctx, nil, "dow
 // Postgres's data included wherever the script keeps it.
 func (s *Stack) Wipe(ctx context.Context) error { return s.script(ctx, nil, "wipe") }
 
-// StopTemporal stops the Temporal dev server; its state file keeps the workflows.
+// StopTemporal stops the Temporal server; its state (the dev server's file,
+// the full server's databases) keeps the workflows.
 func (s *Stack) StopTemporal(ctx context.Context) error {
 	return s.script(ctx, nil, "down", "temporal")
+}
+
+// KillTemporal SIGKILLs the Temporal server, as a crash would; Up starts it
+// again.
+func (s *Stack) KillTemporal(ctx context.Context) error {
+	return s.script(ctx, nil, "kill", "temporal")
+}
+
+// Server is the Temporal server the stack runs: "dev" or "full", as
+// TEMPORAL_SERVER says (scripts/stack.sh's default: dev).
+func Server(getenv func(string) string) string {
+	if getenv("TEMPORAL_SERVER") == "full" {
+		return "full"
+	}
+	return "dev"
 }
 
 // KillPostgres stops Postgres hard, as a crash would (`pg_ctl stop -m

@@ -29,21 +29,9 @@ func TestPostgresInAFolderNoOneElseCanEnter(t *testing.T) {
 	if err := os.Mkdir(home, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	var log bytes.Buffer
-	s := &Stack{Root: root, State: filepath.Join(home, "onboarding", ".local"), Log: &log}
-	if s.Ports, err = FreePorts(); err != nil {
-		t.Fatal(err)
-	}
+	s := testStack(t, &Stack{Root: root, State: filepath.Join(home, "onboarding", ".local")})
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	t.Cleanup(func() {
-		if err := s.Wipe(context.Background()); err != nil {
-			t.Errorf("wipe: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("scripts/stack.sh said:\n%s", log.String())
-		}
-	})
 
 	if err := s.Up(ctx, "postgres"); err != nil {
 		t.Fatalf("up postgres in a mode-0700 folder: %v", err)
@@ -82,6 +70,27 @@ func TestPostgresInAFolderNoOneElseCanEnter(t *testing.T) {
 	if _, err := os.Stat(data); !os.IsNotExist(err) {
 		t.Errorf("after wipe, %s is still there (%v)", data, err)
 	}
+}
+
+// testStack gives s free ports and a log, and wipes it at cleanup; when
+// the test fails, it shows what the script said.
+func testStack(t *testing.T, s *Stack) *Stack {
+	t.Helper()
+	var log bytes.Buffer
+	s.Log = &log
+	var err error
+	if s.Ports, err = FreePorts(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Wipe(context.Background()); err != nil {
+			t.Errorf("wipe: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("scripts/stack.sh said:\n%s", log.String())
+		}
+	})
+	return s
 }
 
 // ping checks whether the stack's Postgres answers a query.

@@ -51,6 +51,21 @@ func OIDCIssuer() string {
 	return config.DefaultOIDCIssuer
 }
 
+// WebUIURL is the stack's Temporal Web UI, which decodes payloads through
+// the stack's codec server.
+func WebUIURL() string { return envOr("TEMPORAL_UI_URL", "http://127.0.0.1:8233") }
+
+// CodecURL is the stack's codec server (codecserver/), with the
+// development payload keys and operator token.
+func CodecURL() string { return envOr("CODEC_URL", "http://127.0.0.1:8089") }
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
 // RequireStack fails the test when a component of the stack does not answer.
 func RequireStack(tb testing.TB) {
 	tb.Helper()

@@ -9,6 +9,11 @@
   if (live) {
     var url = live.getAttribute("data-live");
     var last = live.getAttribute("data-status");
+    var stage = live.getAttribute("data-stage");
+    // What can be done depends on status and stage: when either changes,
+    // the page reloads to offer it, unless someone is typing into a form.
+    var typing = false;
+    document.addEventListener("input", function () { typing = true; });
     var poll = function () {
       fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
         .then(function (r) { return r.ok ? r.json() : null; })
@@ -23,7 +28,8 @@
           set("stage", c.stage || "—");
           set("emails", String(c.emails_sent));
           set("clouds", String(c.cloud_count));
-          if (c.subaccount_status !== last) {
+          if (c.subaccount_status !== last || (c.stage || "") !== stage) {
+            if (!typing) { window.location.reload(); return; }
             var note = document.getElementById("changed");
             if (note) { note.hidden = false; }
           }
