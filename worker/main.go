@@ -30,6 +30,7 @@ import (
 	"github.com/cloudpartners/onboarding/internal/mail"
 	"github.com/cloudpartners/onboarding/internal/seal"
 	"github.com/cloudpartners/onboarding/internal/store"
+	"github.com/cloudpartners/onboarding/internal/telemetry"
 	"github.com/cloudpartners/onboarding/workflows"
 )
 
@@ -50,13 +51,19 @@ func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer
 		return err
 	}
 	logger := cfg.Logger(stderr).With("service", "worker")
+	tracing, err := telemetry.Start(ctx, cfg, "worker", logger)
+	if err != nil {
+		return err
+	}
+	defer tracing.Close(ctx) // last: after the worker's final spans
 
-	st, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxOpenConns: 40})
+	st, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxOpenConns: 40, Tracing: tracing.Provider()})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	mailer, err := mail.New(mail.Options{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS})
+	mailer, err := mail.New(mail.Options{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS,
+		Tracing: tracing.Provider()})
 	if err != nil {
 		return err
 	}
@@ -71,6 +78,7 @@ func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer
 	opts := cfg.Temporal
 	opts.Logger = tlog.NewStructuredLogger(logger)
 	opts.MetricsHandler = metrics.handler
+	opts.Interceptors = append(opts.Interceptors, tracing.Interceptors()...)
 	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("connect to Temporal at %s: %w", opts.HostPort, err)
@@ -78,7 +86,9 @@ func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer
 	defer c.Close()
 
 	worker.SetStickyWorkflowCacheSize(cfg.WorkflowCacheSize)
-	w := worker.New(c, cfg.TaskQueue, worker.Options{})
+	// The activities that carry out the customer's answer continue the
+	// answer's trace: one trace from POST /confirm to the cloud.
+	w := worker.New(c, cfg.TaskQueue, worker.Options{Interceptors: tracing.FollowSignals(workflows.SignalConfirm, workflows.SignalDecline)})
 	w.RegisterWorkflowWithOptions(workflows.Onboarding, workflow.RegisterOptions{Name: workflows.WorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.Customer, workflow.RegisterOptions{Name: workflows.CustomerWorkflowName})
 	w.RegisterActivity(&activities.Activities{
