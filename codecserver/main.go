@@ -35,6 +35,7 @@ import (
 
 	"github.com/cloudpartners/onboarding/internal/config"
 	"github.com/cloudpartners/onboarding/internal/httpserver"
+	"github.com/cloudpartners/onboarding/internal/telemetry"
 )
 
 func main() {
@@ -101,6 +102,11 @@ func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer
 		return err
 	}
 	logger := cfg.Logger(stderr).With("service", "codecserver")
+	tracing, err := telemetry.Start(ctx, cfg, "codecserver", logger)
+	if err != nil {
+		return err
+	}
+	defer tracing.Close(ctx)
 	s := &server{codec: converter.NewPayloadCodecHTTPHandler(cfg.Codec), token: set.token, origins: set.origins,
 		secure: cfg.Production, now: time.Now, logger: logger}
 	ln, err := net.Listen("tcp", set.addr)
@@ -108,7 +114,7 @@ func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer
 		return fmt.Errorf("CODEC_ADDR %s: %w", set.addr, err)
 	}
 	logger.Info("codec server listening", "addr", ln.Addr().String(), "allowed_origins", set.origins, "primary_key", cfg.Codec.Primary())
-	return httpserver.Run(ctx, httpserver.New(s.routes(), logger), ln, logger)
+	return httpserver.Run(ctx, httpserver.New(tracing.HTTP(s.routes()), logger), ln, logger)
 }
 
 // server decodes and encodes payloads for operators.

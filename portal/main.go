@@ -22,6 +22,7 @@ import (
 	"github.com/cloudpartners/onboarding/internal/httpserver"
 	"github.com/cloudpartners/onboarding/internal/onboarding"
 	"github.com/cloudpartners/onboarding/internal/store"
+	"github.com/cloudpartners/onboarding/internal/telemetry"
 )
 
 func main() {
@@ -41,13 +42,19 @@ func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer
 		return err
 	}
 	logger := cfg.Logger(stderr).With("service", "portal")
-	st, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxOpenConns: 40})
+	tracing, err := telemetry.Start(ctx, cfg, "portal", logger)
+	if err != nil {
+		return err
+	}
+	defer tracing.Close(ctx)
+	st, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxOpenConns: 40, Tracing: tracing.Provider()})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	opts := cfg.Temporal
 	opts.Logger = tlog.NewStructuredLogger(logger)
+	opts.Interceptors = append(opts.Interceptors, tracing.Interceptors()...)
 	tc, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("connect to Temporal at %s: %w", opts.HostPort, err)
@@ -67,5 +74,5 @@ func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer
 	}
 	logger.Info("portal listening", "addr", ln.Addr().String(), "public_url", cfg.PortalURL, "issuer", cfg.OIDCIssuer,
 		"temporal", opts.HostPort, "namespace", opts.Namespace)
-	return httpserver.Run(ctx, httpserver.New(s.routes(), logger), ln, logger)
+	return httpserver.Run(ctx, httpserver.New(tracing.HTTP(s.routes(), "/static/"), logger), ln, logger)
 }

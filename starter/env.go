@@ -11,12 +11,14 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 
 	"github.com/cloudpartners/onboarding/internal/config"
 	"github.com/cloudpartners/onboarding/internal/onboarding"
 	"github.com/cloudpartners/onboarding/internal/store"
+	"github.com/cloudpartners/onboarding/internal/telemetry"
 )
 
 // dialTimeout bounds connecting to Temporal and Postgres, so that a stack
@@ -31,11 +33,36 @@ type env struct {
 	stderr io.Writer
 	json   bool // print JSON instead of text
 
-	cfg    *config.Config
-	st     *store.Store
-	tc     client.Client
-	svc    *onboarding.Service
-	poolSz int // the store's pool size; 0 means the default
+	cfg     *config.Config
+	tracing *telemetry.Tracing
+	st      *store.Store
+	tc      client.Client
+	svc     *onboarding.Service
+	poolSz  int // the store's pool size; 0 means the default
+}
+
+// trace starts the command's span, under which its SQL and Temporal calls
+// go, when tracing is on; a bad configuration is left for the command to
+// report.
+func (e *env) trace(ctx context.Context, command string) (context.Context, trace.Span) {
+	cfg, err := e.config()
+	if err != nil {
+		return ctx, trace.SpanFromContext(ctx)
+	}
+	e.tracing, err = telemetry.Start(ctx, cfg, programName, slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil || !e.tracing.On() {
+		e.tracing = nil
+		return ctx, trace.SpanFromContext(ctx)
+	}
+	return e.tracing.Provider().Tracer(programName).Start(ctx, programName+" "+command)
+}
+
+// traced is the tracer provider for the connections: nil when tracing is off.
+func (e *env) traced() trace.TracerProvider {
+	if e.tracing == nil {
+		return nil
+	}
+	return e.tracing.Provider()
 }
 
 // operator is who the CLI acts as: an operator, for every partner.
@@ -91,7 +118,7 @@ func (e *env) store(ctx context.Context) (*store.Store, error) {
 	}
 	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
-	st, err := store.Open(dctx, cfg.DatabaseURL, store.Options{MaxOpenConns: e.poolSz})
+	st, err := store.Open(dctx, cfg.DatabaseURL, store.Options{MaxOpenConns: e.poolSz, Tracing: e.traced()})
 	if err != nil {
 		return nil, fmt.Errorf("cannot use the database (%w): check DATABASE_URL; for the local stack run `make up`, and if it runs on other ports, eval \"$(scripts/stack.sh env)\" with the same PG_PORT", err)
 	}
@@ -111,6 +138,9 @@ func (e *env) temporal(ctx context.Context) (client.Client, error) {
 	// The SDK logs to stdout by default; a CLI keeps stdout for its answer
 	// and stderr for one line of failure, so only SDK errors are shown.
 	opts.Logger = tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelError})))
+	if e.tracing != nil {
+		opts.Interceptors = append(opts.Interceptors, e.tracing.Interceptors()...)
+	}
 	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
 	tc, err := client.DialContext(dctx, opts)
@@ -128,6 +158,9 @@ func (e *env) close() {
 	}
 	if e.st != nil {
 		e.st.Close()
+	}
+	if e.tracing != nil {
+		e.tracing.Close(context.Background())
 	}
 }
 

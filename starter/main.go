@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 
+	"go.opentelemetry.io/otel/codes"
+
 	"github.com/cloudpartners/onboarding/internal/config"
 )
 
@@ -101,7 +103,13 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 		if c.name == name {
 			e := &env{getenv: getenv, stdout: stdout, stderr: stderr}
 			defer e.close()
+			ctx, span := e.trace(ctx, name)
 			err := c.run(ctx, e, args[1:])
+			if err != nil && !errors.Is(err, errHelp) {
+				span.RecordError(err) // by its kind only: see internal/telemetry
+				span.SetStatus(codes.Error, "")
+			}
+			span.End() // before close flushes it
 			var usage *usageError
 			switch {
 			case err == nil, errors.Is(err, errHelp):

@@ -21,6 +21,7 @@ import (
 	"github.com/cloudpartners/onboarding/internal/httpserver"
 	"github.com/cloudpartners/onboarding/internal/onboarding"
 	"github.com/cloudpartners/onboarding/internal/store"
+	"github.com/cloudpartners/onboarding/internal/telemetry"
 )
 
 func main() {
@@ -43,8 +44,13 @@ func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer
 		return err
 	}
 	logger := cfg.Logger(stderr).With("service", "webhook")
+	tracing, err := telemetry.Start(ctx, cfg, "webhook", logger)
+	if err != nil {
+		return err
+	}
+	defer tracing.Close(ctx)
 
-	st, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxOpenConns: 40})
+	st, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxOpenConns: 40, Tracing: tracing.Provider()})
 	if err != nil {
 		return err
 	}
@@ -52,6 +58,7 @@ func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer
 
 	opts := cfg.Temporal
 	opts.Logger = tlog.NewStructuredLogger(logger)
+	opts.Interceptors = append(opts.Interceptors, tracing.Interceptors()...)
 	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("connect to Temporal at %s: %w", opts.HostPort, err)
@@ -76,7 +83,7 @@ func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer
 	if err != nil {
 		return fmt.Errorf("WEBHOOK_ADDR %s: %w", cfg.WebhookAddr, err)
 	}
-	srv := httpserver.New(s.routes(), logger)
+	srv := httpserver.New(tracing.HTTP(s.routes()), logger)
 	logger.Info("webhook listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
 		"temporal", opts.HostPort, "namespace", opts.Namespace, "rate", cfg.WebhookRate, "burst", cfg.WebhookBurst)
 	return httpserver.Run(ctx, srv, ln, logger)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -44,10 +45,19 @@ type env struct {
 	partnerName string
 	logs        *syncBuffer // the webhook's log
 	http        *http.Client
+	worker      *testenv.Process
+	stop        func() // stops the webhook; at cleanup if not before
 }
 
 // newEnv starts everything; webhookVars are added to the webhook's environment.
 func newEnv(t *testing.T, webhookVars map[string]string) *env {
+	t.Helper()
+	return startEnv(t, nil, webhookVars)
+}
+
+// startEnv starts everything; sharedVars are added to the environment of
+// the worker and the webhook, webhookVars to the webhook's.
+func startEnv(t *testing.T, sharedVars, webhookVars map[string]string) *env {
 	t.Helper()
 	testenv.RequireStack(t)
 	st, dsn := testenv.NewStore(t)
@@ -59,6 +69,7 @@ func newEnv(t *testing.T, webhookVars map[string]string) *env {
 		"DATABASE_URL": dsn, "TASK_QUEUE": e.tq, "ONBOARDING_SECRET": testSecret,
 		"LOGIN_HOOK_SECRET": testLoginSecret, "PUBLIC_BASE_URL": e.base, "BRAND": testBrand,
 	}
+	maps.Copy(shared, sharedVars)
 	workerVars := map[string]string{"WORKER_ADDR": testenv.FreePort(t)}
 	webhookVars2 := map[string]string{"WEBHOOK_ADDR": addr}
 	for k, v := range shared {
@@ -67,16 +78,22 @@ func newEnv(t *testing.T, webhookVars map[string]string) *env {
 	for k, v := range webhookVars {
 		webhookVars2[k] = v
 	}
-	testenv.Start(t, "worker", workerVars)
+	e.worker = testenv.Start(t, "worker", workerVars)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, nil, testenv.Getenv(webhookVars2), e.logs) }()
+	var stopOnce sync.Once
+	e.stop = func() {
+		stopOnce.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("webhook run: %v", err)
+			}
+		})
+	}
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("webhook run: %v", err)
-		}
+		e.stop()
 		if t.Failed() {
 			t.Logf("--- webhook log ---\n%s", e.logs.String())
 		}

@@ -30,6 +30,7 @@ import (
 	"github.com/cloudpartners/onboarding/internal/mail"
 	"github.com/cloudpartners/onboarding/internal/seal"
 	"github.com/cloudpartners/onboarding/internal/store"
+	"github.com/cloudpartners/onboarding/internal/telemetry"
 	"github.com/cloudpartners/onboarding/workflows"
 )
 
@@ -50,13 +51,19 @@ func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer
 		return err
 	}
 	logger := cfg.Logger(stderr).With("service", "worker")
+	tracing, err := telemetry.Start(ctx, cfg, "worker", logger)
+	if err != nil {
+		return err
+	}
+	defer tracing.Close(ctx) // last: after the worker's final spans
 
-	st, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxOpenConns: 40})
+	st, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxOpenConns: 40, Tracing: tracing.Provider()})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	mailer, err := mail.New(mail.Options{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS})
+	mailer, err := mail.New(mail.Options{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS,
+		Tracing: tracing.Provider()})
 	if err != nil {
 		return err
 	}
@@ -65,12 +72,13 @@ func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer
 		return err
 	}
 
-	metrics, closeMetrics := newMetrics()
+	metrics, closeMetrics := newMetrics(logger)
 	defer closeMetrics()
 
 	opts := cfg.Temporal
 	opts.Logger = tlog.NewStructuredLogger(logger)
 	opts.MetricsHandler = metrics.handler
+	opts.Interceptors = append(opts.Interceptors, tracing.Interceptors()...)
 	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("connect to Temporal at %s: %w", opts.HostPort, err)
@@ -78,7 +86,9 @@ func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer
 	defer c.Close()
 
 	worker.SetStickyWorkflowCacheSize(cfg.WorkflowCacheSize)
-	w := worker.New(c, cfg.TaskQueue, worker.Options{})
+	// The activities that carry out the customer's answer continue the
+	// answer's trace: one trace from POST /confirm to the cloud.
+	w := worker.New(c, cfg.TaskQueue, worker.Options{Interceptors: tracing.FollowSignals(workflows.SignalConfirm, workflows.SignalDecline)})
 	w.RegisterWorkflowWithOptions(workflows.Onboarding, workflow.RegisterOptions{Name: workflows.WorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.Customer, workflow.RegisterOptions{Name: workflows.CustomerWorkflowName})
 	w.RegisterActivity(&activities.Activities{
@@ -103,16 +113,32 @@ func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer
 }
 
 // workerMetrics are the SDK's worker and client metrics (task latencies,
-// schedule-to-start, sticky cache, failures...) in Prometheus format.
+// schedule-to-start, sticky cache, failures...) and the workflows' business
+// metrics (workflows/metrics.go), in Prometheus format.
 type workerMetrics struct {
 	handler client.MetricsHandler
 	http    http.Handler
 }
 
-// newMetrics reports the SDK's metrics to a registry of this worker's own.
-func newMetrics() (workerMetrics, func()) {
+// latencyBuckets are the histogram buckets of every timer, in seconds:
+// from the SDK's task latencies (milliseconds) to the time a customer takes
+// to confirm (days; the default window is 7, a longer wait than 30 counts
+// in +Inf).
+var latencyBuckets = []float64{
+	0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, // a task's latencies
+	60, 300, 900, 3600, 6 * 3600, 24 * 3600, 3 * 24 * 3600, 7 * 24 * 3600, 14 * 24 * 3600, 30 * 24 * 3600, // up to a confirmation
+}
+
+// newMetrics reports the metrics to a registry of this worker's own.
+// Timers are histograms, which add up across workers (a summary's
+// quantiles do not) and which the dashboard reads with histogram_quantile.
+func newMetrics(logger *slog.Logger) (workerMetrics, func()) {
 	reg := prom.NewRegistry()
-	reporter := tallyprom.NewReporter(tallyprom.Options{Registerer: reg, Gatherer: reg})
+	reporter := tallyprom.NewReporter(tallyprom.Options{Registerer: reg, Gatherer: reg,
+		DefaultTimerType: tallyprom.HistogramTimerType, DefaultHistogramBuckets: latencyBuckets,
+		// A metric emitted with other labels than before is a bug to see in
+		// the log, never a panic in a workflow task.
+		OnRegisterError: func(err error) { logger.Error("register metric", "error", err) }})
 	scope, closer := tally.NewRootScope(tally.ScopeOptions{
 		CachedReporter:  reporter,
 		Separator:       tallyprom.DefaultSeparator,

@@ -131,6 +131,7 @@ func (c *lifecycle) expire(ctx workflow.Context, susp Suspension) error {
 		return err
 	}
 	c.status, c.susp, c.outcome, c.deleted = customer.StatusInactive, nil, customer.ReasonSuspensionExpired, workflow.Now(ctx)
+	count(ctx, MetricSuspensionsExpired)
 	c.logger.Info("suspended subaccount deleted: the retention period ran out")
 	c.publish(ctx)
 	return nil
@@ -211,6 +212,9 @@ func (c *lifecycle) addCloud(ctx workflow.Context, req CloudRequest) (CloudResul
 		return CloudResult{}, err
 	}
 	c.logger.Info("cloud created", "cloud", cloud.CloudID, "created", cloud.Created)
+	if cloud.Created {
+		count(ctx, MetricCloudsCreated, "when", "later")
+	}
 	return CloudResult{CloudID: cloud.CloudID, Name: cloud.Name, Created: cloud.Created}, nil
 }
 
@@ -242,6 +246,7 @@ func (c *lifecycle) suspend(ctx workflow.Context, req SuspendRequest) (CustomerS
 		return CustomerStatus{}, err
 	}
 	c.status, c.susp = customer.StatusSuspended, &susp
+	count(ctx, MetricSuspended)
 	c.logger.Info("services stopped", "delete_after", susp.DeleteAfter)
 	c.publish(ctx)
 	return c.snapshot(), nil
@@ -260,6 +265,7 @@ func (c *lifecycle) resume(ctx workflow.Context) (CustomerStatus, error) {
 		return CustomerStatus{}, err
 	}
 	c.status, c.susp = customer.StatusActive, nil
+	count(ctx, MetricResumed)
 	c.logger.Info("services resumed")
 	c.publish(ctx)
 	return c.snapshot(), nil

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"github.com/uber-go/tally/v4"
+	sdktally "go.temporal.io/sdk/contrib/tally"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
@@ -26,6 +28,7 @@ type lifeHarness struct {
 	calls   []string // activities run, in order
 	status  []string // SubaccountStatus upserts
 	expired bool
+	metrics tally.TestScope
 }
 
 // newLifeHarness mocks each activity with its usual behaviour; own mocks,
@@ -33,7 +36,9 @@ type lifeHarness struct {
 func newLifeHarness(t *testing.T, first ...func(*testsuite.TestWorkflowEnvironment)) *lifeHarness {
 	var s testsuite.WorkflowTestSuite
 	s.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
-	h := &lifeHarness{t: t, env: s.NewTestWorkflowEnvironment()}
+	metrics := tally.NewTestScope("", nil)
+	s.SetMetricsHandler(sdktally.NewMetricsHandler(metrics))
+	h := &lifeHarness{t: t, env: s.NewTestWorkflowEnvironment(), metrics: metrics}
 	h.env.SetStartTime(start)
 	h.env.RegisterActivity(&activities.Activities{})
 	h.env.RegisterWorkflowWithOptions(Customer, workflow.RegisterOptions{Name: CustomerWorkflowName})
@@ -123,6 +128,11 @@ func TestSuspensionRunsOut(t *testing.T) {
 	require.Equal(t, "unpaid", s.Suspension.Reason)
 	require.Equal(t, s.Suspension.ID, again.value.(CustomerStatus).Suspension.ID)
 	require.Equal(t, []string{customer.StatusSuspended, customer.StatusInactive}, h.status)
+	// Each counted once: the second suspend changed nothing.
+	require.EqualValues(t, 1, counted(h.metrics, MetricCloudsCreated, "when", "later"))
+	require.EqualValues(t, 1, counted(h.metrics, MetricSuspended))
+	require.EqualValues(t, 1, counted(h.metrics, MetricSuspensionsExpired))
+	require.Zero(t, counted(h.metrics, MetricResumed))
 }
 
 func TestResumeCancelsTheDeletion(t *testing.T) {
@@ -148,6 +158,9 @@ func TestResumeCancelsTheDeletion(t *testing.T) {
 	require.Equal(t, customer.StatusActive, res2.value.(CustomerStatus).Status)
 	require.Equal(t, []string{"suspend", "resume", "add-cloud later-cloud"}, h.calls, "resuming twice is one resume")
 	require.Equal(t, []string{customer.StatusSuspended, customer.StatusActive}, h.status)
+	require.EqualValues(t, 1, counted(h.metrics, MetricSuspended))
+	require.EqualValues(t, 1, counted(h.metrics, MetricResumed), "the second resume changed nothing")
+	require.Zero(t, counted(h.metrics, MetricSuspensionsExpired))
 }
 
 func TestLifecycleRefusals(t *testing.T) {

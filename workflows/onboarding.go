@@ -115,6 +115,7 @@ func newOnboarding(ctx workflow.Context, in Input) (*onboarding, error) {
 }
 
 func (o *onboarding) run(ctx workflow.Context) (Result, error) {
+	count(ctx, MetricStarted)
 	// Creating the record and the first send are short and run to the end
 	// even if the workflow is cancelled meanwhile; the wait then sees the
 	// cancellation and deletes the record, so nothing is left half-done.
@@ -136,6 +137,10 @@ func (o *onboarding) run(ctx workflow.Context) (Result, error) {
 
 	outcome := o.await(ctx)
 	o.decided = workflow.Now(ctx)
+	count(ctx, MetricDecided, "outcome", outcome)
+	if outcome == OutcomeActive {
+		record(ctx, MetricConfirmationLatency, o.decided.Sub(o.started))
+	}
 	switch outcome {
 	case OutcomeActive:
 		if err := o.activate(ctx); err != nil {
@@ -271,6 +276,11 @@ func (o *onboarding) send(ctx workflow.Context) error {
 	}
 	o.status.EmailsSent = seq
 	o.status.LastSentAt = sent.SentAt
+	kind := "first"
+	if seq > 1 {
+		kind = "resend"
+	}
+	count(ctx, MetricEmailsSent, "kind", kind)
 	o.setDetails(ctx)
 	return nil
 }
@@ -288,6 +298,7 @@ func (o *onboarding) activate(ctx workflow.Context) error {
 		return err
 	}
 	o.status.CloudID = cloud.CloudID
+	count(ctx, MetricCloudsCreated, "when", "onboarding")
 	return nil
 }
 
@@ -350,6 +361,7 @@ func (o *onboarding) fail(ctx workflow.Context, err error) error {
 	}
 	o.status.Failure = msg
 	o.logger.Error("onboarding failed", "error", err)
+	count(ctx, MetricFailed)
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
 	o.setStage(dctx, StageFailed, "")
 	return temporal.NewNonRetryableApplicationError("onboarding failed: "+msg, "OnboardingFailed", err)
@@ -426,16 +438,18 @@ func (o *onboarding) validateResend(workflow.Context) error {
 // last send, past the limit, or while another send is in flight.
 func (o *onboarding) resend(ctx workflow.Context) (Status, error) {
 	var why error
+	var reason string // for the metric
 	switch wait := o.status.LastSentAt.Add(o.in.ResendAfter).Sub(workflow.Now(ctx)); {
 	case o.sending:
-		why = errors.New("an email is being sent right now")
+		why, reason = errors.New("an email is being sent right now"), "in_flight"
 	case o.status.EmailsSent >= o.in.MaxSends:
-		why = fmt.Errorf("all %d emails allowed have been sent", o.in.MaxSends)
+		why, reason = fmt.Errorf("all %d emails allowed have been sent", o.in.MaxSends), "limit"
 	case wait > 0:
-		why = fmt.Errorf("too soon: the last email went out less than %s ago; try again in %s", o.in.ResendAfter, wait.Round(time.Second))
+		why, reason = fmt.Errorf("too soon: the last email went out less than %s ago; try again in %s", o.in.ResendAfter, wait.Round(time.Second)), "too_soon"
 	}
 	if why != nil {
 		o.status.ResendsRefused++
+		count(ctx, MetricResendsRefused, "reason", reason)
 		return o.snapshot(), temporal.NewApplicationError(o.refuse("resend", why).Error(), "ResendRefused")
 	}
 	if err := o.send(ctx); err != nil {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"github.com/uber-go/tally/v4"
+	sdktally "go.temporal.io/sdk/contrib/tally"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
@@ -33,12 +35,15 @@ type harness struct {
 	upserts []map[string]string // each search-attribute upsert, by name
 	sends   int
 	deleted []string
+	metrics tally.TestScope // what the workflow emitted through its metrics handler
 }
 
 func newHarness(t *testing.T) *harness {
 	var s testsuite.WorkflowTestSuite
 	s.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
-	h := &harness{t: t, env: s.NewTestWorkflowEnvironment()}
+	metrics := tally.NewTestScope("", nil)
+	s.SetMetricsHandler(sdktally.NewMetricsHandler(metrics))
+	h := &harness{t: t, env: s.NewTestWorkflowEnvironment(), metrics: metrics}
 	h.env.SetStartTime(start)
 	h.env.RegisterActivity(&activities.Activities{})
 	return h

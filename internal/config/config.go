@@ -103,6 +103,14 @@ type Config struct {
 	WebhookRate       float64 // WEBHOOK_RATE: POSTs per second per client address
 	WebhookBurst      int     // WEBHOOK_BURST
 	LogFormat         string  // LOG_FORMAT: text or json
+	// OTLPEndpoint is the OpenTelemetry collector the binaries export traces
+	// to over OTLP/gRPC: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else
+	// OTEL_EXPORTER_OTLP_ENDPOINT, the standard variables. Empty (or
+	// OTEL_SDK_DISABLED=true): tracing is off.
+	OTLPEndpoint string
+	// ServiceName (OTEL_SERVICE_NAME) names the binary in traces; empty: its
+	// own name (worker, webhook, portal, starter, codecserver).
+	ServiceName string
 }
 
 // Getenv looks up one environment variable; os.Getenv in production, a map in tests.
@@ -250,6 +258,24 @@ func Load(getenv Getenv) (Config, error) {
 			bad("WEBHOOK_RATE", "want POSTs per second per client address, a number above 0 such as 200 or 0.5, got %q", v)
 		} else {
 			c.WebhookRate = f
+		}
+	}
+
+	// Tracing: the OpenTelemetry SDK's own variables, the traces-only one first.
+	endpoint := "OTEL_EXPORTER_OTLP_ENDPOINT"
+	if get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "") != "" {
+		endpoint = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+	}
+	c.OTLPEndpoint, c.ServiceName = get(endpoint, ""), get("OTEL_SERVICE_NAME", "")
+	if strings.EqualFold(get("OTEL_SDK_DISABLED", "false"), "true") {
+		c.OTLPEndpoint = ""
+	}
+	if u, err := url.Parse(c.OTLPEndpoint); c.OTLPEndpoint != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		bad(endpoint, "not an http(s) URL of an OTLP/gRPC collector (want http://127.0.0.1:4317, or https:// for TLS)")
+	}
+	for _, name := range []string{"OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"} {
+		if v := get(name, "grpc"); v != "grpc" {
+			bad(name, "only grpc is supported, got %q", v)
 		}
 	}
 

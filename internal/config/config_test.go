@@ -65,28 +65,31 @@ func TestTemporalSettingsFollowTheSDK(t *testing.T) {
 
 func TestEveryErrorNamesTheVariable(t *testing.T) {
 	cases := map[string]map[string]string{
-		"DATABASE_URL: not a postgres:// URL": {"DATABASE_URL": "mysql://db/x"},
-		"SMTP_ADDR: not a host:port":          {"SMTP_ADDR": "mailhost"},
-		"PUBLIC_BASE_URL: not an http(s) URL": {"PUBLIC_BASE_URL": "ftp://x"},
-		"ONBOARDING_SECRET: want at least 32": {"ONBOARDING_SECRET": "short"},
-		"CONFIRM_WITHIN: want a duration":     {"CONFIRM_WITHIN": "soon"},
-		"RESEND_MAX: want a whole number":     {"RESEND_MAX": "0"},
-		"SMTP_TLS: want true or false":        {"SMTP_TLS": "maybe"},
-		"LOG_FORMAT: want text or json":       {"LOG_FORMAT": "xml"},
-		"SMTP_FROM: not an email address":     {"SMTP_FROM": "nobody"},
-		"WORKFLOW_CACHE_SIZE: want a whole":   {"WORKFLOW_CACHE_SIZE": "-1"},
-		"CONFIRM_WITHIN: want at most":        {"CONFIRM_WITHIN": "9000h"},
-		"SUSPEND_RETENTION: want at most":     {"SUSPEND_RETENTION": "1441h"},
-		"PAYLOAD_KEYS: key":                   {"PAYLOAD_KEYS": "k1:short"},
-		"SUSPEND_RETENTION: want a duration":  {"SUSPEND_RETENTION": "forever"},
-		"WEBHOOK_RATE: want POSTs per second": {"WEBHOOK_RATE": "0"},
-		"WEBHOOK_BURST: want a whole number":  {"WEBHOOK_BURST": "lots"},
-		"WEBHOOK_ADDR: not a host:port":       {"WEBHOOK_ADDR": "8088"},
-		"PORTAL_ADDR: not a host:port":        {"PORTAL_ADDR": "portal"},
-		"PORTAL_PUBLIC_URL: not an http(s)":   {"PORTAL_PUBLIC_URL": "https://x.example/portal"},
-		"OIDC_ISSUER: not an http(s) URL":     {"OIDC_ISSUER": "id.example.com"},
-		"SESSION_IDLE: want at most":          {"SESSION_IDLE": "24h", "SESSION_MAX": "1h"},
-		"SESSION_MAX: want a duration":        {"SESSION_MAX": "1s"},
+		"DATABASE_URL: not a postgres:// URL":                    {"DATABASE_URL": "mysql://db/x"},
+		"SMTP_ADDR: not a host:port":                             {"SMTP_ADDR": "mailhost"},
+		"PUBLIC_BASE_URL: not an http(s) URL":                    {"PUBLIC_BASE_URL": "ftp://x"},
+		"ONBOARDING_SECRET: want at least 32":                    {"ONBOARDING_SECRET": "short"},
+		"CONFIRM_WITHIN: want a duration":                        {"CONFIRM_WITHIN": "soon"},
+		"RESEND_MAX: want a whole number":                        {"RESEND_MAX": "0"},
+		"SMTP_TLS: want true or false":                           {"SMTP_TLS": "maybe"},
+		"LOG_FORMAT: want text or json":                          {"LOG_FORMAT": "xml"},
+		"SMTP_FROM: not an email address":                        {"SMTP_FROM": "nobody"},
+		"WORKFLOW_CACHE_SIZE: want a whole":                      {"WORKFLOW_CACHE_SIZE": "-1"},
+		"CONFIRM_WITHIN: want at most":                           {"CONFIRM_WITHIN": "9000h"},
+		"SUSPEND_RETENTION: want at most":                        {"SUSPEND_RETENTION": "1441h"},
+		"PAYLOAD_KEYS: key":                                      {"PAYLOAD_KEYS": "k1:short"},
+		"SUSPEND_RETENTION: want a duration":                     {"SUSPEND_RETENTION": "forever"},
+		"WEBHOOK_RATE: want POSTs per second":                    {"WEBHOOK_RATE": "0"},
+		"WEBHOOK_BURST: want a whole number":                     {"WEBHOOK_BURST": "lots"},
+		"WEBHOOK_ADDR: not a host:port":                          {"WEBHOOK_ADDR": "8088"},
+		"PORTAL_ADDR: not a host:port":                           {"PORTAL_ADDR": "portal"},
+		"PORTAL_PUBLIC_URL: not an http(s)":                      {"PORTAL_PUBLIC_URL": "https://x.example/portal"},
+		"OIDC_ISSUER: not an http(s) URL":                        {"OIDC_ISSUER": "id.example.com"},
+		"SESSION_IDLE: want at most":                             {"SESSION_IDLE": "24h", "SESSION_MAX": "1h"},
+		"SESSION_MAX: want a duration":                           {"SESSION_MAX": "1s"},
+		"OTEL_EXPORTER_OTLP_ENDPOINT: not an http(s) URL":        {"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4317"},
+		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: not an http(s) URL": {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "grpc://collector"},
+		"OTEL_EXPORTER_OTLP_PROTOCOL: only grpc":                 {"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"},
 	}
 	for want, vars := range cases {
 		t.Run(want, func(t *testing.T) {
@@ -94,6 +97,25 @@ func TestEveryErrorNamesTheVariable(t *testing.T) {
 			require.ErrorContains(t, err, want)
 		})
 	}
+}
+
+// Tracing is off unless the OpenTelemetry SDK's standard variables name a
+// collector; the traces-only endpoint wins over the general one.
+func TestTracingFollowsTheOpenTelemetryVariables(t *testing.T) {
+	c, err := Load(env(nil))
+	require.NoError(t, err)
+	require.Empty(t, c.OTLPEndpoint)
+	require.Empty(t, c.ServiceName)
+	c, err = Load(env(map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317", "OTEL_SERVICE_NAME": "onboarding-worker-eu"}))
+	require.NoError(t, err)
+	require.Equal(t, "http://127.0.0.1:4317", c.OTLPEndpoint)
+	require.Equal(t, "onboarding-worker-eu", c.ServiceName)
+	c, err = Load(env(map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://a:4317", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://b:4317"}))
+	require.NoError(t, err)
+	require.Equal(t, "https://b:4317", c.OTLPEndpoint)
+	c, err = Load(env(map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://a:4317", "OTEL_SDK_DISABLED": "true"}))
+	require.NoError(t, err)
+	require.Empty(t, c.OTLPEndpoint, "OTEL_SDK_DISABLED turns tracing off")
 }
 
 func TestProductionRefusesDevelopmentSecrets(t *testing.T) {

@@ -15,6 +15,11 @@ import (
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 // ErrRejected means the mail server refused the message for good (say, an
@@ -45,6 +50,7 @@ type Mailer struct {
 	username string
 	password string
 	tls      bool
+	tracer   trace.Tracer
 }
 
 // Options configure a Mailer.
@@ -54,6 +60,10 @@ type Options struct {
 	Username string
 	Password string
 	TLS      bool // require STARTTLS
+	// Tracing, when set, gives every send a span: the relay's address, the
+	// Message-ID (no personal data); never the recipient, the names or the
+	// link.
+	Tracing trace.TracerProvider
 }
 
 // New returns a mailer for one SMTP relay.
@@ -69,7 +79,12 @@ func New(o Options) (*Mailer, error) {
 	if _, err := netmail.ParseAddress(o.From); err != nil {
 		return nil, fmt.Errorf("mailer: from address: %w", err)
 	}
-	return &Mailer{from: o.From, host: host, port: port, username: o.Username, password: o.Password, tls: o.TLS}, nil
+	tp := o.Tracing
+	if tp == nil {
+		tp = noop.NewTracerProvider()
+	}
+	return &Mailer{from: o.From, host: host, port: port, username: o.Username, password: o.Password, tls: o.TLS,
+		tracer: tp.Tracer("github.com/cloudpartners/onboarding/internal/mail")}, nil
 }
 
 // Build renders the message without sending it.
@@ -98,7 +113,22 @@ func (m *Mailer) Build(c Confirmation) (*gomail.Msg, error) {
 
 // Send delivers one confirmation email. A permanent refusal is reported as
 // ErrRejected; anything else may succeed on retry.
-func (m *Mailer) Send(ctx context.Context, c Confirmation) error {
+func (m *Mailer) Send(ctx context.Context, c Confirmation) (err error) {
+	ctx, span := m.tracer.Start(ctx, "smtp send", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+		semconv.ServerAddress(m.host), semconv.ServerPort(m.port), attribute.Bool("smtp.starttls", m.tls),
+		attribute.String("smtp.message_id", c.MessageID)))
+	defer func() {
+		if err != nil {
+			// Only the kind: a relay's refusal may quote the address.
+			kind := "failed"
+			if errors.Is(err, ErrRejected) {
+				kind = "rejected"
+			}
+			span.SetAttributes(semconv.ErrorTypeKey.String(kind))
+			span.SetStatus(codes.Error, kind)
+		}
+		span.End()
+	}()
 	msg, err := m.Build(c)
 	if err != nil {
 		return err

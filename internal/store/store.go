@@ -10,8 +10,12 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/XSAM/otelsql"
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Store is the Postgres system of record.
@@ -22,11 +26,15 @@ type Store struct {
 // Options tune the connection pool.
 type Options struct {
 	MaxOpenConns int // default 20
+	// Tracing, when set, gives every statement, transaction and connection
+	// a span, as a child of the caller's: the statement's text (values are
+	// always $n parameters, never in the text), no arguments, no rows.
+	Tracing trace.TracerProvider
 }
 
 // Open connects to Postgres, applies the embedded migrations and returns the store.
 func Open(ctx context.Context, url string, opts Options) (*Store, error) {
-	db, err := sqlx.Open("postgres", url)
+	db, err := open(url, opts.Tracing)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -45,6 +53,20 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	return &Store{db: db}, nil
+}
+
+func open(url string, tp trace.TracerProvider) (*sqlx.DB, error) {
+	if tp == nil {
+		return sqlx.Open("postgres", url)
+	}
+	db, err := otelsql.Open("postgres", url, otelsql.WithTracerProvider(tp),
+		otelsql.WithMeterProvider(metricnoop.NewMeterProvider()),
+		otelsql.WithAttributes(semconv.DBSystemNamePostgreSQL),
+		otelsql.WithSpanOptions(otelsql.SpanOptions{DisableErrSkip: true, OmitConnResetSession: true, OmitRows: true}))
+	if err != nil {
+		return nil, err
+	}
+	return sqlx.NewDb(db, "postgres"), nil
 }
 
 // Close closes the connection pool.
