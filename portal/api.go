@@ -32,14 +32,9 @@ func (s *server) apiRoutes(mux *http.ServeMux) {
 	}
 }
 
-// apiRoute is one route of the JSON API.
-type apiRoute struct {
-	pattern string
-	handler http.HandlerFunc
-}
-
-func (s *server) api() []apiRoute {
-	return []apiRoute{
+// api is the JSON API's routes; apiRoutes puts each behind apiAuth.
+func (s *server) api() []route {
+	return []route{
 		{"GET /api/v1/me", s.apiMe},
 		{"GET /api/v1/customers", s.apiList},
 		{"POST /api/v1/customers", s.apiAdd},

@@ -59,35 +59,49 @@ func (s *server) routes() http.Handler {
 	// Signing in and out.
 	mux.HandleFunc("GET /login", s.login)
 	mux.HandleFunc("GET /auth/callback", s.callback)
-	mux.Handle("POST /logout", s.signedIn(s.logout))
 	mux.HandleFunc("GET /signed-out", s.signedOut)
 
 	// Pages, for a signed-in member of staff.
-	mux.Handle("GET /{$}", s.signedIn(func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/customers", http.StatusSeeOther)
-	}))
-	mux.Handle("GET /customers", s.signedIn(s.dashboard))
-	mux.Handle("GET /customers/new", s.signedIn(s.newCustomerForm))
-	mux.Handle("POST /customers", s.signedIn(s.addCustomer))
-	mux.Handle("GET /customers/{id}", s.signedIn(s.customerPage))
-	mux.Handle("POST /customers/{id}/edit", s.signedIn(s.editCustomer))
-	mux.Handle("POST /customers/{id}/resend", s.signedIn(s.resend))
-	mux.Handle("POST /customers/{id}/link", s.signedIn(s.copyLink))
-	mux.Handle("GET /customers/{id}/delete", s.signedIn(s.deleteForm))
-	mux.Handle("POST /customers/{id}/delete", s.signedIn(s.deleteCustomer))
-	mux.Handle("POST /customers/{id}/clouds", s.signedIn(s.addCloud))
-	mux.Handle("POST /customers/{id}/suspend", s.signedIn(s.suspend))
-	mux.Handle("POST /customers/{id}/resume", s.signedIn(s.resume))
-	mux.Handle("GET /staff", s.signedIn(s.staffPage))
-	mux.Handle("POST /staff", s.signedIn(s.addStaff))
-	mux.Handle("POST /staff/{id}", s.signedIn(s.changeStaff))
-	mux.Handle("POST /staff/{id}/remove", s.signedIn(s.removeStaff))
-	mux.Handle("GET /api-keys", s.signedIn(s.apiKeysPage))
-	mux.Handle("POST /api-keys", s.signedIn(s.createAPIKey))
-	mux.Handle("POST /api-keys/{id}/revoke", s.signedIn(s.revokeAPIKey))
+	for _, rt := range s.pageRoutes() {
+		mux.Handle(rt.pattern, s.signedIn(rt.handler))
+	}
 
 	s.apiRoutes(mux)
 	return httpserver.LogRequests(s.logger, httpserver.SecurityHeaders(s.csp(), "same-origin", mux), "/healthz")
+}
+
+// pageRoutes are the routes of the pages a signed-in member of staff
+// sees (and of signing out); routes puts each behind signedIn.
+func (s *server) pageRoutes() []route {
+	return []route{
+		{"POST /logout", s.logout},
+		{"GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/customers", http.StatusSeeOther) }},
+		{"GET /customers", s.dashboard},
+		{"GET /customers/new", s.newCustomerForm},
+		{"POST /customers", s.addCustomer},
+		{"GET /customers/{id}", s.customerPage},
+		{"POST /customers/{id}/edit", s.editCustomer},
+		{"POST /customers/{id}/resend", s.resend},
+		{"POST /customers/{id}/link", s.copyLink},
+		{"GET /customers/{id}/delete", s.deleteForm},
+		{"POST /customers/{id}/delete", s.deleteCustomer},
+		{"POST /customers/{id}/clouds", s.addCloud},
+		{"POST /customers/{id}/suspend", s.suspend},
+		{"POST /customers/{id}/resume", s.resume},
+		{"GET /staff", s.staffPage},
+		{"POST /staff", s.addStaff},
+		{"POST /staff/{id}", s.changeStaff},
+		{"POST /staff/{id}/remove", s.removeStaff},
+		{"GET /api-keys", s.apiKeysPage},
+		{"POST /api-keys", s.createAPIKey},
+		{"POST /api-keys/{id}/revoke", s.revokeAPIKey},
+	}
+}
+
+// route is one route: a pattern of http.ServeMux and its handler.
+type route struct {
+	pattern string
+	handler http.HandlerFunc
 }
 
 // csp lets pages load only their own scripts and styles and post their
