@@ -160,8 +160,7 @@ func (s *server) callback(w http.ResponseWriter, r *http.Request) {
 		s.failPage(w, r, err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: s.sessionCookie(), Value: id, Path: "/", HttpOnly: true, Secure: s.secure,
-		SameSite: http.SameSiteLaxMode, MaxAge: int(s.cfg.SessionMax.Seconds())})
+	http.SetCookie(w, s.newCookie(s.sessionCookie(), id, int(s.cfg.SessionMax.Seconds())))
 	http.Redirect(w, r, l.ReturnTo, http.StatusSeeOther)
 }
 
@@ -174,14 +173,21 @@ func (s *server) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.svc.SignOut(r.Context(), id.actor)
-	http.SetCookie(w, &http.Cookie{Name: s.sessionCookie(), Value: "", Path: "/", HttpOnly: true, Secure: s.secure,
-		SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	http.SetCookie(w, s.newCookie(s.sessionCookie(), "", -1))
 	next := "/signed-out"
 	if _, _, err := s.auth.client(r.Context()); err == nil && s.auth.endURL != "" {
 		next = s.auth.endURL + "?" + url.Values{"client_id": {s.cfg.OIDCClientID},
 			"post_logout_redirect_uri": {s.cfg.PortalURL + "/signed-out"}}.Encode()
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// newCookie is one of the portal's cookies, holding value for maxAge
+// seconds (-1: delete it): out of scripts' reach, sent on top-level
+// navigation from other sites but not on their posts, and over TLS only
+// wherever the portal has TLS.
+func (s *server) newCookie(name, value string, maxAge int) *http.Cookie {
+	return &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode, MaxAge: maxAge}
 }
 
 func (s *server) signedOut(w http.ResponseWriter, r *http.Request) {

@@ -3,16 +3,21 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"html"
+	"log/slog"
 	"maps"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/cloudpartners/onboarding/internal/config"
 	"github.com/cloudpartners/onboarding/internal/customer"
 	"github.com/cloudpartners/onboarding/internal/onboarding"
 	"github.com/cloudpartners/onboarding/internal/store"
+	"github.com/cloudpartners/onboarding/internal/testenv"
 )
 
 // need is what a route asks of the signed-in actor's role.
@@ -504,5 +509,210 @@ func TestNoPartnerStatusCanDoNothing(t *testing.T) {
 	sc.unchanged(before)
 	if a := sc.send(sc.request(logout.method, logout.path, dormant, nil)); a.status != http.StatusSeeOther {
 		t.Errorf("signing out without partner status: %d", a.status)
+	}
+}
+
+// TestSessionLifetime: every sign-in starts a new session under a new id
+// (one planted before is worth nothing), in a cookie kept from scripts and
+// from other sites' posts, stored only as a hash; a session idle longer
+// than SESSION_IDLE or older than SESSION_MAX is refused and ended, one in
+// use lives on.
+func TestSessionLifetime(t *testing.T) {
+	w := newWorld(t, map[string]string{"SESSION_IDLE": "2m", "SESSION_MAX": "10m"})
+	base, _ := url.Parse(w.base)
+	b := w.anonymous()
+	var set []*http.Cookie
+	b.hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		set = append(set, req.Response.Cookies()...)
+		if len(via) > 10 {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	planted := "planted-" + random(16)
+	b.hc.Jar.SetCookies(base, []*http.Cookie{{Name: "portal_session", Value: planted, Path: "/"}})
+	b.signIn("viewer@acme.example")
+	var c *http.Cookie
+	for _, k := range set {
+		if k.Name == "portal_session" {
+			c = k
+		}
+	}
+	switch {
+	case c == nil:
+		t.Fatalf("no session cookie was set at sign-in: %v", set)
+	case c.Value == planted || len(c.Value) < 40:
+		t.Errorf("the session id %q is the planted one or short", c.Value)
+	case !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Secure || c.Path != "/" || c.Domain != "" || c.MaxAge != 600:
+		t.Errorf("the session cookie over plain HTTP with SESSION_MAX 10m is %s", c)
+	}
+	toSignIn(t, "the planted session id", w.send(w.request(http.MethodGet, "/customers", creds{cookie: planted}, nil)), "/customers")
+
+	// Sessions by kind of check: an idle one and an expired one, each
+	// refused on a page, a form and the API, and one in use.
+	sessions := map[string]creds{"first": b.creds()}
+	for _, name := range []string{"idle page", "idle form", "idle API", "expired page", "expired form", "expired API", "in use"} {
+		sessions[name] = w.signIn("viewer@acme.example").creds()
+	}
+	ids, tokens := map[string]bool{}, map[string]bool{}
+	for name, s := range sessions {
+		ids[s.cookie], tokens[s.csrf] = true, true
+		var stored int
+		if err := w.st.DB().Get(&stored, `SELECT count(*) FROM sessions WHERE id_hash = sha256(convert_to($1, 'UTF8'))
+			AND expires_at - created_at = interval '10 minutes'`, s.cookie); err != nil || stored != 1 {
+			t.Errorf("session %s is not stored by its hash for SESSION_MAX: %d %v", name, stored, err)
+		}
+	}
+	if len(ids) != len(sessions) || len(tokens) != len(sessions) {
+		t.Errorf("%d sign-ins gave %d session ids and %d tokens", len(sessions), len(ids), len(tokens))
+	}
+	age := func(name, set string) {
+		t.Helper()
+		res, err := w.st.DB().Exec(`UPDATE sessions SET `+set+` WHERE id_hash = sha256(convert_to($1, 'UTF8'))`, sessions[name].cookie)
+		if n, _ := res.RowsAffected(); err != nil || n != 1 {
+			t.Fatalf("age session %s: %v", name, err)
+		}
+	}
+	for _, kind := range []struct{ name, set string }{
+		{"idle", "last_seen_at = now() - interval '3 minutes'"},
+		{"expired", "expires_at = now() - interval '1 second'"},
+	} {
+		for _, via := range []string{"page", "form", "API"} {
+			age(kind.name+" "+via, kind.set)
+		}
+		what := "an " + kind.name + " session"
+		toSignIn(t, what, w.send(w.request(http.MethodGet, "/customers", sessions[kind.name+" page"], nil)), "/customers")
+		refused(t, what, w.send(w.request(http.MethodPost, "/logout", sessions[kind.name+" form"], nil)), false, http.StatusUnauthorized, "signed_out")
+		refused(t, what, w.send(w.request(http.MethodGet, "/api/v1/me", sessions[kind.name+" API"], nil)), true, http.StatusUnauthorized, "signed_out")
+		for _, via := range []string{"page", "form", "API"} {
+			var left int
+			if err := w.st.DB().Get(&left, `SELECT count(*) FROM sessions WHERE id_hash = sha256(convert_to($1, 'UTF8'))`, sessions[kind.name+" "+via].cookie); err != nil || left != 0 {
+				t.Errorf("%s (%s) was not ended: %d %v", what, via, left, err)
+			}
+		}
+	}
+	// Seen 90 s ago, within SESSION_IDLE: it lives on, and is seen now.
+	age("in use", "last_seen_at = now() - interval '90 seconds'")
+	if a := w.send(w.request(http.MethodGet, "/api/v1/me", sessions["in use"], nil)); a.status != http.StatusOK {
+		t.Errorf("a session in use answers %d", a.status)
+	}
+	var idle float64
+	if err := w.st.DB().Get(&idle, `SELECT extract(epoch FROM now() - last_seen_at) FROM sessions WHERE id_hash = sha256(convert_to($1, 'UTF8'))`,
+		sessions["in use"].cookie); err != nil || idle > 30 {
+		t.Errorf("the session in use was not marked seen: idle %.0f s, %v", idle, err)
+	}
+}
+
+// TestSessionCookieFollowsTheScheme: over https the session cookie is
+// Secure and __Host- prefixed (bound to the portal's host and path /),
+// and a form must come from the https origin.
+func TestSessionCookieFollowsTheScheme(t *testing.T) {
+	for _, c := range []struct {
+		url, name string
+		secure    bool
+	}{
+		{"https://portal.example", "__Host-portal_session", true},
+		{"http://127.0.0.1:8090", "portal_session", false},
+	} {
+		s, err := newServer(config.Config{PortalURL: c.url, SessionMax: time.Hour}, nil, nil, slog.New(slog.DiscardHandler), time.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []*http.Cookie{s.newCookie(s.sessionCookie(), "id", 3600), s.newCookie(s.sessionCookie(), "", -1)} {
+			if k.Name != c.name || k.Secure != c.secure || !k.HttpOnly || k.SameSite != http.SameSiteLaxMode || k.Path != "/" || k.Domain != "" {
+				t.Errorf("%s: the session cookie is %s", c.url, k)
+			}
+		}
+		if s.origin != c.url {
+			t.Errorf("%s: forms must come from %q", c.url, s.origin)
+		}
+	}
+}
+
+// markup is what people may type into a field, meant to run in a page.
+const (
+	script = `<script>alert(1)</script>`
+	img    = `<img src=x onerror=alert(2)>`
+	markup = script + img + `"'><b>`
+)
+
+// shownAsText checks that a page shows each value escaped, as text, and
+// none of the markup as markup.
+func shownAsText(t *testing.T, what string, a answer, status int, values ...string) {
+	t.Helper()
+	if a.status != status {
+		t.Errorf("%s: status %d, want %d:\n%s", what, a.status, status, tailOf(a.body, 1500))
+	}
+	for _, v := range values {
+		if !strings.Contains(a.body, html.EscapeString(v)) {
+			t.Errorf("%s does not show %q as text:\n%s", what, v, tailOf(a.body, 3000))
+		}
+	}
+	for _, m := range []string{script, img, "<b>", `"'>`} {
+		if strings.Contains(a.body, m) {
+			t.Errorf("%s shows %q as markup", what, m)
+		}
+	}
+}
+
+// TestMarkupIsShownAsText: markup and script typed into every field a page
+// shows — customer name, contact, cloud name, suspend reason, API key
+// name, staff email, search, notice, a sign-in error — come back as text;
+// the API's JSON escapes it too.
+func TestMarkupIsShownAsText(t *testing.T) {
+	w := newWorld(t, nil)
+	owner := w.signIn("owner@acme.example").creds()
+	get := func(path string) answer { return w.send(w.request(http.MethodGet, path, owner, nil)) }
+	post := func(path string, form url.Values) answer {
+		return w.send(w.request(http.MethodPost, path, owner, form))
+	}
+	name, contact := "Markup "+markup, "Contact "+markup
+
+	add := url.Values{"name": {name}, "email": {"markup-" + testenv.Suffix() + "@customer.example"}, "contact": {contact}, "cloud": {"markup-cloud"}}
+	if a := post("/customers", add); a.status != http.StatusSeeOther {
+		t.Fatalf("add the customer: %d\n%s", a.status, a.body)
+	}
+	var id string
+	testenv.Eventually(t, 30*time.Second, "the customer's record", func() bool {
+		return w.st.DB().Get(&id, `SELECT id FROM subaccounts WHERE name = $1`, name) == nil
+	})
+	w.sent(id)
+	shownAsText(t, "the customer's page", get("/customers/"+id), http.StatusOK, name, contact, customer.OrganizationName(name))
+	shownAsText(t, "the dashboard", get("/customers"), http.StatusOK, name)
+	shownAsText(t, "a search", get("/customers?q="+url.QueryEscape(markup)), http.StatusOK, markup)
+	shownAsText(t, "the delete step", get("/customers/"+id+"/delete"), http.StatusOK, name)
+	shownAsText(t, "a notice", get("/customers/"+id+"?notice="+url.QueryEscape(markup)), http.StatusOK, markup)
+	bad := url.Values{"name": {"Other " + markup}, "email": {"other@customer.example"}, "contact": {markup}, "cloud": {markup}}
+	shownAsText(t, "the add form with a bad cloud name", post("/customers", bad), http.StatusUnprocessableEntity, "Other "+markup, markup)
+	edited := "Edited " + markup
+	if a := post("/customers/"+id+"/edit", url.Values{"contact": {edited}}); a.status != http.StatusSeeOther {
+		t.Errorf("edit the contact: %d", a.status)
+	}
+	shownAsText(t, "the edited customer's page", get("/customers/"+id), http.StatusOK, edited)
+
+	w.confirm(id)
+	shownAsText(t, "a bad cloud name", post("/customers/"+id+"/clouds", url.Values{"name": {markup}}), http.StatusUnprocessableEntity, markup)
+	reason := "Reason " + markup
+	if a := post("/customers/"+id+"/suspend", url.Values{"reason": {reason}, "retention": {"720h"}}); a.status != http.StatusSeeOther {
+		t.Errorf("suspend: %d\n%s", a.status, a.body)
+	}
+	shownAsText(t, "the suspended customer's page", get("/customers/"+id), http.StatusOK, name, reason)
+
+	key := "Key " + markup
+	shownAsText(t, "the new key", post("/api-keys", url.Values{"name": {key}, "role": {"viewer"}}), http.StatusOK, key)
+	shownAsText(t, "the keys", get("/api-keys"), http.StatusOK, key)
+	odd := "o'neil&co{x}@acme.example" // as odd as an address gets
+	if a := post("/staff", url.Values{"email": {odd}, "role": {"viewer"}}); a.status != http.StatusSeeOther {
+		t.Errorf("add %s: %d\n%s", odd, a.status, a.body)
+	}
+	shownAsText(t, "the staff", get("/staff"), http.StatusOK, odd)
+	shownAsText(t, "a bad staff email", post("/staff", url.Values{"email": {markup + "@acme.example"}, "role": {"viewer"}}),
+		http.StatusUnprocessableEntity, markup+"@acme.example")
+	shownAsText(t, "a sign-in error", get("/auth/callback?error="+url.QueryEscape(script)), http.StatusBadRequest, script)
+
+	a := get("/api/v1/customers/" + id)
+	if a.status != http.StatusOK || strings.ContainsAny(a.body, "<>") || !strings.Contains(a.body, `\u003cscript\u003e`) ||
+		a.header.Get("Content-Type") != "application/json" || a.header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("the API's customer (%d, %s) is not escaped JSON:\n%s", a.status, a.header.Get("Content-Type"), tailOf(a.body, 1500))
 	}
 }
