@@ -603,6 +603,28 @@ func TestSessionLifetime(t *testing.T) {
 	}
 }
 
+// TestSignInReturnsOnlyToThePortal: the page to return to after sign-in
+// is a path of the portal, or the dashboard; nothing a browser would read
+// as another site.
+func TestSignInReturnsOnlyToThePortal(t *testing.T) {
+	for in, want := range map[string]string{
+		"/customers/abc?status=active": "/customers/abc?status=active",
+		"/staff":                       "/staff",
+		"":                             "/customers",
+		"https://evil.example/":        "/customers",
+		"//evil.example/":              "/customers",
+		"/\\evil.example/":             "/customers",
+		"/\t/evil.example/":            "/customers", // browsers drop tabs and newlines from URLs
+		"/\n/evil.example/":            "/customers",
+		"/\r/evil.example/":            "/customers",
+		"/\x00/evil.example/":          "/customers",
+	} {
+		if got := localPath(in); got != want {
+			t.Errorf("localPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 // TestSessionCookieFollowsTheScheme: over https the session cookie is
 // Secure and __Host- prefixed (bound to the portal's host and path /),
 // and a form must come from the https origin.

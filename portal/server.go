@@ -239,9 +239,12 @@ func sameToken(got, want string) bool {
 }
 
 // localPath accepts a path to return to after sign-in only if it stays on
-// the portal: it must start with one slash.
+// the portal: it must start with one slash, and hold no backslash or
+// control character (browsers drop tabs and newlines from a URL, so
+// "/\t/evil.example" would become "//evil.example").
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\r\n") || len(p) > 2000 {
+	unsafe := func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsFunc(p, unsafe) || len(p) > 2000 {
 		return "/customers"
 	}
 	return p
