@@ -77,7 +77,8 @@ func random(n int) string {
 }
 
 // login sends the browser to the identity provider with a fresh state,
-// nonce and PKCE verifier, remembered server-side for the callback.
+// nonce and PKCE verifier, remembered server-side for the callback; the
+// state also in a cookie, so that only this browser can finish the sign-in.
 func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	oauth, _, err := s.auth.client(r.Context())
 	if err != nil {
@@ -89,6 +90,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		s.failPage(w, r, err)
 		return
 	}
+	http.SetCookie(w, s.newCookie(s.loginCookie(), l.State, int(loginKeep.Seconds())))
 	http.Redirect(w, r, oauth.AuthCodeURL(l.State, oidc.Nonce(l.Nonce), oauth2.S256ChallengeOption(l.Verifier)), http.StatusSeeOther)
 }
 
@@ -99,17 +101,24 @@ var (
 	errNotStaff     = errors.New("you are not on any partner's staff")
 )
 
-// callback finishes a sign-in: the state is taken once, the code exchanged
-// with the PKCE verifier, the ID token verified (issuer, audience, expiry,
-// nonce), and the person found on a partner's staff. Then a new session
-// starts under a new id: a session id planted before sign-in is worth
-// nothing.
+// callback finishes a sign-in: the state must be the one this browser
+// started with (else the callback URL of someone else's sign-in, sent to a
+// victim, would sign the victim in as them) and is taken once, the code
+// exchanged with the PKCE verifier, the ID token verified (issuer,
+// audience, expiry, nonce), and the person found on a partner's staff.
+// Then a new session starts under a new id: a session id planted before
+// sign-in is worth nothing.
 func (s *server) callback(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if q.Get("error") != "" {
 		s.failPage(w, r, fmt.Errorf("%w: %s", errLoginRefused, truncate(q.Get("error"), 60)))
 		return
 	}
+	if c, err := r.Cookie(s.loginCookie()); err != nil || !sameToken(c.Value, q.Get("state")) {
+		s.failPage(w, r, errLoginState)
+		return
+	}
+	http.SetCookie(w, s.newCookie(s.loginCookie(), "", -1))
 	l, err := s.store.FinishLogin(r.Context(), q.Get("state"), s.now(), loginKeep)
 	if errors.Is(err, customer.ErrNotFound) {
 		s.failPage(w, r, errLoginState)

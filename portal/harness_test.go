@@ -156,6 +156,20 @@ func (w *world) signIn(email string) *browser {
 func (b *browser) signIn(email string) {
 	w := b.w
 	w.t.Helper()
+	a := b.authenticate(email)
+	if m := csrfField.FindStringSubmatch(a.body); m != nil {
+		b.csrf = m[1]
+	}
+	if b.csrf == "" && a.status == http.StatusOK {
+		w.t.Fatalf("signed in as %s but no page with a session: %d %s\n%s", email, a.status, a.url, a.body)
+	}
+}
+
+// authenticate starts a sign-in at the portal and signs in as email on
+// the identity provider's form, and returns where that led the browser.
+func (b *browser) authenticate(email string) answer {
+	w := b.w
+	w.t.Helper()
 	page := b.get("/login")
 	if page.status != http.StatusOK || !strings.Contains(page.body, `name="password"`) {
 		w.t.Fatalf("the identity provider's sign-in form did not show: %d\n%s", page.status, page.body)
@@ -172,13 +186,7 @@ func (b *browser) signIn(email string) {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	a := read(w.t, resp)
-	if m := csrfField.FindStringSubmatch(a.body); m != nil {
-		b.csrf = m[1]
-	}
-	if b.csrf == "" && a.status == http.StatusOK {
-		w.t.Fatalf("signed in as %s but no page with a session: %d %s\n%s", email, a.status, a.url, a.body)
-	}
+	return read(w.t, resp)
 }
 
 // answer is a response, read.

@@ -241,7 +241,7 @@ func (w *world) unchanged(before untouched) {
 // problemTitles are the problem pages' titles, by code.
 var problemTitles = func() map[string]string {
 	out := map[string]string{}
-	for _, err := range []error{errSignedOut, errCrossSite, onboarding.ErrNoPartnerStatus, onboarding.ErrForbidden, customer.ErrNotFound} {
+	for _, err := range []error{errSignedOut, errCrossSite, onboarding.ErrNoPartnerStatus, onboarding.ErrForbidden, customer.ErrNotFound, errLoginState} {
 		p := problemFor(err)
 		out[p.Code] = p.Title
 	}
@@ -603,6 +603,35 @@ func TestSessionLifetime(t *testing.T) {
 	}
 }
 
+// TestSignInStartsInThisBrowser: the callback URL of someone else's
+// sign-in (an attacker's, sent to a victim) signs nobody in: the sign-in
+// must have started in the browser that finishes it.
+func TestSignInStartsInThisBrowser(t *testing.T) {
+	w := newWorld(t, nil)
+	attacker := w.anonymous()
+	attacker.hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if req.URL.Path == "/auth/callback" {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	a := attacker.authenticate("owner@globex.example")
+	callback := a.header.Get("Location")
+	if a.status/100 != 3 || !strings.Contains(callback, "/auth/callback?") {
+		t.Fatalf("the identity provider did not send to the callback: %d %q", a.status, callback)
+	}
+	victim := w.anonymous()
+	refused(t, "someone else's callback", victim.get(strings.TrimPrefix(callback, w.base)), false, http.StatusBadRequest, "login_failed")
+	base, _ := url.Parse(w.base)
+	for _, c := range victim.hc.Jar.Cookies(base) {
+		if c.Name == "portal_session" {
+			t.Errorf("the victim holds a session of the attacker's")
+		}
+	}
+	// The browser that started the sign-in finishes it.
+	expect(t, attacker.get(strings.TrimPrefix(callback, w.base)), http.StatusOK, `id="me">owner@globex.example<`)
+}
+
 // TestSignInReturnsOnlyToThePortal: the page to return to after sign-in
 // is a path of the portal, or the dashboard; nothing a browser would read
 // as another site.
@@ -625,28 +654,33 @@ func TestSignInReturnsOnlyToThePortal(t *testing.T) {
 	}
 }
 
-// TestSessionCookieFollowsTheScheme: over https the session cookie is
-// Secure and __Host- prefixed (bound to the portal's host and path /),
-// and a form must come from the https origin.
+// TestSessionCookieFollowsTheScheme: over https the session and sign-in
+// cookies are Secure and __Host- prefixed (bound to the portal's host and
+// path /), and a form must come from the https origin.
 func TestSessionCookieFollowsTheScheme(t *testing.T) {
-	for _, c := range []struct {
-		url, name string
-		secure    bool
-	}{
-		{"https://portal.example", "__Host-portal_session", true},
-		{"http://127.0.0.1:8090", "portal_session", false},
-	} {
-		s, err := newServer(config.Config{PortalURL: c.url, SessionMax: time.Hour}, nil, nil, slog.New(slog.DiscardHandler), time.Now)
+	for u, secure := range map[string]bool{"https://portal.example": true, "http://127.0.0.1:8090": false} {
+		prefix := ""
+		if secure {
+			prefix = "__Host-"
+		}
+		s, err := newServer(config.Config{PortalURL: u, SessionMax: time.Hour}, nil, nil, slog.New(slog.DiscardHandler), time.Now)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, k := range []*http.Cookie{s.newCookie(s.sessionCookie(), "id", 3600), s.newCookie(s.sessionCookie(), "", -1)} {
-			if k.Name != c.name || k.Secure != c.secure || !k.HttpOnly || k.SameSite != http.SameSiteLaxMode || k.Path != "/" || k.Domain != "" {
-				t.Errorf("%s: the session cookie is %s", c.url, k)
+		for _, k := range []struct {
+			name   string
+			cookie *http.Cookie
+		}{
+			{"portal_session", s.newCookie(s.sessionCookie(), "id", 3600)},
+			{"portal_session", s.newCookie(s.sessionCookie(), "", -1)},
+			{"portal_login", s.newCookie(s.loginCookie(), "state", 600)},
+		} {
+			if c := k.cookie; c.Name != prefix+k.name || c.Secure != secure || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.Domain != "" {
+				t.Errorf("%s: the %s cookie is %s", u, k.name, c)
 			}
 		}
-		if s.origin != c.url {
-			t.Errorf("%s: forms must come from %q", c.url, s.origin)
+		if s.origin != u {
+			t.Errorf("%s: forms must come from %q", u, s.origin)
 		}
 	}
 }

@@ -195,13 +195,17 @@ func (s *server) signedIn(next http.HandlerFunc) http.Handler {
 // maxForm bounds a form: every form of the portal is far smaller.
 const maxForm = 64 << 10
 
-// sessionCookie is the cookie's name; with TLS, the __Host- prefix binds
-// it to this host and path /.
-func (s *server) sessionCookie() string {
+// sessionCookie and loginCookie are the cookies' names; with TLS, the
+// __Host- prefix binds each to this host and path /.
+func (s *server) sessionCookie() string { return s.hostCookie("portal_session") }
+
+func (s *server) loginCookie() string { return s.hostCookie("portal_login") }
+
+func (s *server) hostCookie(name string) string {
 	if s.secure {
-		return "__Host-portal_session"
+		return "__Host-" + name
 	}
-	return "portal_session"
+	return name
 }
 
 // session reads the request's live session, or errSignedOut.
