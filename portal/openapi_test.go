@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/cloudpartners/onboarding/internal/customer"
 	"github.com/cloudpartners/onboarding/internal/onboarding"
+	"github.com/cloudpartners/onboarding/internal/store"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 )
 
@@ -69,6 +71,77 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 			t.Errorf("openapi.json describes %s, which is no route of the API", op)
 		}
 	}
+}
+
+// TestOpenAPISchemasAreTheGoTypes: each schema has exactly the JSON
+// fields of the Go type the API encodes (or decodes), and an answer's
+// schema requires exactly the fields Go always writes (no omitempty).
+func TestOpenAPISchemasAreTheGoTypes(t *testing.T) {
+	doc := loadOpenAPI(t)
+	for _, c := range []struct {
+		schema string
+		value  any
+		answer bool // encoded by the API, not decoded
+	}{
+		{"Launched", onboarding.Launched{}, true},
+		{"Customer", onboarding.Customer{}, true},
+		{"CustomerCloud", onboarding.Cloud{}, true},
+		{"CustomerRow", customerRow{}, true},
+		{"Link", onboarding.Link{}, true},
+		{"CloudAdded", onboarding.CloudAdded{}, true},
+		{"Lifecycle", onboarding.Lifecycle{}, true},
+		{"Cloud", store.Cloud{}, true},
+		{"Staff", store.Staff{}, true},
+		{"APIKey", store.APIKey{}, true},
+		{"NewAPIKey", onboarding.NewAPIKey{}, true},
+		{"AuditEvent", store.AuditEvent{}, true},
+		{"NewCustomer", newCustomerBody{}, false},
+		{"CustomerEdit", editBody{}, false},
+		{"NewStaff", staffBody{}, false},
+	} {
+		ref := doc.Components.Schemas[c.schema]
+		if ref == nil {
+			t.Errorf("openapi.json has no schema %s", c.schema)
+			continue
+		}
+		fields := jsonFields(reflect.TypeOf(c.value))
+		if got, want := slices.Sorted(maps.Keys(ref.Value.Properties)), slices.Sorted(maps.Keys(fields)); !slices.Equal(got, want) {
+			t.Errorf("schema %s has the properties %v; %T has %v", c.schema, got, c.value, want)
+		}
+		if !c.answer {
+			continue
+		}
+		var always []string
+		for name, omitted := range fields {
+			if !omitted {
+				always = append(always, name)
+			}
+		}
+		if got, want := slices.Sorted(slices.Values(ref.Value.Required)), slices.Sorted(slices.Values(always)); !slices.Equal(got, want) {
+			t.Errorf("schema %s requires %v; %T always writes %v", c.schema, got, c.value, want)
+		}
+	}
+}
+
+// jsonFields is the JSON names of a struct's fields, embedded ones'
+// included, each with whether it is left out when empty.
+func jsonFields(typ reflect.Type) map[string]bool {
+	out := map[string]bool{}
+	for f := range typ.Fields() {
+		tag := f.Tag.Get("json")
+		name, opts, _ := strings.Cut(tag, ",")
+		switch {
+		case tag == "-" || !f.IsExported():
+			continue
+		case f.Anonymous && name == "":
+			maps.Copy(out, jsonFields(f.Type))
+			continue
+		case name == "":
+			name = f.Name
+		}
+		out[name] = strings.Contains(opts, "omitempty")
+	}
+	return out
 }
 
 // apiCheck calls the API and checks each call and its answer against the
