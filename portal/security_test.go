@@ -637,20 +637,16 @@ func TestSignInStartsInThisBrowser(t *testing.T) {
 // is a path of the portal, or the dashboard; nothing a browser would read
 // as another site.
 func TestSignInReturnsOnlyToThePortal(t *testing.T) {
-	for in, want := range map[string]string{
-		"/customers/abc?status=active": "/customers/abc?status=active",
-		"/staff":                       "/staff",
-		"":                             "/customers",
-		"https://evil.example/":        "/customers",
-		"//evil.example/":              "/customers",
-		"/\\evil.example/":             "/customers",
-		"/\t/evil.example/":            "/customers", // browsers drop tabs and newlines from URLs
-		"/\n/evil.example/":            "/customers",
-		"/\r/evil.example/":            "/customers",
-		"/\x00/evil.example/":          "/customers",
-	} {
-		if got := localPath(in); got != want {
-			t.Errorf("localPath(%q) = %q, want %q", in, got, want)
+	for _, p := range []string{"/customers/abc?status=active", "/staff"} {
+		if got := localPath(p); got != p {
+			t.Errorf("localPath(%q) = %q, want it kept", p, got)
+		}
+	}
+	// Browsers drop tabs and newlines from a URL: "/\t/x" reads as "//x".
+	for _, p := range []string{"", "https://evil.example/", "//evil.example/", `/\evil.example/`, "/\t/evil.example/", "/\n/evil.example/",
+		"/\r/evil.example/", "/\x00/evil.example/"} {
+		if got := localPath(p); got != "/customers" {
+			t.Errorf("localPath(%q) = %q, want /customers", p, got)
 		}
 	}
 }
