@@ -162,7 +162,12 @@ func TestQueuedRequestsSayTheTruth(t *testing.T) {
 		return err == nil && sa.Status == customer.StatusInactive
 	})
 	require.Equal(t, customer.ReasonCancelled, sa.DeletedReason)
-	// Asking again is the same cancel, and the onboarding has ended.
+	// Once the run has closed (it does moments after the record is
+	// deleted), asking again finds the onboarding ended.
+	testenv.Eventually(t, 30*time.Second, "the cancelled run to close", func() bool {
+		v, err := w.svc.Status(ctx, op, l.OnboardingID)
+		return err == nil && !v.Running()
+	})
 	_, err = w.svc.Cancel(ctx, op, l.OnboardingID)
 	require.ErrorIs(t, err, ErrEnded)
 }
