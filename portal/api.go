@@ -32,14 +32,9 @@ func (s *server) apiRoutes(mux *http.ServeMux) {
 	}
 }
 
-// apiRoute is one route of the JSON API.
-type apiRoute struct {
-	pattern string
-	handler http.HandlerFunc
-}
-
-func (s *server) api() []apiRoute {
-	return []apiRoute{
+// api is the JSON API's routes; apiRoutes puts each behind apiAuth.
+func (s *server) api() []route {
+	return []route{
 		{"GET /api/v1/me", s.apiMe},
 		{"GET /api/v1/customers", s.apiList},
 		{"POST /api/v1/customers", s.apiAdd},
@@ -68,6 +63,7 @@ var errNoCredentials = errors.New("no valid API key or session: send Authorizati
 // apiAuth lets in an API call with an API key (Authorization: Bearer obk_…)
 // or a signed-in session; with a session, a state-changing call must carry
 // the session's token in X-CSRF-Token and come from the portal's origin.
+// Nothing is let in for a partner without partner status, as on the pages.
 func (s *server) apiAuth(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
@@ -94,6 +90,10 @@ func (s *server) apiAuth(next http.HandlerFunc) http.Handler {
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead && (!s.sameOrigin(r) || !sameToken(r.Header.Get("X-CSRF-Token"), id.csrf)) {
 			s.failJSON(w, r, errCrossSite)
+			return
+		}
+		if !id.staff.PartnerStatus {
+			s.failJSON(w, r, onboarding.ErrNoPartnerStatus)
 			return
 		}
 		next(w, r.WithContext(context.WithValue(r.Context(), whoKey{}, id)))

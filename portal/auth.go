@@ -77,7 +77,8 @@ func random(n int) string {
 }
 
 // login sends the browser to the identity provider with a fresh state,
-// nonce and PKCE verifier, remembered server-side for the callback.
+// nonce and PKCE verifier, remembered server-side for the callback; the
+// state also in a cookie, so that only this browser can finish the sign-in.
 func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	oauth, _, err := s.auth.client(r.Context())
 	if err != nil {
@@ -89,6 +90,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		s.failPage(w, r, err)
 		return
 	}
+	http.SetCookie(w, s.newCookie(s.loginCookie(), l.State, int(loginKeep.Seconds())))
 	http.Redirect(w, r, oauth.AuthCodeURL(l.State, oidc.Nonce(l.Nonce), oauth2.S256ChallengeOption(l.Verifier)), http.StatusSeeOther)
 }
 
@@ -99,17 +101,24 @@ var (
 	errNotStaff     = errors.New("you are not on any partner's staff")
 )
 
-// callback finishes a sign-in: the state is taken once, the code exchanged
-// with the PKCE verifier, the ID token verified (issuer, audience, expiry,
-// nonce), and the person found on a partner's staff. Then a new session
-// starts under a new id: a session id planted before sign-in is worth
-// nothing.
+// callback finishes a sign-in: the state must be the one this browser
+// started with (else the callback URL of someone else's sign-in, sent to a
+// victim, would sign the victim in as them) and is taken once, the code
+// exchanged with the PKCE verifier, the ID token verified (issuer,
+// audience, expiry, nonce), and the person found on a partner's staff.
+// Then a new session starts under a new id: a session id planted before
+// sign-in is worth nothing.
 func (s *server) callback(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if q.Get("error") != "" {
 		s.failPage(w, r, fmt.Errorf("%w: %s", errLoginRefused, truncate(q.Get("error"), 60)))
 		return
 	}
+	if c, err := r.Cookie(s.loginCookie()); err != nil || !sameToken(c.Value, q.Get("state")) {
+		s.failPage(w, r, errLoginState)
+		return
+	}
+	http.SetCookie(w, s.newCookie(s.loginCookie(), "", -1))
 	l, err := s.store.FinishLogin(r.Context(), q.Get("state"), s.now(), loginKeep)
 	if errors.Is(err, customer.ErrNotFound) {
 		s.failPage(w, r, errLoginState)
@@ -160,8 +169,7 @@ func (s *server) callback(w http.ResponseWriter, r *http.Request) {
 		s.failPage(w, r, err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: s.sessionCookie(), Value: id, Path: "/", HttpOnly: true, Secure: s.secure,
-		SameSite: http.SameSiteLaxMode, MaxAge: int(s.cfg.SessionMax.Seconds())})
+	http.SetCookie(w, s.newCookie(s.sessionCookie(), id, int(s.cfg.SessionMax.Seconds())))
 	http.Redirect(w, r, l.ReturnTo, http.StatusSeeOther)
 }
 
@@ -174,14 +182,21 @@ func (s *server) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.svc.SignOut(r.Context(), id.actor)
-	http.SetCookie(w, &http.Cookie{Name: s.sessionCookie(), Value: "", Path: "/", HttpOnly: true, Secure: s.secure,
-		SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	http.SetCookie(w, s.newCookie(s.sessionCookie(), "", -1))
 	next := "/signed-out"
 	if _, _, err := s.auth.client(r.Context()); err == nil && s.auth.endURL != "" {
 		next = s.auth.endURL + "?" + url.Values{"client_id": {s.cfg.OIDCClientID},
 			"post_logout_redirect_uri": {s.cfg.PortalURL + "/signed-out"}}.Encode()
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// newCookie is one of the portal's cookies, holding value for maxAge
+// seconds (-1: delete it): out of scripts' reach, sent on top-level
+// navigation from other sites but not on their posts, and over TLS only
+// wherever the portal has TLS.
+func (s *server) newCookie(name, value string, maxAge int) *http.Cookie {
+	return &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode, MaxAge: maxAge}
 }
 
 func (s *server) signedOut(w http.ResponseWriter, r *http.Request) {

@@ -17,6 +17,7 @@ import (
 	"github.com/cloudpartners/onboarding/internal/config"
 	"github.com/cloudpartners/onboarding/internal/customer"
 	"github.com/cloudpartners/onboarding/internal/onboarding"
+	"github.com/cloudpartners/onboarding/internal/stack"
 	"github.com/cloudpartners/onboarding/internal/store"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 )
@@ -35,7 +36,8 @@ var passwords = map[string]string{
 // and the real identity provider of the stack.
 type world struct {
 	t       *testing.T
-	base    string // the portal
+	base    string       // the portal
+	direct  *http.Client // no cookie jar, no redirects followed: for requests sent as they are
 	webhook string
 	st      *store.Store
 	svc     *onboarding.Service
@@ -53,7 +55,8 @@ func newWorld(t *testing.T, extra map[string]string) *world {
 	sfx := testenv.Suffix()
 	addr, hookAddr := testenv.FreePort(t), testenv.FreePort(t)
 	w := &world{t: t, base: "http://" + addr, webhook: "http://" + hookAddr, st: st, logs: &syncBuffer{},
-		acme: "acme-" + sfx, globex: "globex-" + sfx, dormant: "dormant-" + sfx}
+		direct: &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		acme:   "acme-" + sfx, globex: "globex-" + sfx, dormant: "dormant-" + sfx}
 	w.vars = map[string]string{"DATABASE_URL": dsn, "TASK_QUEUE": "tq-" + sfx, "PORTAL_ADDR": addr,
 		"PUBLIC_BASE_URL": w.webhook, "RESEND_MIN_INTERVAL": "2s", "ONBOARDING_SECRET": "portal-test-secret-0123456789abcdef0123"}
 	for k, v := range extra {
@@ -145,6 +148,28 @@ var (
 func (w *world) signIn(email string) *browser {
 	w.t.Helper()
 	b := w.anonymous()
+	b.signIn(email)
+	return b
+}
+
+// signIn signs the browser in as a demo user.
+func (b *browser) signIn(email string) {
+	w := b.w
+	w.t.Helper()
+	a := b.authenticate(email)
+	if m := csrfField.FindStringSubmatch(a.body); m != nil {
+		b.csrf = m[1]
+	}
+	if b.csrf == "" && a.status == http.StatusOK {
+		w.t.Fatalf("signed in as %s but no page with a session: %d %s\n%s", email, a.status, a.url, a.body)
+	}
+}
+
+// authenticate starts a sign-in at the portal and signs in as email on
+// the identity provider's form, and returns where that led the browser.
+func (b *browser) authenticate(email string) answer {
+	w := b.w
+	w.t.Helper()
 	page := b.get("/login")
 	if page.status != http.StatusOK || !strings.Contains(page.body, `name="password"`) {
 		w.t.Fatalf("the identity provider's sign-in form did not show: %d\n%s", page.status, page.body)
@@ -161,14 +186,7 @@ func (w *world) signIn(email string) *browser {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	a := read(w.t, resp)
-	if m := csrfField.FindStringSubmatch(a.body); m != nil {
-		b.csrf = m[1]
-	}
-	if b.csrf == "" && a.status == http.StatusOK {
-		w.t.Fatalf("signed in as %s but no page with a session: %d %s\n%s", email, a.status, a.url, a.body)
-	}
-	return b
+	return read(w.t, resp)
 }
 
 // answer is a response, read.
@@ -277,12 +295,131 @@ func (w *world) launch(partner, name string) store.Subaccount {
 	if err != nil {
 		w.t.Fatal(err)
 	}
+	return w.sent(l.SubaccountID)
+}
+
+// sent waits until a launched customer's record exists and its first email is sent.
+func (w *world) sent(subaccountID string) store.Subaccount {
+	w.t.Helper()
 	var sa store.Subaccount
-	testenv.Eventually(w.t, 30*time.Second, "the record of "+name, func() bool {
-		sa, err = w.st.Subaccount(ctx, l.SubaccountID)
+	var err error
+	testenv.Eventually(w.t, 30*time.Second, "the record of "+subaccountID, func() bool {
+		sa, err = w.st.Subaccount(context.Background(), subaccountID)
 		return err == nil && sa.EmailsSent > 0
 	})
 	return sa
+}
+
+// creds is what a request carries: a session (its cookie and, for a
+// state-changing request, its token), an API key, or nothing.
+type creds struct {
+	cookie string
+	csrf   string
+	key    string
+}
+
+// creds is the browser's session.
+func (b *browser) creds() creds {
+	b.t.Helper()
+	u, _ := url.Parse(b.w.base)
+	for _, c := range b.hc.Jar.Cookies(u) {
+		if c.Name == "portal_session" {
+			return creds{cookie: c.Value, csrf: b.csrf}
+		}
+	}
+	b.t.Fatalf("the browser holds no session")
+	return creds{}
+}
+
+// raw is a request body sent as it is, such as JSON broken on purpose.
+type raw string
+
+// request builds a request as the portal's pages or a machine make it: a
+// form (url.Values) to a page, with the session's token in the csrf field,
+// or JSON to the API, with the token in X-CSRF-Token; a state-changing one
+// comes from the portal's origin. Tests change it to make it cross-site.
+func (w *world) request(method, path string, c creds, body any) *http.Request {
+	w.t.Helper()
+	page := !strings.HasPrefix(path, "/api/")
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case raw:
+		r = strings.NewReader(string(b))
+	case url.Values:
+		f := url.Values{}
+		for k, v := range b {
+			f[k] = v
+		}
+		if c.csrf != "" && !f.Has("csrf") {
+			f.Set("csrf", c.csrf)
+		}
+		r = strings.NewReader(f.Encode())
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		r = bytes.NewReader(j)
+	}
+	if r == nil && page && method == http.MethodPost && c.csrf != "" {
+		r = strings.NewReader(url.Values{"csrf": {c.csrf}}.Encode())
+	}
+	req, err := http.NewRequest(method, w.base+path, r)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if page && r != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	} else if r != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.cookie != "" {
+		req.AddCookie(&http.Cookie{Name: "portal_session", Value: c.cookie})
+	}
+	if c.key != "" {
+		req.Header.Set("Authorization", "Bearer "+c.key)
+	}
+	if method != http.MethodGet && method != http.MethodHead {
+		req.Header.Set("Origin", w.base)
+		if !page && c.csrf != "" {
+			req.Header.Set("X-CSRF-Token", c.csrf)
+		}
+	}
+	return req
+}
+
+// send sends a request as it is, following no redirect.
+func (w *world) send(req *http.Request) answer {
+	w.t.Helper()
+	resp, err := w.direct.Do(req)
+	if err != nil {
+		w.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	return read(w.t, resp)
+}
+
+// confirm confirms a customer as the customer does, with the link of its
+// email, and waits until it is ACTIVE with its first cloud.
+func (w *world) confirm(subaccountID string) {
+	w.t.Helper()
+	ctx := context.Background()
+	sa, err := w.st.Subaccount(ctx, subaccountID)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	msgs := testenv.WaitMail(w.t, sa.Email, 1, 30*time.Second)
+	token, err := stack.TokenOf(testenv.LinkIn(w.t, msgs[0]))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if code, _, err := stack.PostConfirm(ctx, http.DefaultClient, w.webhook, token); err != nil || code != http.StatusOK {
+		w.t.Fatalf("the customer's confirmation: %d %v", code, err)
+	}
+	testenv.Eventually(w.t, 30*time.Second, sa.Name+" to be active with a cloud", func() bool {
+		sa, err = w.st.Subaccount(ctx, subaccountID)
+		return err == nil && sa.Status == customer.StatusActive && sa.Clouds > 0
+	})
 }
 
 func tailOf(s string, n int) string {

@@ -59,35 +59,49 @@ func (s *server) routes() http.Handler {
 	// Signing in and out.
 	mux.HandleFunc("GET /login", s.login)
 	mux.HandleFunc("GET /auth/callback", s.callback)
-	mux.Handle("POST /logout", s.signedIn(s.logout))
 	mux.HandleFunc("GET /signed-out", s.signedOut)
 
 	// Pages, for a signed-in member of staff.
-	mux.Handle("GET /{$}", s.signedIn(func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/customers", http.StatusSeeOther)
-	}))
-	mux.Handle("GET /customers", s.signedIn(s.dashboard))
-	mux.Handle("GET /customers/new", s.signedIn(s.newCustomerForm))
-	mux.Handle("POST /customers", s.signedIn(s.addCustomer))
-	mux.Handle("GET /customers/{id}", s.signedIn(s.customerPage))
-	mux.Handle("POST /customers/{id}/edit", s.signedIn(s.editCustomer))
-	mux.Handle("POST /customers/{id}/resend", s.signedIn(s.resend))
-	mux.Handle("POST /customers/{id}/link", s.signedIn(s.copyLink))
-	mux.Handle("GET /customers/{id}/delete", s.signedIn(s.deleteForm))
-	mux.Handle("POST /customers/{id}/delete", s.signedIn(s.deleteCustomer))
-	mux.Handle("POST /customers/{id}/clouds", s.signedIn(s.addCloud))
-	mux.Handle("POST /customers/{id}/suspend", s.signedIn(s.suspend))
-	mux.Handle("POST /customers/{id}/resume", s.signedIn(s.resume))
-	mux.Handle("GET /staff", s.signedIn(s.staffPage))
-	mux.Handle("POST /staff", s.signedIn(s.addStaff))
-	mux.Handle("POST /staff/{id}", s.signedIn(s.changeStaff))
-	mux.Handle("POST /staff/{id}/remove", s.signedIn(s.removeStaff))
-	mux.Handle("GET /api-keys", s.signedIn(s.apiKeysPage))
-	mux.Handle("POST /api-keys", s.signedIn(s.createAPIKey))
-	mux.Handle("POST /api-keys/{id}/revoke", s.signedIn(s.revokeAPIKey))
+	for _, rt := range s.pageRoutes() {
+		mux.Handle(rt.pattern, s.signedIn(rt.handler))
+	}
 
 	s.apiRoutes(mux)
 	return httpserver.LogRequests(s.logger, httpserver.SecurityHeaders(s.csp(), "same-origin", mux), "/healthz")
+}
+
+// pageRoutes are the routes of the pages a signed-in member of staff
+// sees (and of signing out); routes puts each behind signedIn.
+func (s *server) pageRoutes() []route {
+	return []route{
+		{"POST /logout", s.logout},
+		{"GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/customers", http.StatusSeeOther) }},
+		{"GET /customers", s.dashboard},
+		{"GET /customers/new", s.newCustomerForm},
+		{"POST /customers", s.addCustomer},
+		{"GET /customers/{id}", s.customerPage},
+		{"POST /customers/{id}/edit", s.editCustomer},
+		{"POST /customers/{id}/resend", s.resend},
+		{"POST /customers/{id}/link", s.copyLink},
+		{"GET /customers/{id}/delete", s.deleteForm},
+		{"POST /customers/{id}/delete", s.deleteCustomer},
+		{"POST /customers/{id}/clouds", s.addCloud},
+		{"POST /customers/{id}/suspend", s.suspend},
+		{"POST /customers/{id}/resume", s.resume},
+		{"GET /staff", s.staffPage},
+		{"POST /staff", s.addStaff},
+		{"POST /staff/{id}", s.changeStaff},
+		{"POST /staff/{id}/remove", s.removeStaff},
+		{"GET /api-keys", s.apiKeysPage},
+		{"POST /api-keys", s.createAPIKey},
+		{"POST /api-keys/{id}/revoke", s.revokeAPIKey},
+	}
+}
+
+// route is one route: a pattern of http.ServeMux and its handler.
+type route struct {
+	pattern string
+	handler http.HandlerFunc
 }
 
 // csp lets pages load only their own scripts and styles and post their
@@ -181,13 +195,17 @@ func (s *server) signedIn(next http.HandlerFunc) http.Handler {
 // maxForm bounds a form: every form of the portal is far smaller.
 const maxForm = 64 << 10
 
-// sessionCookie is the cookie's name; with TLS, the __Host- prefix binds
-// it to this host and path /.
-func (s *server) sessionCookie() string {
+// sessionCookie and loginCookie are the cookies' names; with TLS, the
+// __Host- prefix binds each to this host and path /.
+func (s *server) sessionCookie() string { return s.hostCookie("portal_session") }
+
+func (s *server) loginCookie() string { return s.hostCookie("portal_login") }
+
+func (s *server) hostCookie(name string) string {
 	if s.secure {
-		return "__Host-portal_session"
+		return "__Host-" + name
 	}
-	return "portal_session"
+	return name
 }
 
 // session reads the request's live session, or errSignedOut.
@@ -225,9 +243,12 @@ func sameToken(got, want string) bool {
 }
 
 // localPath accepts a path to return to after sign-in only if it stays on
-// the portal: it must start with one slash.
+// the portal: it must start with one slash, and hold no backslash or
+// control character (browsers drop tabs and newlines from a URL, so
+// "/\t/evil.example" would become "//evil.example").
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\r\n") || len(p) > 2000 {
+	unsafe := func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsFunc(p, unsafe) || len(p) > 2000 {
 		return "/customers"
 	}
 	return p

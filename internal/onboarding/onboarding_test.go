@@ -97,6 +97,19 @@ func TestActorsSeeOnlyTheirPartner(t *testing.T) {
 		_, unknownErr := w.svc.Status(ctx, alpha, "onboarding/"+pb+"/nobody")
 		require.Equal(t, errors.Is(unknownErr, customer.ErrNotFound), errors.Is(err, customer.ErrNotFound))
 	}
+	// Each attempt is audited as a refusal, under alpha, not in beta's customer's log.
+	tried, err := w.st.PartnerAuditLog(ctx, pa, 100)
+	require.NoError(t, err)
+	require.Len(t, tried, 8) // link, resend, cancel and edit, by each id
+	for _, e := range tried {
+		require.Equal(t, "refused", e.Outcome, "%s: %s", e.Action, e.Detail)
+		require.Nil(t, e.SubaccountID, e.Action)
+	}
+	log, err := w.st.AuditLog(ctx, v.SubaccountID, 100)
+	require.NoError(t, err)
+	for _, e := range log {
+		require.NotEqual(t, alpha.ID, e.ActorID, "alpha's attempt %s is in beta's customer's log", e.Action)
+	}
 	list, err := w.svc.List(ctx, alpha, ListQuery{})
 	require.NoError(t, err)
 	require.Empty(t, list.Onboardings)

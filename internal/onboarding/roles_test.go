@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/cloudpartners/onboarding/internal/customer"
@@ -73,6 +74,13 @@ func TestRolesAndPartnerStatus(t *testing.T) {
 	_, err = w.svc.List(ctx, sleeper, ListQuery{})
 	require.ErrorIs(t, err, ErrNoPartnerStatus)
 	_, err = w.svc.Launch(ctx, sleeper, dormant, NewCustomer{Name: "Sleepy", Email: "s@dormant.example", Cloud: "sleepy-cloud"})
+	require.ErrorIs(t, err, ErrNoPartnerStatus)
+	// Nor its API keys, made while it had partner status.
+	secret := APIKeyPrefix + "dormant-" + sfx
+	_, err = w.st.CreateAPIKey(ctx, store.APIKey{ID: uuid.NewString(), PartnerID: dormant, Name: "old", Role: customer.StaffOwner,
+		Prefix: secret[:10], CreatedBy: "test"}, secret)
+	require.NoError(t, err)
+	_, err = w.svc.APIKeyActor(ctx, secret, "")
 	require.ErrorIs(t, err, ErrNoPartnerStatus)
 
 	// The audit log: who, what, which customer, when, from where, how it ended.

@@ -139,7 +139,12 @@ func (s *Service) audit(ctx context.Context, by Actor, action, partnerID, subacc
 	case err == nil:
 	case errors.Is(err, ErrRefused), errors.Is(err, ErrEnded), errors.Is(err, customer.ErrInvalid), errors.Is(err, ErrForbidden),
 		errors.Is(err, customer.ErrNotActive), errors.Is(err, customer.ErrSuspended), errors.Is(err, customer.ErrDeleted),
-		errors.Is(err, customer.ErrCloudNameTaken), errors.Is(err, ErrNoWorker), errors.Is(err, customer.ErrNameImmutable):
+		errors.Is(err, customer.ErrCloudNameTaken), errors.Is(err, ErrNoWorker), errors.Is(err, customer.ErrNameImmutable),
+		// An id the actor may not see, and the rules of partners and staff,
+		// refuse a request; "failed" is for what went wrong on our side.
+		errors.Is(err, customer.ErrNotFound), errors.Is(err, customer.ErrUnknownPartner), errors.Is(err, ErrNoPartnerStatus),
+		errors.Is(err, customer.ErrNotPartner), errors.Is(err, customer.ErrLastOwner), errors.Is(err, customer.ErrStaffTaken),
+		errors.Is(err, customer.ErrNameTaken):
 		e.Outcome, e.Detail = "refused", truncate(oneLine(err.Error()), 500)
 	default:
 		e.Outcome, e.Detail = "failed", truncate(oneLine(err.Error()), 500)

@@ -167,6 +167,8 @@ func (s *Service) RevokeAPIKey(ctx context.Context, by Actor, id string) (store.
 
 // APIKeyActor is the actor an API key's secret stands for, or
 // customer.ErrNotFound for an unknown or revoked key. Its use is recorded.
+// The key of a partner without partner status opens nothing:
+// ErrNoPartnerStatus.
 func (s *Service) APIKeyActor(ctx context.Context, secret, addr string) (Actor, error) {
 	if !strings.HasPrefix(secret, APIKeyPrefix) || len(secret) > 200 {
 		return Actor{}, fmt.Errorf("API key: %w", customer.ErrNotFound)
@@ -174,6 +176,13 @@ func (s *Service) APIKeyActor(ctx context.Context, secret, addr string) (Actor, 
 	k, err := s.store.APIKeyBySecret(ctx, secret, s.now().UTC())
 	if err != nil {
 		return Actor{}, err
+	}
+	p, err := s.store.Partner(ctx, k.PartnerID)
+	if err != nil {
+		return Actor{}, fmt.Errorf("API key: %w", err)
+	}
+	if !p.PartnerStatus {
+		return Actor{}, ErrNoPartnerStatus
 	}
 	return Actor{Kind: ActorAPIKey, ID: k.Name + " (" + k.Prefix + ")", PartnerID: k.PartnerID, Role: k.Role, Addr: addr}, nil
 }

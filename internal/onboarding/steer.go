@@ -102,6 +102,7 @@ func (s *Service) update(ctx context.Context, by Actor, id, name, what, updateID
 // time, for its result: a refusal by the workflow comes back as its reason,
 // and a request no worker took in time is reported as queued.
 func (s *Service) await(ctx context.Context, what, id string, send func(context.Context) (client.WorkflowUpdateHandle, error), result any) error {
+	deadline := s.now().Add(s.updateWait)
 	uctx, cancel := context.WithTimeout(ctx, s.updateWait)
 	defer cancel()
 	h, err := send(uctx)
@@ -116,7 +117,10 @@ func (s *Service) await(ctx context.Context, what, id string, send func(context.
 		return err
 	case errors.As(err, &appErr):
 		return refuse("%s refused: %s", what, appErr.Message())
-	case uctx.Err() != nil && ctx.Err() == nil:
+	// The wait ran out: by our timer, or by the server's, which cuts the
+	// call at the deadline we sent it and may do so before our timer fires
+	// on a busy machine.
+	case ctx.Err() == nil && (uctx.Err() != nil || !s.now().Before(deadline)):
 		return fmt.Errorf("%s: no worker answered within %s; %w and will be carried out when a worker takes it: see `starter status '%s'`",
 			what, s.updateWait, ErrQueued, id)
 	}

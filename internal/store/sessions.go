@@ -46,8 +46,10 @@ func (s *Store) CreateSession(ctx context.Context, id, staffID, csrf, addr, user
 }
 
 // TouchSession returns the live session with this id and its member of
-// staff, and marks it seen at `at` (at most once a minute, to spare
-// writes). A session past its absolute expiry, idle since before
+// staff, and marks it seen at `at` when its last mark is older than a
+// minute, or than a tenth of the idle limit if that is shorter: writes are
+// spared, and a session in use is never found idle more than a tenth of
+// the limit early. A session past its absolute expiry, idle since before
 // idleSince, or whose member was removed is ended and
 // customer.ErrNotFound returned.
 func (s *Store) TouchSession(ctx context.Context, id string, at, idleSince time.Time) (Session, Staff, error) {
@@ -69,7 +71,7 @@ func (s *Store) TouchSession(ctx context.Context, id string, at, idleSince time.
 		_ = s.EndSession(ctx, id)
 		return Session{}, Staff{}, err
 	}
-	if at.Sub(sess.LastSeenAt) > time.Minute {
+	if at.Sub(sess.LastSeenAt) > min(time.Minute, at.Sub(idleSince)/10) {
 		if _, err := s.db.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1`, h, at); err != nil {
 			return Session{}, Staff{}, fmt.Errorf("touch session: %w", err)
 		}
