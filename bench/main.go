@@ -4,10 +4,13 @@
 // through the webhook's POST /confirm, confirm latencies beside a bare
 // SignalWorkflow, history events and billable actions per outcome, and the
 // worker's resident memory with 0, 1,000 and 2,000 onboardings waiting.
+// Then the portal phase seeds one partner with 100,000 customers and times
+// the dashboard, the JSON list API and `starter list` at the first, a
+// middle and the last page (see portal.go).
 //
 // It starts its own stack (scripts/stack.sh with STACK_STATE=.local/bench
-// and free ports), the real worker and webhook binaries, and stops them all
-// at the end.
+// and free ports), the real worker, webhook, portal and starter binaries,
+// and stops them all at the end.
 package main
 
 import (
@@ -51,7 +54,23 @@ type options struct {
 	expireWithin   time.Duration
 	workerEnv      []string
 	keep           bool
+	only           string // "": every phase; "onboarding" or "portal": those phases alone
+
+	portalCustomers int    // customers of the portal phase's partner
+	portalSamples   int    // timed requests per row of the portal table
+	portalWarmup    int    // untimed requests per row before them
+	starterSamples  int    // timed `starter list` runs per row
+	portalSearch    string // the name search of the filtered rows
 }
+
+// Values of -only.
+const (
+	onlyOnboarding = "onboarding"
+	onlyPortal     = "portal"
+)
+
+// runs reports whether the phases named run under -only.
+func (o options) runs(phases string) bool { return o.only == "" || o.only == phases }
 
 // parseFlags reads and checks the flags.
 func parseFlags(args []string, stdout io.Writer) (options, error) {
@@ -70,11 +89,26 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 	fs.DurationVar(&o.expireWithin, "expire-within", 2*time.Second, "confirmation window of the EXPIRED cost runs (the workflow adds 5 s grace)")
 	fs.StringVar(&workerEnv, "worker-env", "", "extra NAME=VALUE settings for the worker, comma-separated (e.g. WORKFLOW_CACHE_SIZE=10000)")
 	fs.BoolVar(&o.keep, "keep", false, "leave the stack running at the end")
+	fs.StringVar(&o.only, "only", "", "run only these phases: onboarding (throughput, cost, memory) or portal")
+	fs.IntVar(&o.portalCustomers, "portal-customers", 100000, "customers of the portal phase's partner")
+	fs.IntVar(&o.portalSamples, "portal-samples", 200, "timed requests per row of the portal table (sequential)")
+	fs.IntVar(&o.portalWarmup, "portal-warmup", 20, "untimed requests per row of the portal table before the timed ones")
+	fs.IntVar(&o.starterSamples, "starter-samples", 20, "timed `starter list` runs per row (each a new process)")
+	fs.StringVar(&o.portalSearch, "portal-search", "globex", "the name search (q=) of the searched rows; one customer name in 20 holds \"Globex\"")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if o.n < 1 || o.concurrency < 1 || o.costN < 1 || o.rounds < 1 || o.rounds > o.n {
 		return o, errors.New("-n, -concurrency, -cost-n and -rounds must be at least 1, -rounds at most -n")
+	}
+	if o.only != "" && o.only != onlyOnboarding && o.only != onlyPortal {
+		return o, fmt.Errorf("-only: want %s or %s, got %q", onlyOnboarding, onlyPortal, o.only)
+	}
+	if o.portalCustomers < 4*portalPage || o.portalSamples < 1 || o.portalWarmup < 0 || o.starterSamples < 1 {
+		return o, fmt.Errorf("-portal-customers must be at least %d, -portal-samples and -starter-samples at least 1, -portal-warmup at least 0", 4*portalPage)
+	}
+	if strings.TrimSpace(o.portalSearch) == "" {
+		return o, errors.New("-portal-search: want some text to search customer names for")
 	}
 	for f := range strings.SplitSeq(memory, ",") {
 		if f = strings.TrimSpace(f); f == "" {
@@ -122,6 +156,25 @@ func run(ctx context.Context, args []string, _ config.Getenv, stdout io.Writer) 
 	}
 
 	res := &results{o: o, load0: load0}
+	if o.runs(onlyOnboarding) {
+		if err := b.onboardingPhases(ctx, res, stdout); err != nil {
+			return err
+		}
+	}
+	if o.runs(onlyPortal) {
+		if res.portal, err = b.portalPhase(ctx, stdout); err != nil {
+			return fmt.Errorf("portal: %w", err)
+		}
+	}
+	res.load1 = loadavg()
+	res.print(stdout, b)
+	return nil
+}
+
+// onboardingPhases are the throughput, history-cost and worker-memory
+// phases.
+func (b *bench) onboardingPhases(ctx context.Context, res *results, stdout io.Writer) error {
+	o := b.o
 	if o.warmup > 0 {
 		// A fresh server, worker and database are slower at first: warm
 		// every part up with both kinds, unmeasured, so that neither
@@ -166,7 +219,6 @@ func run(ctx context.Context, args []string, _ config.Getenv, stdout io.Writer) 
 	if err := b.memoryPhase(ctx, res); err != nil {
 		return fmt.Errorf("worker memory: %w", err)
 	}
-	res.load1 = loadavg()
-	res.print(stdout, b)
+	res.onboarding = true
 	return nil
 }

@@ -23,6 +23,8 @@ type results struct {
 	costs                                     []outcomeCost
 	rss                                       []memPoint
 	load0, load1                              string
+	onboarding                                bool           // the onboarding phases ran
+	portal                                    *portalResults // the portal phase's, if it ran
 }
 
 func btoi(b bool) int {
@@ -42,6 +44,15 @@ func verdict(ok bool) string {
 }
 
 func (r *results) print(w io.Writer, b *bench) {
+	if r.onboarding {
+		r.printOnboarding(w, b)
+	}
+	if r.portal != nil {
+		r.portal.print(w, b)
+	}
+}
+
+func (r *results) printOnboarding(w io.Writer, b *bench) {
 	fmt.Fprintf(w, "\nOnboarding benchmark — one run on one Temporal dev server (%s, sqlite state file), %d cores; load average before %s, after %s\n",
 		b.stack.TemporalAddress(), numCPU(), r.load0, r.load1)
 	fmt.Fprintf(w, "n=%d per phase in %d alternating rounds after a warm-up of %d each, concurrency=%d, email poll every %s (both phases); worker settings: %s\n\n",
@@ -129,4 +140,57 @@ func numCPU() int {
 		return 0
 	}
 	return strings.Count(string(b), "processor\t:")
+}
+
+// print writes the portal phase's table.
+func (r *portalResults) print(w io.Writer, b *bench) {
+	fmt.Fprintf(w, "\nPortal benchmark — one partner with %d customers (%s), %d cores; load average before %s, after %s\n",
+		r.customers, r.censusLine(), numCPU(), r.load0, r.load1)
+	fmt.Fprintf(w, "seeded with bulk SQL in %.1f s (%s), VACUUM ANALYZE %.1f s; %d customers of another partner beside them\n",
+		r.seedTook.Seconds(), rowsLine(r.seedRows), r.analyzeTook.Seconds(), otherN)
+	fmt.Fprintf(w, "sequential GETs on one keep-alive connection, rows in turn: %d warm-up + %d timed each (portal), 1 + %d process runs each (starter)\n\n",
+		max(b.o.portalWarmup, 1), b.o.portalSamples, b.o.starterSamples)
+	t := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(t, "surface\tpage\tfilter\tp50\tp99\ttarget\t")
+	for _, row := range r.rows {
+		target := "(comparison)"
+		if row.target {
+			target = fmt.Sprintf("p99 ≤ %s %s", ms(portalTarget), verdict(row.lat.p(99) <= portalTarget))
+		}
+		fmt.Fprintf(t, "%s\t%s %s\t%s\t%s\t%s\t%s\t\n", surfaceName(row.surface), row.page, row.pageNo, row.filter,
+			ms(row.lat.p(50)), ms(row.lat.p(99)), target)
+	}
+	t.Flush()
+	fmt.Fprintln(w, "dashboard: GET /customers (HTML) with a session cookie; api: GET /api/v1/customers (JSON) with an API key;")
+	fmt.Fprintln(w, "starter: `starter list --partner P --limit 50 …` as a new process, which also connects to Temporal and joins each page with its runs.")
+}
+
+func surfaceName(s string) string {
+	switch s {
+	case "dashboard":
+		return "dashboard GET /customers"
+	case "api":
+		return "API GET /api/v1/customers"
+	}
+	return "starter list"
+}
+
+func (r *portalResults) censusLine() string {
+	var parts []string
+	for _, c := range r.census {
+		k := c.Status
+		if c.Reason != "" {
+			k += " " + c.Reason
+		}
+		parts = append(parts, fmt.Sprintf("%s %d", k, c.N))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func rowsLine(m map[string]int64) string {
+	var parts []string
+	for _, ins := range seedInserts {
+		parts = append(parts, fmt.Sprintf("%d %s", m[ins.what], ins.what))
+	}
+	return strings.Join(parts, ", ")
 }

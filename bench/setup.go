@@ -26,6 +26,7 @@ type bench struct {
 	st       *store.Store
 	tc       client.Client
 	svc      *onboarding.Service // launches as `starter add` does
+	apps     *stack.Apps
 	signer   *links.Signer
 	worker   *stack.Proc
 	workerEv []string
@@ -38,8 +39,9 @@ type bench struct {
 	sfx      string
 }
 
-// up starts the private stack, the worker and the webhook, and parks the
-// workflows the bare signals go to.
+// up starts the private stack and, for the onboarding phases, the worker
+// and the webhook, and parks the workflows the bare signals go to. The
+// portal phase starts what it needs itself.
 func (b *bench) up(ctx context.Context) error {
 	var err error
 	if b.stack, err = stack.Open(ctx, b.root, b.o.state); err != nil {
@@ -61,6 +63,7 @@ func (b *bench) up(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	b.apps = apps
 	b.signer = links.NewSigner([]byte(apps.Secret))
 	cfg, err := apps.Config()
 	if err != nil {
@@ -71,6 +74,9 @@ func (b *bench) up(ctx context.Context) error {
 	}
 	if b.logDir, err = b.stack.Dir("logs"); err != nil {
 		return err
+	}
+	if !b.o.runs(onlyOnboarding) {
+		return nil
 	}
 	b.webhook = apps.WebhookURL()
 	b.workerB = apps.Worker
