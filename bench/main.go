@@ -54,7 +54,10 @@ type options struct {
 	expireWithin   time.Duration
 	workerEnv      []string
 	keep           bool
-	only           string // "": every phase; "onboarding" or "portal": those phases alone
+	only           string // "": every phase; "onboarding", "import" or "portal": those phases alone
+
+	importRows        int // customers of the import phase's large file (0: no import phase)
+	importConcurrency int // its --concurrency, and the bare starts'
 
 	portalCustomers int    // customers of the portal phase's partner
 	portalSamples   int    // timed requests per row of the portal table
@@ -66,6 +69,7 @@ type options struct {
 // Values of -only.
 const (
 	onlyOnboarding = "onboarding"
+	onlyImport     = "import"
 	onlyPortal     = "portal"
 )
 
@@ -89,7 +93,9 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 	fs.DurationVar(&o.expireWithin, "expire-within", 2*time.Second, "confirmation window of the EXPIRED cost runs (the workflow adds 5 s grace)")
 	fs.StringVar(&workerEnv, "worker-env", "", "extra NAME=VALUE settings for the worker, comma-separated (e.g. WORKFLOW_CACHE_SIZE=10000)")
 	fs.BoolVar(&o.keep, "keep", false, "leave the stack running at the end")
-	fs.StringVar(&o.only, "only", "", "run only these phases: onboarding (throughput, cost, memory) or portal")
+	fs.StringVar(&o.only, "only", "", "run only these phases: onboarding (throughput, cost, memory), import or portal")
+	fs.IntVar(&o.importRows, "import", 10000, "customers of the import phase (starter import against bare StartWorkflow, then worker memory with them all waiting); 0 skips it")
+	fs.IntVar(&o.importConcurrency, "import-concurrency", 8, "the import's --concurrency (starter import's default), and the bare starts'")
 	fs.IntVar(&o.portalCustomers, "portal-customers", 100000, "customers of the portal phase's partner")
 	fs.IntVar(&o.portalSamples, "portal-samples", 200, "timed requests per row of the portal table (sequential)")
 	fs.IntVar(&o.portalWarmup, "portal-warmup", 20, "untimed requests per row of the portal table before the timed ones")
@@ -101,8 +107,11 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 	if o.n < 1 || o.concurrency < 1 || o.costN < 1 || o.rounds < 1 || o.rounds > o.n {
 		return o, errors.New("-n, -concurrency, -cost-n and -rounds must be at least 1, -rounds at most -n")
 	}
-	if o.only != "" && o.only != onlyOnboarding && o.only != onlyPortal {
-		return o, fmt.Errorf("-only: want %s or %s, got %q", onlyOnboarding, onlyPortal, o.only)
+	if o.only != "" && o.only != onlyOnboarding && o.only != onlyImport && o.only != onlyPortal {
+		return o, fmt.Errorf("-only: want %s, %s or %s, got %q", onlyOnboarding, onlyImport, onlyPortal, o.only)
+	}
+	if o.importRows < 0 || o.importConcurrency < 1 || o.importConcurrency > 64 {
+		return o, errors.New("-import must be at least 0, -import-concurrency 1 to 64 (as starter import's --concurrency)")
 	}
 	if o.portalCustomers < 4*portalPage || o.portalSamples < 1 || o.portalWarmup < 0 || o.starterSamples < 1 {
 		return o, fmt.Errorf("-portal-customers must be at least %d, -portal-samples and -starter-samples at least 1, -portal-warmup at least 0", 4*portalPage)
@@ -159,6 +168,11 @@ func run(ctx context.Context, args []string, _ config.Getenv, stdout io.Writer) 
 	if o.runs(onlyOnboarding) {
 		if err := b.onboardingPhases(ctx, res, stdout); err != nil {
 			return err
+		}
+	}
+	if o.runs(onlyImport) && o.importRows > 0 {
+		if res.imp, err = b.importPhase(ctx, stdout); err != nil {
+			return fmt.Errorf("import: %w", err)
 		}
 	}
 	if o.runs(onlyPortal) {

@@ -25,6 +25,7 @@ type results struct {
 	load0, load1                              string
 	onboarding                                bool           // the onboarding phases ran
 	portal                                    *portalResults // the portal phase's, if it ran
+	imp                                       *importResult  // the import phase's, if it ran
 }
 
 func btoi(b bool) int {
@@ -47,14 +48,17 @@ func (r *results) print(w io.Writer, b *bench) {
 	if r.onboarding {
 		r.printOnboarding(w, b)
 	}
+	if r.imp != nil {
+		r.imp.print(w)
+	}
 	if r.portal != nil {
 		r.portal.print(w, b)
 	}
 }
 
 func (r *results) printOnboarding(w io.Writer, b *bench) {
-	fmt.Fprintf(w, "\nOnboarding benchmark — one run on one Temporal dev server (%s, sqlite state file), %d cores; load average before %s, after %s\n",
-		b.stack.TemporalAddress(), numCPU(), r.load0, r.load1)
+	fmt.Fprintf(w, "\nOnboarding benchmark — one run on one Temporal %s, %d cores; load average before %s, after %s\n",
+		serverName(b), numCPU(), r.load0, r.load1)
 	fmt.Fprintf(w, "n=%d per phase in %d alternating rounds after a warm-up of %d each, concurrency=%d, email poll every %s (both phases); worker settings: %s\n\n",
 		r.o.n, r.o.rounds, r.o.warmup, r.o.concurrency, r.o.poll, workerSettings(r.o.workerEnv))
 	t := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -193,4 +197,12 @@ func rowsLine(m map[string]int64) string {
 		parts = append(parts, fmt.Sprintf("%d %s", m[ins.what], ins.what))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// serverName says which Temporal server the stack runs, and where.
+func serverName(b *bench) string {
+	if b.stack.Server == "full" || (b.stack.Server == "" && stack.Server(os.Getenv) == "full") {
+		return fmt.Sprintf("full server v1.29.1 (%s; services frontend, history, matching, worker in one process; Postgres persistence and SQL visibility)", b.stack.TemporalAddress())
+	}
+	return fmt.Sprintf("dev server (%s, SQLite state file)", b.stack.TemporalAddress())
 }

@@ -75,12 +75,12 @@ func (b *bench) up(ctx context.Context) error {
 	if b.logDir, err = b.stack.Dir("logs"); err != nil {
 		return err
 	}
+	b.workerB = apps.Worker
+	b.workerEv = apps.WorkerEnv(b.o.workerEnv...)
 	if !b.o.runs(onlyOnboarding) {
 		return nil
 	}
 	b.webhook = apps.WebhookURL()
-	b.workerB = apps.Worker
-	b.workerEv = apps.WorkerEnv(b.o.workerEnv...)
 	if err := b.startWorker(ctx); err != nil {
 		return err
 	}
