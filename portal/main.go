@@ -47,7 +47,7 @@ func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer
 		return err
 	}
 	defer tracing.Close(ctx)
-	st, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxOpenConns: 40, Tracing: tracing.Provider()})
+	st, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxOpenConns: cfg.DBMaxConns, Tracing: tracing.Provider()})
 	if err != nil {
 		return err
 	}

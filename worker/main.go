@@ -57,7 +57,7 @@ func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer
 	}
 	defer tracing.Close(ctx) // last: after the worker's final spans
 
-	st, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxOpenConns: 40, Tracing: tracing.Provider()})
+	st, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxOpenConns: cfg.DBMaxConns, Tracing: tracing.Provider()})
 	if err != nil {
 		return err
 	}
@@ -88,7 +88,8 @@ func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer
 	worker.SetStickyWorkflowCacheSize(cfg.WorkflowCacheSize)
 	// The activities that carry out the customer's answer continue the
 	// answer's trace: one trace from POST /confirm to the cloud.
-	w := worker.New(c, cfg.TaskQueue, worker.Options{Interceptors: tracing.FollowSignals(workflows.SignalConfirm, workflows.SignalDecline)})
+	w := worker.New(c, cfg.TaskQueue, worker.Options{Interceptors: tracing.FollowSignals(workflows.SignalConfirm, workflows.SignalDecline),
+		MaxConcurrentWorkflowTaskPollers: cfg.WorkflowPollers, MaxConcurrentActivityTaskPollers: cfg.ActivityPollers})
 	w.RegisterWorkflowWithOptions(workflows.Onboarding, workflow.RegisterOptions{Name: workflows.WorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.Customer, workflow.RegisterOptions{Name: workflows.CustomerWorkflowName})
 	w.RegisterActivity(&activities.Activities{

@@ -42,6 +42,8 @@ const (
 	DefaultCacheSize    = 500
 	// DefaultWebhookRate and DefaultWebhookBurst are generous: a benchmark
 	// posts many confirms from one address.
+	DefaultPollers      = 2   // the SDK's own default, per kind of task
+	DefaultDBMaxConns   = 40  // per binary
 	DefaultWebhookRate  = 200 // POSTs per second per client address
 	DefaultWebhookBurst = 400
 	// DevPayloadKey is the payload encryption key when PAYLOAD_KEYS is
@@ -100,9 +102,16 @@ type Config struct {
 	// onboarding pushed out is replayed from its short history when its next
 	// signal, update or timer arrives.
 	WorkflowCacheSize int
-	WebhookRate       float64 // WEBHOOK_RATE: POSTs per second per client address
-	WebhookBurst      int     // WEBHOOK_BURST
-	LogFormat         string  // LOG_FORMAT: text or json
+	// WorkflowPollers and ActivityPollers (WORKFLOW_POLLERS,
+	// ACTIVITY_POLLERS) are how many long polls the worker keeps open on its
+	// task queue for each kind of task; the SDK's default is 2 each.
+	WorkflowPollers, ActivityPollers int
+	// DBMaxConns (DB_MAX_CONNS) bounds each binary's connections to
+	// Postgres; every replica of every binary holds up to this many.
+	DBMaxConns   int
+	WebhookRate  float64 // WEBHOOK_RATE: POSTs per second per client address
+	WebhookBurst int     // WEBHOOK_BURST
+	LogFormat    string  // LOG_FORMAT: text or json
 	// OTLPEndpoint is the OpenTelemetry collector the binaries export traces
 	// to over OTLP/gRPC: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else
 	// OTEL_EXPORTER_OTLP_ENDPOINT, the standard variables. Empty (or
@@ -249,6 +258,9 @@ func Load(getenv Getenv) (Config, error) {
 		return n
 	}
 	c.WorkflowCacheSize = whole("WORKFLOW_CACHE_SIZE", DefaultCacheSize, 1, 1_000_000, "500")
+	c.WorkflowPollers = whole("WORKFLOW_POLLERS", DefaultPollers, 1, 256, "2")
+	c.ActivityPollers = whole("ACTIVITY_POLLERS", DefaultPollers, 1, 256, "2")
+	c.DBMaxConns = whole("DB_MAX_CONNS", DefaultDBMaxConns, 1, 10_000, "40")
 	c.MaxSends = whole("RESEND_MAX", customer.DefaultMaxSends, 1, 100, "5")
 	c.WebhookBurst = whole("WEBHOOK_BURST", DefaultWebhookBurst, 1, 1_000_000, "400")
 	c.WebhookRate = DefaultWebhookRate

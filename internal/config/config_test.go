@@ -75,6 +75,9 @@ func TestEveryErrorNamesTheVariable(t *testing.T) {
 		"LOG_FORMAT: want text or json":                          {"LOG_FORMAT": "xml"},
 		"SMTP_FROM: not an email address":                        {"SMTP_FROM": "nobody"},
 		"WORKFLOW_CACHE_SIZE: want a whole":                      {"WORKFLOW_CACHE_SIZE": "-1"},
+		"WORKFLOW_POLLERS: want a whole number from 1 to 256":    {"WORKFLOW_POLLERS": "0"},
+		"ACTIVITY_POLLERS: want a whole number from 1 to 256":    {"ACTIVITY_POLLERS": "many"},
+		"DB_MAX_CONNS: want a whole number":                      {"DB_MAX_CONNS": "0"},
 		"CONFIRM_WITHIN: want at most":                           {"CONFIRM_WITHIN": "9000h"},
 		"SUSPEND_RETENTION: want at most":                        {"SUSPEND_RETENTION": "1441h"},
 		"PAYLOAD_KEYS: key":                                      {"PAYLOAD_KEYS": "k1:short"},
@@ -97,6 +100,17 @@ func TestEveryErrorNamesTheVariable(t *testing.T) {
 			require.ErrorContains(t, err, want)
 		})
 	}
+}
+
+// The scaling settings: the SDK's poller default unless set, and each
+// binary's Postgres pool.
+func TestScalingSettings(t *testing.T) {
+	c, err := Load(env(nil))
+	require.NoError(t, err)
+	require.Equal(t, [3]int{2, 2, 40}, [3]int{c.WorkflowPollers, c.ActivityPollers, c.DBMaxConns})
+	c, err = Load(env(map[string]string{"WORKFLOW_POLLERS": "8", "ACTIVITY_POLLERS": "16", "DB_MAX_CONNS": "20"}))
+	require.NoError(t, err)
+	require.Equal(t, [3]int{8, 16, 20}, [3]int{c.WorkflowPollers, c.ActivityPollers, c.DBMaxConns})
 }
 
 // Tracing is off unless the OpenTelemetry SDK's standard variables name a
