@@ -40,6 +40,8 @@ UI_SERVER_VERSION=2.42.1       # the standalone Web UI
 MAILPIT_VERSION=1.27.11
 STATICCHECK_VERSION=0.8.2
 TEMPORAL_PORT=${TEMPORAL_PORT:-7233}
+# The full server's HTTP API (the dev server picks a free port itself).
+TEMPORAL_HTTP_PORT=${TEMPORAL_HTTP_PORT:-$((TEMPORAL_PORT + 10))}
 # The full server's services talk to each other on seven ports from here:
 # frontend membership, then history, matching and worker (gRPC, membership).
 TEMPORAL_INTERNAL_PORT=${TEMPORAL_INTERNAL_PORT:-17233}
@@ -157,7 +159,7 @@ temporal_dev_up() {
   alive temporal && return
   local attrs=()
   for a in "${SEARCH_ATTRIBUTES[@]}"; do attrs+=(--search-attribute "$a"); done
-  need_ports temporal "$TEMPORAL_PORT" "$((TEMPORAL_PORT + 1000))" "$TEMPORAL_METRICS_PORT"
+  need_ports temporal "$TEMPORAL_PORT" "$TEMPORAL_METRICS_PORT"
   setsid "$BIN/temporal" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --headless \
     --metrics-port "$TEMPORAL_METRICS_PORT" --db-filename "$STATE/temporal.db" \
     --sqlite-pragma journal_mode=WAL --sqlite-pragma synchronous=NORMAL \
@@ -188,7 +190,7 @@ temporal_full_up() {
   local p=$TEMPORAL_INTERNAL_PORT
   # The server keeps membership ports in a SMALLINT column.
   [ $((p + 6)) -le 32767 ] || die "TEMPORAL_INTERNAL_PORT=$p: the full server's seven internal ports must lie below 32768"
-  need_ports temporal "$TEMPORAL_PORT" "$((TEMPORAL_PORT + 1000))" "$TEMPORAL_METRICS_PORT" $(seq "$p" $((p + 6)))
+  need_ports temporal "$TEMPORAL_PORT" "$TEMPORAL_HTTP_PORT" "$TEMPORAL_METRICS_PORT" $(seq "$p" $((p + 6)))
   mkdir -p "$STATE/temporal-server/config"
   full_config "$p" > "$STATE/temporal-server/config/development.yaml"
   full_dynamic_config > "$STATE/temporal-server/dynamicconfig.yaml"
@@ -228,7 +230,7 @@ global:
     prometheus: {framework: tally, timerType: histogram, listenAddress: "127.0.0.1:$TEMPORAL_METRICS_PORT"}
 services:
   frontend:
-    rpc: {grpcPort: $TEMPORAL_PORT, membershipPort: $p, bindOnLocalHost: true, httpPort: $((TEMPORAL_PORT + 1000))}
+    rpc: {grpcPort: $TEMPORAL_PORT, membershipPort: $p, bindOnLocalHost: true, httpPort: $TEMPORAL_HTTP_PORT}
   history:
     rpc: {grpcPort: $((p + 1)), membershipPort: $((p + 2)), bindOnLocalHost: true}
   matching:
@@ -266,7 +268,9 @@ YAML
 # as_pg CMD...: run CMD as the user Postgres runs as: the postgres user when
 # the stack runs as root (initdb refuses root), else the current user.
 as_pg() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  # From /, which the postgres user can enter wherever the checkout is
+  # (every path given is absolute).
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 pg() { as_pg "$PGBIN/$1" "${@:2}"; }
 

@@ -10,9 +10,9 @@ import (
 	"strconv"
 )
 
-// FreePorts picks ports that are free now. The Temporal frontend also needs
-// its port + 1000 (the HTTP API), and the full server's internal ports are
-// a run of InternalPorts, so those are checked too.
+// FreePorts picks ports that are free now. The full server's frontend also
+// needs its port + 10 (its HTTP API, scripts/stack.sh's default), and its
+// internal ports are a run of InternalPorts, so those are checked too.
 func FreePorts() (Ports, error) {
 	var p Ports
 	seen := map[int]bool{}
@@ -44,7 +44,7 @@ func FreePorts() (Ports, error) {
 	for _, f := range []struct {
 		dst     *int
 		offsets []int
-	}{{&p.Temporal, []int{1000}}, {&p.TemporalUI, nil}, {&p.TemporalMetrics, nil}, {&p.Postgres, nil}, {&p.SMTP, nil},
+	}{{&p.Temporal, []int{10}}, {&p.TemporalUI, nil}, {&p.TemporalMetrics, nil}, {&p.Postgres, nil}, {&p.SMTP, nil},
 		{&p.Mailpit, nil}} {
 		if *f.dst, err = pick(f.offsets...); err != nil {
 			return Ports{}, err
