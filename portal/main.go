@@ -15,14 +15,9 @@ import (
 	"syscall"
 	"time"
 
-	"go.temporal.io/sdk/client"
-	tlog "go.temporal.io/sdk/log"
-
 	"github.com/cloudpartners/onboarding/internal/config"
+	"github.com/cloudpartners/onboarding/internal/edge"
 	"github.com/cloudpartners/onboarding/internal/httpserver"
-	"github.com/cloudpartners/onboarding/internal/onboarding"
-	"github.com/cloudpartners/onboarding/internal/store"
-	"github.com/cloudpartners/onboarding/internal/telemetry"
 )
 
 func main() {
@@ -34,37 +29,17 @@ func main() {
 	}
 }
 
-// run wires config → store → Temporal client → actions → sign-in → HTTP
-// server and serves until ctx is done, then shuts down gracefully.
+// run opens the edge (config → store → Temporal client → actions), adds
+// sign-in, serves the HTTP server until ctx is done, then shuts down
+// gracefully.
 func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer) error {
-	cfg, err := config.Load(getenv)
+	e, err := edge.Open(ctx, "portal", getenv, stderr)
 	if err != nil {
 		return err
 	}
-	logger := cfg.Logger(stderr).With("service", "portal")
-	tracing, err := telemetry.Start(ctx, cfg, "portal", logger)
-	if err != nil {
-		return err
-	}
-	defer tracing.Close(ctx)
-	st, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxOpenConns: cfg.DBMaxConns, Tracing: tracing.Provider()})
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	opts := cfg.Temporal
-	opts.Logger = tlog.NewStructuredLogger(logger)
-	opts.Interceptors = append(opts.Interceptors, tracing.Interceptors()...)
-	tc, err := client.DialContext(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("connect to Temporal at %s: %w", opts.HostPort, err)
-	}
-	defer tc.Close()
-	svc, err := onboarding.New(cfg, st, tc)
-	if err != nil {
-		return err
-	}
-	s, err := newServer(cfg, svc, st, logger, time.Now)
+	defer e.Close()
+	cfg, logger := e.Config, e.Logger
+	s, err := newServer(cfg, e.Actions, e.Store, logger, time.Now)
 	if err != nil {
 		return err
 	}
@@ -73,6 +48,6 @@ func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer
 		return fmt.Errorf("PORTAL_ADDR %s: %w", cfg.PortalAddr, err)
 	}
 	logger.Info("portal listening", "addr", ln.Addr().String(), "public_url", cfg.PortalURL, "issuer", cfg.OIDCIssuer,
-		"temporal", opts.HostPort, "namespace", opts.Namespace)
-	return httpserver.Run(ctx, httpserver.New(tracing.HTTP(s.routes(), "/static/"), logger), ln, logger)
+		"temporal", cfg.Temporal.HostPort, "namespace", cfg.Temporal.Namespace)
+	return httpserver.Run(ctx, httpserver.New(e.Tracing.HTTP(s.routes(), "/static/"), logger), ln, logger)
 }

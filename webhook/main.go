@@ -13,15 +13,11 @@ import (
 	"syscall"
 	"time"
 
-	"go.temporal.io/sdk/client"
-	tlog "go.temporal.io/sdk/log"
 	"golang.org/x/time/rate"
 
 	"github.com/cloudpartners/onboarding/internal/config"
+	"github.com/cloudpartners/onboarding/internal/edge"
 	"github.com/cloudpartners/onboarding/internal/httpserver"
-	"github.com/cloudpartners/onboarding/internal/onboarding"
-	"github.com/cloudpartners/onboarding/internal/store"
-	"github.com/cloudpartners/onboarding/internal/telemetry"
 )
 
 func main() {
@@ -36,46 +32,22 @@ func main() {
 // maxClients bounds the rate limiter's memory.
 const maxClients = 10_000
 
-// run wires config → store → Temporal client → actions → HTTP server and serves until
-// ctx is done, then shuts down gracefully.
+// run opens the edge (config → store → Temporal client → actions), serves
+// the HTTP server until ctx is done, then shuts down gracefully.
 func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer) error {
-	cfg, err := config.Load(getenv)
+	e, err := edge.Open(ctx, "webhook", getenv, stderr)
 	if err != nil {
 		return err
 	}
-	logger := cfg.Logger(stderr).With("service", "webhook")
-	tracing, err := telemetry.Start(ctx, cfg, "webhook", logger)
-	if err != nil {
-		return err
-	}
-	defer tracing.Close(ctx)
-
-	st, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxOpenConns: cfg.DBMaxConns, Tracing: tracing.Provider()})
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-
-	opts := cfg.Temporal
-	opts.Logger = tlog.NewStructuredLogger(logger)
-	opts.Interceptors = append(opts.Interceptors, tracing.Interceptors()...)
-	c, err := client.DialContext(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("connect to Temporal at %s: %w", opts.HostPort, err)
-	}
-	defer c.Close()
-
-	svc, err := onboarding.New(cfg, st, c)
-	if err != nil {
-		return err
-	}
+	defer e.Close()
+	cfg, logger := e.Config, e.Logger
 	pg, err := parsePages()
 	if err != nil {
 		return err
 	}
 	s := &server{
-		invitations: svc, loginCalls: st, loginSecret: cfg.LoginSecret,
-		brand: cfg.Brand, now: time.Now, logger: logger, pages: pg, ping: st.Ping,
+		invitations: e.Actions, loginCalls: e.Store, loginSecret: cfg.LoginSecret,
+		brand: cfg.Brand, now: time.Now, logger: logger, pages: pg, ping: e.Store.Ping,
 		limiter: newLimiter(rate.Limit(cfg.WebhookRate), cfg.WebhookBurst, maxClients, time.Now),
 	}
 
@@ -83,8 +55,8 @@ func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer
 	if err != nil {
 		return fmt.Errorf("WEBHOOK_ADDR %s: %w", cfg.WebhookAddr, err)
 	}
-	srv := httpserver.New(tracing.HTTP(s.routes()), logger)
+	srv := httpserver.New(e.Tracing.HTTP(s.routes()), logger)
 	logger.Info("webhook listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
-		"temporal", opts.HostPort, "namespace", opts.Namespace, "rate", cfg.WebhookRate, "burst", cfg.WebhookBurst)
+		"temporal", cfg.Temporal.HostPort, "namespace", cfg.Temporal.Namespace, "rate", cfg.WebhookRate, "burst", cfg.WebhookBurst)
 	return httpserver.Run(ctx, srv, ln, logger)
 }
