@@ -1,16 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"embed"
-	"fmt"
 	"html/template"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/httpserver"
 	"github.com/cloudpartners/onboarding/internal/onboarding"
 )
 
@@ -19,9 +17,6 @@ var templateFiles embed.FS
 
 // pageNames are the pages, each templates/<name>.html inside templates/layout.html.
 var pageNames = []string{"dashboard", "new", "customer", "delete", "staff", "apikeys", "problem", "signedout"}
-
-// pages holds the parsed templates; html/template escapes everything they show.
-type pages map[string]*template.Template
 
 var funcs = template.FuncMap{
 	"time": func(t *time.Time) string {
@@ -55,23 +50,8 @@ func statusClass(status string) string {
 	return "bad"
 }
 
-func parsePages() (pages, error) {
-	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html")
-	if err != nil {
-		return nil, fmt.Errorf("parse layout: %w", err)
-	}
-	out := pages{}
-	for _, name := range pageNames {
-		t, err := layout.Clone()
-		if err == nil {
-			t, err = t.ParseFS(templateFiles, "templates/"+name+".html")
-		}
-		if err != nil {
-			return nil, fmt.Errorf("parse page %s: %w", name, err)
-		}
-		out[name] = t
-	}
-	return out, nil
+func parsePages() (httpserver.Pages, error) {
+	return httpserver.ParsePages(templateFiles, "templates", funcs, pageNames...)
 }
 
 // page is what every page shows: the layout's parts and the page's own data.
@@ -106,16 +86,10 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, status int, name
 		p.Editor = p.Owner || id.actor.Role == customer.StaffEditor
 		p.Blocked = !id.staff.PartnerStatus && id.actor.Kind == onboarding.ActorUser
 	}
-	var buf bytes.Buffer
-	if err := s.pages[name].ExecuteTemplate(&buf, "layout.html", p); err != nil {
+	if err := s.pages.Render(w, status, name, p); err != nil {
 		s.logger.Error("render page", "page", name, "error", err)
 		http.Error(w, "Something went wrong on our side.", http.StatusInternalServerError)
-		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
 }
 
 // seeOther sends the browser on after a form, with a notice for the next page.

@@ -28,7 +28,7 @@ type server struct {
 	svc    *onboarding.Service
 	store  *store.Store // sessions and sign-ins under way
 	auth   *authenticator
-	pages  pages
+	pages  httpserver.Pages
 	logger *slog.Logger
 	now    func() time.Time
 	// secure marks cookies Secure: everywhere but plain-HTTP development.

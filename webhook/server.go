@@ -49,7 +49,7 @@ type server struct {
 	now         func() time.Time
 	logger      *slog.Logger
 	limiter     *limiter
-	pages       pages
+	pages       httpserver.Pages
 	ping        func(context.Context) error // for /healthz
 }
 
@@ -185,7 +185,7 @@ func (s *server) page(w http.ResponseWriter, r *http.Request, status int, name s
 		Brand: s.brand, Title: title, Partner: sa.PartnerName, Customer: sa.Name, Cloud: sa.CloudName,
 		Deadline: sa.ConfirmDeadline.UTC().Format("Monday, 2 January 2006 at 15:04 MST"), Token: token,
 	}
-	if err := s.pages.render(w, status, name, d); err != nil {
+	if err := s.pages.Render(w, status, name, d); err != nil {
 		s.failPage(w, r, err)
 	}
 }
@@ -194,7 +194,7 @@ func (s *server) page(w http.ResponseWriter, r *http.Request, status int, name s
 func (s *server) failPage(w http.ResponseWriter, r *http.Request, err error) {
 	p := s.problem(r, err)
 	d := pageData{Brand: s.brand, Title: p.Title, Status: fmt.Sprintf("%d %s", p.Status, http.StatusText(p.Status)), Text: p.Text, Hint: p.Hint}
-	if rerr := s.pages.render(w, p.Status, "problem", d); rerr != nil {
+	if rerr := s.pages.Render(w, p.Status, "problem", d); rerr != nil {
 		s.logger.Error("render problem page", "error", rerr)
 		http.Error(w, p.Text, p.Status)
 	}
