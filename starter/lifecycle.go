@@ -11,20 +11,9 @@ import (
 )
 
 func runCloud(ctx context.Context, e *env, args []string) error {
-	sub := ""
-	if len(args) > 0 {
-		sub, args = args[0], args[1:]
-	}
-	switch sub {
-	case "add":
-		return runCloudAdd(ctx, e, args)
-	case "list":
-		return runCloudList(ctx, e, args)
-	case "-h", "--help", "-help":
-		e.printf("Usage: starter cloud add ID --name NAME [--json]\n       starter cloud list ID [--json]\n\nCreate more clouds for an active customer, and list them. Run `starter cloud add --help` for the flags.\n")
-		return nil
-	}
-	return usagef("cloud: want `starter cloud add ID --name NAME` or `starter cloud list ID` (see `starter cloud --help`)")
+	return subcommand(ctx, e, args, map[string]runFunc{"add": runCloudAdd, "list": runCloudList},
+		"Usage: starter cloud add ID --name NAME [--json]\n       starter cloud list ID [--json]\n\nCreate more clouds for an active customer, and list them. Run `starter cloud add --help` for the flags.\n",
+		"cloud: want `starter cloud add ID --name NAME` or `starter cloud list ID` (see `starter cloud --help`)")
 }
 
 func runCloudAdd(ctx context.Context, e *env, args []string) error {

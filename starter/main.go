@@ -60,11 +60,31 @@ func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
+// runFunc runs a subcommand with the arguments after its name.
+type runFunc func(ctx context.Context, e *env, args []string) error
+
 // command is one subcommand.
 type command struct {
 	name    string
 	summary string
-	run     func(ctx context.Context, e *env, args []string) error
+	run     runFunc
+}
+
+// subcommand runs the second-level command args names (`cloud add`,
+// `staff list`) from cmds; -h/--help prints help, and anything else is a
+// usage error saying what is wanted.
+func subcommand(ctx context.Context, e *env, args []string, cmds map[string]runFunc, help, wanted string) error {
+	if len(args) > 0 {
+		if run, ok := cmds[args[0]]; ok {
+			return run(ctx, e, args[1:])
+		}
+		switch args[0] {
+		case "-h", "--help", "-help":
+			e.printf("%s", help)
+			return nil
+		}
+	}
+	return usagef("%s", wanted)
 }
 
 // commands lists the subcommands in the order the help shows them.

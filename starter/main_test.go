@@ -25,6 +25,8 @@ func TestHelp(t *testing.T) {
 		{"partner", "--help"}, {"partner", "add", "--help"},
 		{"add", "--help"}, {"import", "--help"}, {"status", "--help"}, {"list", "--help"},
 		{"resend", "--help"}, {"link", "-h"}, {"cancel", "--help"}, {"edit", "--help"},
+		{"cloud", "--help"}, {"cloud", "add", "--help"}, {"cloud", "list", "-h"},
+		{"staff", "-help"}, {"staff", "add", "--help"}, {"staff", "list", "--help"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			r := runStarter(t, offline, args...)
@@ -75,6 +77,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"list", "extra"}, `unexpected argument "extra"`},
 		{[]string{"edit", "onboarding/p1/acme"}, "nothing to change"},
 		{[]string{"resend"}, "missing the onboarding id"},
+		{[]string{"cloud"}, "cloud: want `starter cloud add ID --name NAME` or `starter cloud list ID`"},
+		{[]string{"cloud", "remove", "x"}, "cloud: want `starter cloud add ID --name NAME`"},
+		{[]string{"staff"}, "staff: want `starter staff add ...` or `starter staff list --partner ID`"},
+		{[]string{"staff", "delete"}, "staff: want"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			runStarter(t, offline, tc.args...).fails(t, exitUsage, tc.want)

@@ -9,20 +9,9 @@ import (
 )
 
 func runStaff(ctx context.Context, e *env, args []string) error {
-	sub := ""
-	if len(args) > 0 {
-		sub, args = args[0], args[1:]
-	}
-	switch sub {
-	case "add":
-		return runStaffAdd(ctx, e, args)
-	case "list":
-		return runStaffList(ctx, e, args)
-	case "-h", "--help", "-help":
-		e.printf("Usage: starter staff add --partner ID --email EMAIL --role owner|editor|viewer [--personal-data] [--json]\n       starter staff list --partner ID [--json]\n\nWho of a partner may sign in to the portal, and with which role.\n")
-		return nil
-	}
-	return usagef("staff: want `starter staff add ...` or `starter staff list --partner ID` (see `starter staff --help`)")
+	return subcommand(ctx, e, args, map[string]runFunc{"add": runStaffAdd, "list": runStaffList},
+		"Usage: starter staff add --partner ID --email EMAIL --role owner|editor|viewer [--personal-data] [--json]\n       starter staff list --partner ID [--json]\n\nWho of a partner may sign in to the portal, and with which role.\n",
+		"staff: want `starter staff add ...` or `starter staff list --partner ID` (see `starter staff --help`)")
 }
 
 func runStaffAdd(ctx context.Context, e *env, args []string) error {
