@@ -160,7 +160,7 @@ func (b *bench) starterImport(ctx context.Context, bin, queue, partner, file str
 	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
 	t0 := time.Now()
 	if err := cmd.Run(); err != nil {
-		return 0, 0, fmt.Errorf("starter import: %w: %s", err, tailString(stderr.String(), 2000))
+		return 0, 0, fmt.Errorf("starter import: %w: %s", err, stack.Tail(stderr.String(), 2000))
 	}
 	took := time.Since(t0)
 	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
@@ -168,13 +168,6 @@ func (b *bench) starterImport(ctx context.Context, bin, queue, partner, file str
 		return 0, 0, fmt.Errorf("starter import: no resource usage")
 	}
 	return took, ru.Maxrss * 1024, nil // Linux reports kB
-}
-
-func tailString(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
 }
 
 // print writes the import table.

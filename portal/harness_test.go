@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -41,7 +40,7 @@ type world struct {
 	webhook string
 	st      *store.Store
 	svc     *onboarding.Service
-	logs    *syncBuffer
+	logs    *testenv.Buffer
 	vars    map[string]string
 	acme    string // partner ids of this world
 	globex  string
@@ -54,7 +53,7 @@ func newWorld(t *testing.T, extra map[string]string) *world {
 	st, dsn := testenv.NewStore(t)
 	sfx := testenv.Suffix()
 	addr, hookAddr := testenv.FreePort(t), testenv.FreePort(t)
-	w := &world{t: t, base: "http://" + addr, webhook: "http://" + hookAddr, st: st, logs: &syncBuffer{},
+	w := &world{t: t, base: "http://" + addr, webhook: "http://" + hookAddr, st: st, logs: &testenv.Buffer{},
 		direct: &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		acme:   "acme-" + sfx, globex: "globex-" + sfx, dormant: "dormant-" + sfx}
 	w.vars = map[string]string{"DATABASE_URL": dsn, "TASK_QUEUE": "tq-" + sfx, "PORTAL_ADDR": addr,
@@ -78,7 +77,7 @@ func newWorld(t *testing.T, extra map[string]string) *world {
 			t.Errorf("portal run: %v", err)
 		}
 		if t.Failed() {
-			t.Logf("--- portal log ---\n%s", tailOf(w.logs.String(), 6000))
+			t.Logf("--- portal log ---\n%s", stack.Tail(w.logs.String(), 6000))
 		}
 	})
 	testenv.Eventually(t, 30*time.Second, "the portal's /healthz", func() bool {
@@ -277,11 +276,11 @@ func (a answer) decode(t *testing.T, v any) {
 func expect(t *testing.T, a answer, status int, want ...string) {
 	t.Helper()
 	if a.status != status {
-		t.Errorf("status %d, want %d; body:\n%s", a.status, status, tailOf(a.body, 3000))
+		t.Errorf("status %d, want %d; body:\n%s", a.status, status, stack.Tail(a.body, 3000))
 	}
 	for _, s := range want {
 		if !strings.Contains(a.body, s) {
-			t.Errorf("the answer does not contain %q:\n%s", s, tailOf(a.body, 3000))
+			t.Errorf("the answer does not contain %q:\n%s", s, stack.Tail(a.body, 3000))
 		}
 	}
 }
@@ -420,28 +419,4 @@ func (w *world) confirm(subaccountID string) {
 		sa, err = w.st.Subaccount(ctx, subaccountID)
 		return err == nil && sa.Status == customer.StatusActive && sa.Clouds > 0
 	})
-}
-
-func tailOf(s string, n int) string {
-	if len(s) > n {
-		return "..." + s[len(s)-n:]
-	}
-	return s
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

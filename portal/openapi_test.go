@@ -20,6 +20,7 @@ import (
 
 	"github.com/cloudpartners/onboarding/internal/customer"
 	"github.com/cloudpartners/onboarding/internal/onboarding"
+	"github.com/cloudpartners/onboarding/internal/stack"
 	"github.com/cloudpartners/onboarding/internal/store"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 )
@@ -211,7 +212,7 @@ func (c *apiCheck) do(cl call) answer {
 	c.t.Helper()
 	a := c.w.send(c.w.request(cl.method, cl.path, cl.as, cl.body))
 	if a.status != cl.status {
-		c.t.Errorf("%s %s: status %d, want %d: %s", cl.method, cl.path, a.status, cl.status, tailOf(a.body, 2000))
+		c.t.Errorf("%s %s: status %d, want %d: %s", cl.method, cl.path, a.status, cl.status, stack.Tail(a.body, 2000))
 	}
 	// The same request again, for the validator to read.
 	req := c.w.request(cl.method, cl.path, cl.as, cl.body)

@@ -16,6 +16,7 @@ import (
 	"github.com/cloudpartners/onboarding/internal/config"
 	"github.com/cloudpartners/onboarding/internal/customer"
 	"github.com/cloudpartners/onboarding/internal/onboarding"
+	"github.com/cloudpartners/onboarding/internal/stack"
 	"github.com/cloudpartners/onboarding/internal/store"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 )
@@ -253,7 +254,7 @@ var problemTitles = func() map[string]string {
 func refused(t *testing.T, what string, a answer, api bool, status int, code string) {
 	t.Helper()
 	if a.status != status {
-		t.Errorf("%s: status %d, want %d %s:\n%s", what, a.status, status, code, tailOf(a.body, 1500))
+		t.Errorf("%s: status %d, want %d %s:\n%s", what, a.status, status, code, stack.Tail(a.body, 1500))
 		return
 	}
 	ct := a.header.Get("Content-Type")
@@ -262,7 +263,7 @@ func refused(t *testing.T, what string, a answer, api bool, status int, code str
 			Error string `json:"error"`
 		}
 		if ct != "application/json" || json.Unmarshal([]byte(a.body), &e) != nil || e.Error != code {
-			t.Errorf("%s: %s %s, want the JSON error %s", what, ct, tailOf(a.body, 500), code)
+			t.Errorf("%s: %s %s, want the JSON error %s", what, ct, stack.Tail(a.body, 500), code)
 		}
 		if status == http.StatusUnauthorized && a.header.Get("WWW-Authenticate") == "" {
 			t.Errorf("%s: 401 without WWW-Authenticate", what)
@@ -270,7 +271,7 @@ func refused(t *testing.T, what string, a answer, api bool, status int, code str
 		return
 	}
 	if !strings.HasPrefix(ct, "text/html") || !strings.Contains(a.body, `id="problem"`) || !strings.Contains(a.body, "<h1>"+problemTitles[code]+"</h1>") {
-		t.Errorf("%s: not the problem page %q (%s):\n%s", what, problemTitles[code], ct, tailOf(a.body, 1500))
+		t.Errorf("%s: not the problem page %q (%s):\n%s", what, problemTitles[code], ct, stack.Tail(a.body, 1500))
 	}
 }
 
@@ -381,7 +382,7 @@ func TestOtherPartnersIDsAreNotFound(t *testing.T) {
 				a := sc.send(sc.request(g.method, g.at(id), c.as, g.body))
 				refused(t, what, a, g.api(), http.StatusNotFound, "not_found")
 				if a.body != unknown.body {
-					t.Errorf("%s answers otherwise than an unknown id:\n%s\n--- unknown id:\n%s", what, tailOf(a.body, 1000), tailOf(unknown.body, 1000))
+					t.Errorf("%s answers otherwise than an unknown id:\n%s\n--- unknown id:\n%s", what, stack.Tail(a.body, 1000), stack.Tail(unknown.body, 1000))
 				}
 			}
 		}
@@ -389,7 +390,7 @@ func TestOtherPartnersIDsAreNotFound(t *testing.T) {
 	for _, path := range []string{"/customers", "/api/v1/customers"} {
 		a := sc.send(sc.request(http.MethodGet, path, sc.asGlobex, nil))
 		if a.status != http.StatusOK || strings.Contains(a.body, "Guarded Customer") || strings.Contains(a.body, sc.customer.ID) {
-			t.Errorf("globex's %s (%d) shows acme's customer:\n%s", path, a.status, tailOf(a.body, 1500))
+			t.Errorf("globex's %s (%d) shows acme's customer:\n%s", path, a.status, stack.Tail(a.body, 1500))
 		}
 	}
 	sc.unchanged(before)
@@ -694,11 +695,11 @@ const (
 func shownAsText(t *testing.T, what string, a answer, status int, values ...string) {
 	t.Helper()
 	if a.status != status {
-		t.Errorf("%s: status %d, want %d:\n%s", what, a.status, status, tailOf(a.body, 1500))
+		t.Errorf("%s: status %d, want %d:\n%s", what, a.status, status, stack.Tail(a.body, 1500))
 	}
 	for _, v := range values {
 		if !strings.Contains(a.body, html.EscapeString(v)) {
-			t.Errorf("%s does not show %q as text:\n%s", what, v, tailOf(a.body, 3000))
+			t.Errorf("%s does not show %q as text:\n%s", what, v, stack.Tail(a.body, 3000))
 		}
 	}
 	for _, m := range []string{script, img, "<b>", `"'>`} {
@@ -766,6 +767,6 @@ func TestMarkupIsShownAsText(t *testing.T) {
 	a := get("/api/v1/customers/" + id)
 	if a.status != http.StatusOK || strings.ContainsAny(a.body, "<>") || !strings.Contains(a.body, `\u003cscript\u003e`) ||
 		a.header.Get("Content-Type") != "application/json" || a.header.Get("X-Content-Type-Options") != "nosniff" {
-		t.Errorf("the API's customer (%d, %s) is not escaped JSON:\n%s", a.status, a.header.Get("Content-Type"), tailOf(a.body, 1500))
+		t.Errorf("the API's customer (%d, %s) is not escaped JSON:\n%s", a.status, a.header.Get("Content-Type"), stack.Tail(a.body, 1500))
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"maps"
@@ -43,7 +42,7 @@ type env struct {
 	suffix      string
 	partnerID   string
 	partnerName string
-	logs        *syncBuffer // the webhook's log
+	logs        *testenv.Buffer // the webhook's log
 	http        *http.Client
 	worker      *testenv.Process
 	stop        func() // stops the webhook; at cleanup if not before
@@ -61,7 +60,7 @@ func startEnv(t *testing.T, sharedVars, webhookVars map[string]string) *env {
 	t.Helper()
 	testenv.RequireStack(t)
 	st, dsn := testenv.NewStore(t)
-	e := &env{st: st, suffix: testenv.Suffix(), logs: &syncBuffer{}, http: &http.Client{Timeout: 30 * time.Second}}
+	e := &env{st: st, suffix: testenv.Suffix(), logs: &testenv.Buffer{}, http: &http.Client{Timeout: 30 * time.Second}}
 	e.tq = "tq-" + e.suffix
 	addr := testenv.FreePort(t)
 	e.base = "http://" + addr
@@ -334,23 +333,6 @@ func (e *env) noSecretsLogged(t *testing.T, os ...*invited) {
 func escaped(s string) string {
 	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;")
 	return r.Replace(s)
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // forge makes a token for a subaccount under another secret.

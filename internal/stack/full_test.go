@@ -39,7 +39,7 @@ func TestFullServer(t *testing.T) {
 	defer cancel()
 	t.Cleanup(func() {
 		if b, err := os.ReadFile(filepath.Join(s.State, "temporal.log")); err == nil && t.Failed() {
-			t.Logf("temporal.log:\n%s", tail(b, 4000))
+			t.Logf("temporal.log:\n%s", Tail(string(b), 4000))
 		}
 	})
 	if err := s.Up(ctx, "temporal"); err != nil {
@@ -171,11 +171,4 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
-}
-
-func tail(b []byte, n int) []byte {
-	if len(b) > n {
-		return b[len(b)-n:]
-	}
-	return b
 }

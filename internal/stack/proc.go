@@ -211,3 +211,12 @@ func (s *Supervisor) Stop() {
 	p.Stop()
 	<-s.finished
 }
+
+// Tail is the last n bytes of s, marked "..." when cut: the end of a log
+// worth showing when something failed.
+func Tail(s string, n int) string {
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
+}

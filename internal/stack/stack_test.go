@@ -114,3 +114,13 @@ func ping(t *testing.T, s *Stack, up bool) {
 		t.Fatalf("Postgres does not answer at %s: %v", s.DatabaseURL(), err)
 	}
 }
+
+// Tail keeps a short text whole and marks a cut one.
+func TestTail(t *testing.T) {
+	if got := Tail("short", 10); got != "short" {
+		t.Errorf("Tail(short) = %q", got)
+	}
+	if got := Tail("0123456789", 4); got != "...6789" {
+		t.Errorf("Tail cut = %q, want ...6789", got)
+	}
+}

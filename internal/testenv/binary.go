@@ -1,7 +1,6 @@
 package testenv
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,7 +84,7 @@ func StartBinary(tb testing.TB, bin, name string, vars map[string]string) *Proce
 		p.Stop()
 		if tb.Failed() {
 			b, _ := os.ReadFile(logPath)
-			tb.Logf("--- %s log ---\n%s", name, tail(string(b), 4000))
+			tb.Logf("--- %s log ---\n%s", name, stack.Tail(string(b), 4000))
 		}
 	})
 	return p
@@ -131,11 +130,4 @@ func FreePort(tb testing.TB) string {
 		tb.Fatal(err)
 	}
 	return addr
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return fmt.Sprintf("...%s", s[len(s)-n:])
-	}
-	return s
 }

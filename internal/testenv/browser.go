@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/cloudpartners/onboarding/internal/stack"
 )
 
 // Chromium finds the browser: $CHROMIUM, else Debian's chromium on PATH.
@@ -37,7 +38,7 @@ func Chromium(tb testing.TB) string {
 // log is shown when the test fails; everything stops at cleanup.
 func Browser(tb testing.TB, timeout time.Duration) context.Context {
 	tb.Helper()
-	log := &lockedBuffer{}
+	log := &Buffer{}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(Chromium(tb)),
 		chromedp.Flag("headless", true),
@@ -60,32 +61,32 @@ func Browser(tb testing.TB, timeout time.Duration) context.Context {
 	// The tab opens now, bound to ctx: a context derived later (a step's
 	// own timeout) then uses it, and its end does not close the tab.
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		tb.Fatalf("start headless Chromium: %v\n%s", err, tail(log.String(), 4000))
+		tb.Fatalf("start headless Chromium: %v\n%s", err, stack.Tail(log.String(), 4000))
 	}
 	tb.Cleanup(func() {
 		cancel()
 		cancelBrowser()
 		cancelAlloc()
 		if tb.Failed() {
-			tb.Logf("--- browser log ---\n%s", tail(log.String(), 4000))
+			tb.Logf("--- browser log ---\n%s", stack.Tail(log.String(), 4000))
 		}
 	})
 	return ctx
 }
 
-// lockedBuffer is a buffer many goroutines write to.
-type lockedBuffer struct {
+// Buffer is a buffer many goroutines write to: a log that a test reads.
+type Buffer struct {
 	mu sync.Mutex
 	b  strings.Builder
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+func (b *Buffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
