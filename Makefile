@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/bin:$(PATH)
 
-.PHONY: up down tools build test test-full vet demo bench chaos record-histories clean
+.PHONY: up down tools build lint test test-full vet demo bench chaos record-histories clean
 
 up: ## start the local stack (Temporal, its Web UI and codec server, Postgres, mailpit, the identity provider); idempotent
 	@scripts/stack.sh up
@@ -20,7 +20,10 @@ build: ## build the binaries into ./bin
 vet:
 	go vet ./...
 
-test: ## start what is missing, vet, staticcheck, run every test with -race, stop what it started
+lint: ## no build output or large file tracked, gofmt, go vet, staticcheck
+	@scripts/lint.sh
+
+test: ## start what is missing, make lint, run every test with -race, stop what it started
 	@scripts/test.sh
 
 test-full: ## the integration tests and a small chaos run against the full Temporal server (TEMPORAL_SERVER=full)

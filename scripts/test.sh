@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make test: start what is missing, run go vet, staticcheck and every test
+# make test: start what is missing, run make lint and every test
 # against the real stack, and stop only what this run started.
 # TEMPORAL_SERVER=full (make test-full): every test against the full server.
 set -euo pipefail
@@ -41,13 +41,10 @@ if [ "${TEMPORAL_SERVER:-dev}" = full ]; then
   exit
 fi
 
-echo "== go vet"
-go vet ./...
-echo "== staticcheck"
-scripts/stack.sh tools staticcheck
-# Its findings fail the run, but only after the tests: one run shows both.
+# make lint (tracked files, gofmt, go vet, staticcheck): its findings fail
+# the run, but only after the tests, so that one run shows both.
 lint=0
-bin/staticcheck ./... || lint=$?
+scripts/lint.sh || lint=$?
 echo "== go test (race) against Temporal $TEMPORAL_ADDRESS, Postgres, mailpit $MAILPIT_URL"
 go test -race -count=1 -timeout 20m ${GOTEST_FLAGS:-} ./...
-[ "$lint" = 0 ] || { echo "make test: staticcheck found problems (above)" >&2; exit "$lint"; }
+[ "$lint" = 0 ] || { echo "make test: make lint found problems (above)" >&2; exit "$lint"; }
