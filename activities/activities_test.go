@@ -11,7 +11,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/cloudpartners/onboarding/activities"
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/links"
 	"github.com/cloudpartners/onboarding/internal/mail"
 	"github.com/cloudpartners/onboarding/internal/seal"
@@ -66,7 +66,7 @@ func exec[T any](t *testing.T, f *fixture, fn any, in any) (T, error) {
 }
 
 func (f *fixture) createInput(t *testing.T, name, email string) activities.CreateRecordInput {
-	sealed, err := f.sealer.Seal(customer.Contact{Email: email, Contact: "Ann"})
+	sealed, err := f.sealer.Seal(activities.Contact{Email: email, Contact: "Ann"})
 	require.NoError(t, err)
 	return activities.CreateRecordInput{SubaccountID: uuid.NewString(), OrganizationID: uuid.NewString(),
 		OnboardingID: "onboarding/partner-a/" + name, PartnerID: "partner-a", CustomerName: name, CloudName: "main-cloud",
@@ -125,7 +125,7 @@ func TestEveryActivityTwiceGivesTheSameResult(t *testing.T) {
 	act2, err := exec[activities.Record](t, f, a.Activate, r1.SubaccountID)
 	require.NoError(t, err)
 	require.Equal(t, act1, act2)
-	require.Equal(t, customer.StatusActive, act1.Status)
+	require.Equal(t, domain.StatusActive, act1.Status)
 
 	cloud := activities.CloudInput{CloudID: uuid.NewString(), SubaccountID: r1.SubaccountID}
 	cl1, err := exec[activities.CloudCreated](t, f, a.CreateCloud, cloud)
@@ -141,14 +141,14 @@ func TestDeleteTwice(t *testing.T) {
 	f := newFixture(t)
 	r, err := exec[activities.Record](t, f, f.acts.CreateRecord, f.createInput(t, "Short Lived", "x-"+testenv.Suffix()+"@customer.example"))
 	require.NoError(t, err)
-	del := activities.DeleteInput{SubaccountID: r.SubaccountID, Reason: customer.ReasonExpired}
+	del := activities.DeleteInput{SubaccountID: r.SubaccountID, Reason: domain.ReasonExpired}
 	d1, err := exec[activities.Record](t, f, f.acts.Delete, del)
 	require.NoError(t, err)
 	before := f.counts(t)
 	d2, err := exec[activities.Record](t, f, f.acts.Delete, del)
 	require.NoError(t, err)
 	require.Equal(t, d1, d2)
-	require.Equal(t, customer.StatusInactive, d1.Status)
+	require.Equal(t, domain.StatusInactive, d1.Status)
 	require.Equal(t, before, f.counts(t))
 
 	// A send for a deleted subaccount is refused for good and sends nothing.
@@ -162,7 +162,8 @@ func TestPermanentFailuresAreNonRetryable(t *testing.T) {
 	f := newFixture(t)
 	_, err := f.st.AddPartner(t.Context(), "lapsed", "Lapsed")
 	require.NoError(t, err)
-	require.NoError(t, f.st.SetPartnerStatus(t.Context(), "lapsed", false))
+	_, err = f.st.SetPartnerStatus(t.Context(), "lapsed", false)
+	require.NoError(t, err)
 	taken := f.createInput(t, "Taken", "t@customer.example")
 	_, err = exec[activities.Record](t, f, f.acts.CreateRecord, taken)
 	require.NoError(t, err)
@@ -175,7 +176,7 @@ func TestPermanentFailuresAreNonRetryable(t *testing.T) {
 		{"unknown partner", func(in *activities.CreateRecordInput) { in.PartnerID = "nobody" }, activities.ErrTypeUnknownPartner},
 		{"partner without partner status", func(in *activities.CreateRecordInput) { in.PartnerID = "lapsed" }, activities.ErrTypeNotPartner},
 		{"invalid email", func(in *activities.CreateRecordInput) {
-			in.SealedContact, _ = f.sealer.Seal(customer.Contact{Email: "no-at-sign"})
+			in.SealedContact, _ = f.sealer.Seal(activities.Contact{Email: "no-at-sign"})
 		}, activities.ErrTypeInvalid},
 		{"name taken", func(in *activities.CreateRecordInput) { in.CustomerName = "TAKEN" }, activities.ErrTypeNameTaken},
 		{"contact sealed with another key", func(in *activities.CreateRecordInput) { in.SealedContact = "sealed.v1.AAAA" }, activities.ErrTypeInvalid},

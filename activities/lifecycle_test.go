@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cloudpartners/onboarding/activities"
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 	"github.com/cloudpartners/onboarding/workflows"
 )
@@ -25,11 +25,11 @@ func TestLifecycleActivitiesTwice(t *testing.T) {
 
 	// Not yet confirmed: every lifecycle activity refuses for good.
 	_, err = exec[activities.CloudCreated](t, f, a.AddCloud, activities.AddCloudInput{CloudID: workflows.CloudID(r.SubaccountID, "early-cloud"), SubaccountID: r.SubaccountID, Name: "early-cloud"})
-	requireNonRetryable(t, err, activities.ErrTypeNotConfirmed)
+	requireNonRetryable(t, err, domain.ErrNotConfirmed.Code)
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	suspend := activities.SuspendInput{SubaccountID: r.SubaccountID, SuspensionID: uuid.NewString(), Reason: "audit", At: now, DeleteAfter: now.Add(time.Hour)}
 	_, err = exec[activities.Account](t, f, a.Suspend, suspend)
-	requireNonRetryable(t, err, activities.ErrTypeNotConfirmed)
+	requireNonRetryable(t, err, domain.ErrNotConfirmed.Code)
 
 	_, err = exec[activities.Record](t, f, a.Activate, r.SubaccountID)
 	require.NoError(t, err)
@@ -44,27 +44,31 @@ func TestLifecycleActivitiesTwice(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, c1.CloudID, c2.CloudID)
 	require.False(t, c2.Created)
-	_, err = exec[activities.CloudCreated](t, f, a.AddCloud, activities.AddCloudInput{CloudID: workflows.CloudID(r.SubaccountID, "main-cloud"), SubaccountID: r.SubaccountID, Name: "main-cloud"})
-	requireNonRetryable(t, err, activities.ErrTypeCloudNameTaken)
+	// The first cloud's name again: one rule for every cloud, the cloud of
+	// that name is returned and nothing is created.
+	c3, err := exec[activities.CloudCreated](t, f, a.AddCloud, activities.AddCloudInput{CloudID: workflows.CloudID(r.SubaccountID, "main-cloud"), SubaccountID: r.SubaccountID, Name: "main-cloud"})
+	require.NoError(t, err)
+	require.False(t, c3.Created)
+	require.NotEqual(t, workflows.CloudID(r.SubaccountID, "main-cloud"), c3.CloudID, "the onboarding's own cloud, by its own id")
 
 	s1, err := exec[activities.Account](t, f, a.Suspend, suspend)
 	require.NoError(t, err)
 	s2, err := exec[activities.Account](t, f, a.Suspend, suspend)
 	require.NoError(t, err)
 	require.Equal(t, s1, s2)
-	require.Equal(t, customer.StatusSuspended, s1.Status)
+	require.Equal(t, domain.StatusSuspended, s1.Status)
 	require.Equal(t, suspend.SuspensionID, s1.SuspensionID)
 	_, err = exec[activities.CloudCreated](t, f, a.AddCloud, activities.AddCloudInput{CloudID: workflows.CloudID(r.SubaccountID, "third-cloud"), SubaccountID: r.SubaccountID, Name: "third-cloud"})
-	requireNonRetryable(t, err, activities.ErrTypeSuspended)
+	requireNonRetryable(t, err, domain.ErrSuspended.Code)
 
 	e1, err := exec[activities.Account](t, f, a.ExpireSuspension, activities.ExpireInput{SubaccountID: r.SubaccountID, SuspensionID: suspend.SuspensionID})
 	require.NoError(t, err)
 	e2, err := exec[activities.Account](t, f, a.ExpireSuspension, activities.ExpireInput{SubaccountID: r.SubaccountID, SuspensionID: suspend.SuspensionID})
 	require.NoError(t, err)
 	require.Equal(t, e1, e2)
-	require.Equal(t, customer.StatusInactive, e1.Status)
+	require.Equal(t, domain.StatusInactive, e1.Status)
 	_, err = exec[activities.Account](t, f, a.Resume, r.SubaccountID)
-	requireNonRetryable(t, err, activities.ErrTypeDeleted)
+	requireNonRetryable(t, err, domain.ErrDeleted.Code)
 }
 
 // TestResumeTwice: a resume repeated after a crash is harmless, and a
@@ -86,7 +90,7 @@ func TestResumeTwice(t *testing.T) {
 	r2, err := exec[activities.Account](t, f, a.Resume, r.SubaccountID)
 	require.NoError(t, err)
 	require.Equal(t, r1, r2)
-	require.Equal(t, customer.StatusActive, r1.Status)
+	require.Equal(t, domain.StatusActive, r1.Status)
 	_, err = exec[activities.Account](t, f, a.ExpireSuspension, activities.ExpireInput{SubaccountID: r.SubaccountID, SuspensionID: susp})
-	requireNonRetryable(t, err, activities.ErrTypeNotSuspended)
+	requireNonRetryable(t, err, domain.ErrNotSuspended.Code)
 }

@@ -28,7 +28,7 @@ func (b *bench) customer(phase string, i int, within time.Duration) customer {
 // task queue and workflow type (the onboarding's or the ceiling's), and
 // returns its id. Every launch of the benchmark goes through here.
 func (b *bench) launch(ctx context.Context, queue, workflowType, partner string, c customer) (string, error) {
-	l, err := b.svc.Yardstick(queue, workflowType).Launch(ctx, onboarding.Operator("bench"), partner,
+	l, err := b.drv.Onboarding.Yardstick(queue, workflowType).Launch(ctx, b.drv.Operator, partner,
 		onboarding.NewCustomer{Name: c.name, Email: c.email, Cloud: c.cloud, ConfirmWithin: c.confirmWithin})
 	return l.OnboardingID, err
 }

@@ -20,27 +20,17 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
-	"github.com/cloudpartners/onboarding/internal/config"
+	"github.com/cloudpartners/onboarding/internal/daemon"
 	"github.com/cloudpartners/onboarding/internal/stack"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(1)
-	}
-}
+func main() { daemon.Main("bench", run) }
 
 // options are the benchmark's flags.
 type options struct {
@@ -142,7 +132,7 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 }
 
 // run is the benchmark: flags, the private stack, the phases, the table.
-func run(ctx context.Context, args []string, _ config.Getenv, stdout io.Writer) error {
+func run(ctx context.Context, args []string, _ func(string) string, stdout, _ io.Writer) error {
 	o, err := parseFlags(args, stdout)
 	if err != nil {
 		return err

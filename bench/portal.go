@@ -17,8 +17,8 @@ import (
 
 	"github.com/google/uuid"
 
-	domain "github.com/cloudpartners/onboarding/internal/customer"
-	"github.com/cloudpartners/onboarding/internal/onboarding"
+	"github.com/cloudpartners/onboarding/internal/access"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/stack"
 	"github.com/cloudpartners/onboarding/internal/store"
 )
@@ -200,7 +200,7 @@ func (p *portal) signIn(ctx context.Context) error {
 	if err := p.b.st.CreateSession(ctx, p.cookie, st.ID, stack.Secret(), "127.0.0.1", "bench", now, now.Add(12*time.Hour)); err != nil {
 		return err
 	}
-	k, err := p.b.svc.CreateAPIKey(ctx, onboarding.StaffMember(st, "127.0.0.1"), "portal benchmark", domain.StaffViewer)
+	k, err := p.b.drv.Access.CreateAPIKey(ctx, access.StaffActor(st, "127.0.0.1"), "portal benchmark", domain.StaffViewer)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -12,7 +13,6 @@ import (
 
 	"github.com/cloudpartners/onboarding/bench/ceiling"
 	"github.com/cloudpartners/onboarding/internal/links"
-	"github.com/cloudpartners/onboarding/internal/onboarding"
 	"github.com/cloudpartners/onboarding/internal/stack"
 	"github.com/cloudpartners/onboarding/internal/store"
 	"github.com/cloudpartners/onboarding/workflows"
@@ -23,9 +23,9 @@ type bench struct {
 	o        options
 	root     string
 	stack    *stack.Stack
-	st       *store.Store
-	tc       client.Client
-	svc      *onboarding.Service // launches as `starter add` does
+	drv      *stack.Driver // the actions, as `starter` takes them
+	st       *store.Store  // the driver's
+	tc       client.Client // the driver's
 	apps     *stack.Apps
 	signer   *links.Signer
 	worker   *stack.Proc
@@ -47,33 +47,27 @@ func (b *bench) up(ctx context.Context) error {
 	if b.stack, err = stack.Open(ctx, b.root, b.o.state); err != nil {
 		return err
 	}
-	if b.st, err = store.Open(ctx, b.stack.DatabaseURL(), store.Options{MaxOpenConns: 10}); err != nil {
-		return err
-	}
-	for _, p := range []string{"bench", "bench-cost", "bench-mem"} {
-		if _, err := b.st.AddPartner(ctx, p, "Benchmark partner "+p); err != nil {
-			return err
-		}
-	}
-	if b.tc, err = b.stack.Client(ctx, "bench"); err != nil {
-		return err
-	}
-
 	apps, err := b.stack.BuildApps(ctx, workflows.TaskQueue)
 	if err != nil {
 		return err
 	}
 	b.apps = apps
 	b.signer = links.NewSigner([]byte(apps.Secret))
-	cfg, err := apps.Config()
+	if b.logDir, err = b.stack.Dir("logs"); err != nil {
+		return err
+	}
+	sdkLog, err := os.Create(filepath.Join(b.logDir, "bench-sdk.log"))
 	if err != nil {
 		return err
 	}
-	if b.svc, err = onboarding.New(cfg, b.st, b.tc); err != nil {
+	if b.drv, err = stack.OpenDriver(ctx, apps.Getenv("DB_MAX_CONNS=10"), b.stack.MailpitURL(), sdkLog); err != nil {
 		return err
 	}
-	if b.logDir, err = b.stack.Dir("logs"); err != nil {
-		return err
+	b.st, b.tc = b.drv.Store, b.drv.Temporal
+	for _, p := range []string{"bench", "bench-cost", "bench-mem"} {
+		if _, err := b.st.AddPartner(ctx, p, "Benchmark partner "+p); err != nil {
+			return err
+		}
 	}
 	b.workerB = apps.Worker
 	b.workerEv = apps.WorkerEnv(b.o.workerEnv...)
@@ -126,11 +120,8 @@ func (b *bench) startWorker(ctx context.Context) error {
 
 // down stops the binaries (their process groups) and the stack.
 func (b *bench) down() {
-	if b.tc != nil {
-		b.tc.Close()
-	}
-	if b.st != nil {
-		b.st.Close()
+	if b.drv != nil {
+		b.drv.Close()
 	}
 	for _, p := range b.procs {
 		p.Stop()

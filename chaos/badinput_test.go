@@ -16,13 +16,10 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/cloudpartners/onboarding/internal/config"
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/links"
 	"github.com/cloudpartners/onboarding/internal/loginhook"
-	"github.com/cloudpartners/onboarding/internal/onboarding"
 	"github.com/cloudpartners/onboarding/internal/stack"
-	"github.com/cloudpartners/onboarding/internal/store"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 	"github.com/cloudpartners/onboarding/workflows"
 )
@@ -36,7 +33,7 @@ const (
 // tokens are made from.
 type bulkCustomer struct {
 	id, email, token string
-	sa               store.Subaccount
+	sa               domain.Subaccount
 }
 
 // TestBadTokensInBulk posts 10,000 forged, truncated, bit-flipped,
@@ -73,22 +70,14 @@ func TestBadTokensInBulk(t *testing.T) {
 		return resp.StatusCode == http.StatusOK
 	})
 
-	tc := testenv.Client(t)
+	drv := testenv.NewDriver(t, shared)
+	tc := drv.Temporal
 	partner := "bulk-" + sfx
-	if _, err := st.AddPartner(ctx, partner, "Bulk partner"); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(testenv.Getenv(shared))
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := onboarding.New(cfg, st, tc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	drv.Partner(partner, "Bulk partner")
+	var err error
 	start := func(key string) *bulkCustomer {
 		c := &bulkCustomer{email: fmt.Sprintf("bulk-%s-%s@example.com", key, sfx)}
-		c.id, err = launch(ctx, svc, partner, newCustomer{name: "Bulk " + key + " " + sfx, email: c.email, cloud: "cloud-" + key, confirmWithin: time.Hour})
+		c.id, err = launch(ctx, drv.Driver, partner, newCustomer{name: "Bulk " + key + " " + sfx, email: c.email, cloud: "cloud-" + key, confirmWithin: time.Hour})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -96,11 +85,10 @@ func TestBadTokensInBulk(t *testing.T) {
 	}
 	a, b := start("a"), start("b")
 	for _, c := range []*bulkCustomer{a, b} {
-		msgs := testenv.WaitMail(t, c.email, 1, time.Minute)
-		if c.token, err = stack.TokenOf(testenv.LinkIn(t, msgs[0])); err != nil {
+		if c.token, err = stack.TokenOf(drv.Link(c.email, 1)); err != nil {
 			t.Fatal(err)
 		}
-		if c.sa, err = st.SubaccountByOnboarding(ctx, c.id); err != nil {
+		if c.sa, err = st.SubaccountByOnboarding(ctx, "", c.id); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -177,12 +165,12 @@ func TestBadTokensInBulk(t *testing.T) {
 	// Nothing changed: A and B still await confirmation, and no signal reached them.
 	time.Sleep(time.Second)
 	for _, c := range []*bulkCustomer{a, b} {
-		sa, err := st.Subaccount(ctx, c.sa.ID)
+		sa, err := st.Subaccount(ctx, "", c.sa.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if sa.Status != customer.StatusAcceptanceRequired {
-			t.Errorf("subaccount %s is %s after bad input, want %s", c.id, sa.Status, customer.StatusAcceptanceRequired)
+		if sa.Status != domain.StatusAcceptanceRequired {
+			t.Errorf("subaccount %s is %s after bad input, want %s", c.id, sa.Status, domain.StatusAcceptanceRequired)
 		}
 		cost, err := stack.History(ctx, tc, c.id, "")
 		if err != nil {
@@ -227,8 +215,8 @@ func TestBadTokensInBulk(t *testing.T) {
 	if cost, err := stack.History(ctx, tc, b.id, ""); err != nil || cost.Signals != 1 {
 		t.Errorf("B received %d confirm signals (%v), want exactly 1", cost.Signals, err)
 	}
-	if sa, err := st.Subaccount(ctx, a.sa.ID); err != nil || sa.Status != customer.StatusAcceptanceRequired {
-		t.Errorf("A is %s (%v) after B's confirmation, want %s", sa.Status, err, customer.StatusAcceptanceRequired)
+	if sa, err := st.Subaccount(ctx, "", a.sa.ID); err != nil || sa.Status != domain.StatusAcceptanceRequired {
+		t.Errorf("A is %s (%v) after B's confirmation, want %s", sa.Status, err, domain.StatusAcceptanceRequired)
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/stack"
 	"github.com/cloudpartners/onboarding/workflows"
 )
@@ -99,7 +99,7 @@ func (c *chaos) checkTemporal(ctx context.Context, obs []*trial, byID map[string
 	}
 	lives := map[string]bool{} // customer workflows, by id
 	for _, ob := range obs {
-		if sa, err := c.st.SubaccountByOnboarding(ctx, ob.id); err == nil {
+		if sa, err := c.st.SubaccountByOnboarding(ctx, "", ob.id); err == nil {
 			lives[workflows.CustomerWorkflowID(sa.ID)] = true
 		}
 	}
@@ -223,7 +223,7 @@ func (c *chaos) checkPostgres(ctx context.Context, obs []*trial, r *report) {
 			continue
 		}
 		w := wantOf(ob.plan)
-		gone := w.status == customer.StatusInactive
+		gone := w.status == domain.StatusInactive
 		if cl := clouds[s.ID]; cl.n != w.clouds {
 			r.bad("%s (%s): %d clouds, want %d", ob.id, ob.plan, cl.n, w.clouds)
 		}

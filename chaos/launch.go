@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/cloudpartners/onboarding/internal/onboarding"
+	"github.com/cloudpartners/onboarding/internal/stack"
 )
 
 // newCustomer is one onboarding to launch.
@@ -16,8 +17,8 @@ type newCustomer struct {
 // launch starts the onboarding of one customer through the same action as
 // `starter add` — the same start options, the same checks — and returns
 // its id. Every launch of chaos and its tests goes through here.
-func launch(ctx context.Context, svc *onboarding.Service, partner string, c newCustomer) (string, error) {
-	l, err := svc.Launch(ctx, onboarding.Operator("chaos"), partner,
+func launch(ctx context.Context, drv *stack.Driver, partner string, c newCustomer) (string, error) {
+	l, err := drv.Launch(ctx, partner,
 		onboarding.NewCustomer{Name: c.name, Email: c.email, Cloud: c.cloud, ConfirmWithin: c.confirmWithin})
 	return l.OnboardingID, err
 }

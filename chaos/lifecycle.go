@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
-	"github.com/cloudpartners/onboarding/internal/onboarding"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/workflows"
 )
 
@@ -15,13 +13,13 @@ import (
 // confirmed: more clouds, a suspension resumed, or one left to run out —
 // through the same actions as the starter, each retried through faults.
 func (c *chaos) afterOnboarding(ctx context.Context, ob *trial) error {
-	op := onboarding.Operator("chaos")
+	op := c.drv.Operator
 	switch ob.plan {
 	case planCloud:
 		// Twice the same name: one cloud.
 		for range 2 {
 			if err := c.operate(ctx, func(ctx context.Context) error {
-				_, err := c.svc.AddCloud(ctx, op, ob.id, "extra-cloud")
+				_, err := c.drv.Lifecycle.AddCloud(ctx, op, ob.id, "extra-cloud")
 				return err
 			}); err != nil {
 				return fmt.Errorf("cloud add: %w", err)
@@ -29,20 +27,20 @@ func (c *chaos) afterOnboarding(ctx context.Context, ob *trial) error {
 		}
 	case planSuspendResume:
 		if err := c.operate(ctx, func(ctx context.Context) error {
-			_, err := c.svc.Suspend(ctx, op, ob.id, "chaos", 0)
+			_, err := c.drv.Lifecycle.Suspend(ctx, op, ob.id, "chaos", 0)
 			return err
 		}); err != nil {
 			return fmt.Errorf("suspend: %w", err)
 		}
 		if err := c.operate(ctx, func(ctx context.Context) error {
-			_, err := c.svc.Resume(ctx, op, ob.id)
+			_, err := c.drv.Lifecycle.Resume(ctx, op, ob.id)
 			return err
 		}); err != nil {
 			return fmt.Errorf("resume: %w", err)
 		}
 	case planSuspendExpire:
 		if err := c.operate(ctx, func(ctx context.Context) error {
-			l, err := c.svc.Suspend(ctx, op, ob.id, "chaos: left to run out", c.o.suspendRetention)
+			l, err := c.drv.Lifecycle.Suspend(ctx, op, ob.id, "chaos: left to run out", c.o.suspendRetention)
 			ob.subaccountID = l.SubaccountID
 			return err
 		}); err != nil {
@@ -54,18 +52,15 @@ func (c *chaos) afterOnboarding(ctx context.Context, ob *trial) error {
 
 // operate retries one lifecycle action until it is done: through faults,
 // through a request queued while the worker was down, and while the
-// onboarding is still creating the first cloud. A refusal is final.
+// onboarding is still creating the first cloud. A refusal that retrying
+// cannot change — its kind says so — is final.
 func (c *chaos) operate(ctx context.Context, fn func(ctx context.Context) error) error {
 	return retry(ctx, func(ctx context.Context) (bool, error) {
 		err := fn(ctx)
-		switch {
-		case err == nil:
+		if err == nil {
 			return false, nil
-		case errors.Is(err, onboarding.ErrRefused), errors.Is(err, customer.ErrDeleted), errors.Is(err, customer.ErrSuspended),
-			errors.Is(err, customer.ErrInvalid):
-			return true, err
 		}
-		return false, err
+		return domain.KindOf(err).Permanent(), err
 	})
 }
 

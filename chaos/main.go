@@ -19,24 +19,14 @@ import (
 	"io"
 	mrand "math/rand/v2"
 	"net/http"
-	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
-	"github.com/cloudpartners/onboarding/internal/config"
+	"github.com/cloudpartners/onboarding/internal/daemon"
 	"github.com/cloudpartners/onboarding/internal/stack"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "chaos:", err)
-		os.Exit(1)
-	}
-}
+func main() { daemon.Main("chaos", run) }
 
 // options are the chaos run's flags.
 type options struct {
@@ -88,7 +78,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 }
 
 // run is the chaos run: flags, the private stack, the batch under faults, the checks.
-func run(ctx context.Context, args []string, getenv config.Getenv, stdout io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, _ io.Writer) error {
 	o, err := parseFlags(args, stdout)
 	if err != nil {
 		return err

@@ -44,7 +44,7 @@ func TestChaosSmall(t *testing.T) {
 		"-n", "20", "-rate", "2", "-kills", "4", "-pg-restarts", "1", "-temporal-restarts", restarts,
 		"-expire-within", "15s", "-kill-gap-min", "1s", "-kill-gap-max", "3s", "-finish-timeout", "2m",
 		"-state", state,
-	}, os.Getenv, &out)
+	}, os.Getenv, &out, &out)
 	t.Log("\n" + out.String())
 	if err != nil {
 		if b, rerr := os.ReadFile(state + "/logs/worker.log"); rerr == nil && len(b) > 4000 {

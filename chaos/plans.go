@@ -14,7 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/stack"
 	"github.com/cloudpartners/onboarding/workflows"
 )
@@ -55,19 +55,19 @@ type want struct {
 func wantOf(plan string) want {
 	switch plan {
 	case planConfirm, planResendConfirm:
-		return want{workflows.OutcomeActive, customer.StatusActive, "", 1, 0}
+		return want{workflows.OutcomeActive, domain.StatusActive, "", 1, 0}
 	case planCloud:
-		return want{workflows.OutcomeActive, customer.StatusActive, "", 2, 0}
+		return want{workflows.OutcomeActive, domain.StatusActive, "", 2, 0}
 	case planSuspendResume:
-		return want{workflows.OutcomeActive, customer.StatusActive, "", 1, 1}
+		return want{workflows.OutcomeActive, domain.StatusActive, "", 1, 1}
 	case planSuspendExpire:
-		return want{workflows.OutcomeActive, customer.StatusInactive, customer.ReasonSuspensionExpired, 1, 1}
+		return want{workflows.OutcomeActive, domain.StatusInactive, domain.ReasonSuspensionExpired, 1, 1}
 	case planCancel:
-		return want{workflows.OutcomeCancelled, customer.StatusInactive, customer.ReasonCancelled, 0, 0}
+		return want{workflows.OutcomeCancelled, domain.StatusInactive, domain.ReasonCancelled, 0, 0}
 	case planDecline:
-		return want{workflows.OutcomeDeclined, customer.StatusInactive, customer.ReasonDeclined, 0, 0}
+		return want{workflows.OutcomeDeclined, domain.StatusInactive, domain.ReasonDeclined, 0, 0}
 	}
-	return want{workflows.OutcomeExpired, customer.StatusInactive, customer.ReasonExpired, 0, 0}
+	return want{workflows.OutcomeExpired, domain.StatusInactive, domain.ReasonExpired, 0, 0}
 }
 
 // wantOutcome is the outcome a plan's onboarding must end in.
@@ -148,7 +148,7 @@ func (c *chaos) driveOne(ctx context.Context, ob *trial) error {
 		cloud: fmt.Sprintf("cloud-%d", ob.i), confirmWithin: within}
 	ob.id = workflows.WorkflowID("chaos", cust.name)
 	if err := retry(ctx, func(ctx context.Context) (bool, error) {
-		_, err := launch(ctx, c.svc, "chaos", cust)
+		_, err := launch(ctx, c.drv, "chaos", cust)
 		return false, err
 	}); err != nil {
 		return fmt.Errorf("launch: %w", err)

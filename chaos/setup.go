@@ -5,12 +5,12 @@ import (
 	"io"
 	mrand "math/rand/v2"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 
 	"go.temporal.io/sdk/client"
 
-	"github.com/cloudpartners/onboarding/internal/onboarding"
 	"github.com/cloudpartners/onboarding/internal/stack"
 	"github.com/cloudpartners/onboarding/internal/store"
 	"github.com/cloudpartners/onboarding/workflows"
@@ -22,10 +22,10 @@ type chaos struct {
 	root    string
 	out     io.Writer
 	stack   *stack.Stack
-	st      *store.Store
-	tc      client.Client
+	drv     *stack.Driver // the actions, as `starter` takes them
+	st      *store.Store  // the driver's
+	tc      client.Client // the driver's
 	mail    *stack.Mailpit
-	svc     *onboarding.Service // launches as `starter add` does
 	webhook string
 	hc      *http.Client
 	worker  *stack.Supervisor
@@ -50,21 +50,16 @@ func (c *chaos) up(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if c.st, err = store.Open(ctx, c.stack.DatabaseURL(), store.Options{MaxOpenConns: 5}); err != nil {
-		return err
-	}
-	if _, err := c.st.AddPartner(ctx, "chaos", "Chaos partner"); err != nil {
-		return err
-	}
-	if c.tc, err = c.stack.Client(ctx, "chaos"); err != nil {
-		return err
-	}
-	// Every onboarding may be resent after a second: the driver resends some.
-	cfg, err := apps.Config("RESEND_MIN_INTERVAL=1s")
+	sdkLog, err := os.Create(filepath.Join(logDir, "chaos-sdk.log"))
 	if err != nil {
 		return err
 	}
-	if c.svc, err = onboarding.New(cfg, c.st, c.tc); err != nil {
+	// Every onboarding may be resent after a second: the driver resends some.
+	if c.drv, err = stack.OpenDriver(ctx, apps.Getenv("RESEND_MIN_INTERVAL=1s", "DB_MAX_CONNS=5"), c.stack.MailpitURL(), sdkLog); err != nil {
+		return err
+	}
+	c.st, c.tc = c.drv.Store, c.drv.Temporal
+	if _, err := c.st.AddPartner(ctx, "chaos", "Chaos partner"); err != nil {
 		return err
 	}
 	c.mail = stack.NewMailpit(c.stack.MailpitURL())
@@ -86,11 +81,8 @@ func (c *chaos) down() {
 	if c.hook != nil {
 		c.hook.Stop()
 	}
-	if c.tc != nil {
-		c.tc.Close()
-	}
-	if c.st != nil {
-		c.st.Close()
+	if c.drv != nil {
+		c.drv.Close()
 	}
 	if c.stack != nil && !c.o.keep {
 		_ = c.stack.Down(context.Background())

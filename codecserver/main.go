@@ -16,105 +16,89 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
-	"errors"
-	"fmt"
 	"html/template"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"os"
-	"os/signal"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"go.temporal.io/sdk/converter"
 
+	"github.com/cloudpartners/onboarding/internal/codec"
 	"github.com/cloudpartners/onboarding/internal/config"
+	"github.com/cloudpartners/onboarding/internal/daemon"
 	"github.com/cloudpartners/onboarding/internal/httpserver"
 	"github.com/cloudpartners/onboarding/internal/telemetry"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "codecserver:", err)
-		os.Exit(1)
-	}
-}
+func main() { daemon.Main("codecserver", run) }
 
 // Defaults of the codec server's own settings.
 const (
 	defaultAddr = "127.0.0.1:8089"
-	// devToken is the operators' credential when CODEC_TOKEN is unset and
-	// ONBOARDING_ENV is not "production".
+	// devToken is the operators' credential outside production when
+	// CODEC_TOKEN is unset.
 	devToken        = "dev-codec-token-change-me"
 	sessionLifetime = 12 * time.Hour
 	maxBody         = 4 << 20 // a history's payloads, decoded a page at a time
+	summary         = "Decodes (and encodes) payloads for the Temporal Web UI and CLI with the project's keys, for operators only."
 )
 
-// settings are the codec server's: CODEC_ADDR, CODEC_TOKEN (the operators'
-// credential), CODEC_ALLOWED_ORIGINS (the Web UI's origins).
+// settings are the codec server's: the payload keys, and who may use them.
 type settings struct {
+	log     config.Log
+	codec   *codec.Codec
+	tracing config.Tracing
 	addr    string
 	token   string
 	origins []string
+	secure  bool
 }
 
-func load(getenv config.Getenv, production bool) (settings, error) {
-	s := settings{addr: getenv("CODEC_ADDR"), token: getenv("CODEC_TOKEN")}
-	if s.addr == "" {
-		s.addr = defaultAddr
+// loadSettings reads the codec server's settings; vars lists them for -h.
+func loadSettings(getenv config.Getenv) (settings, *config.Vars) {
+	v := config.New(getenv)
+	s := settings{log: config.LoadLog(v), codec: config.LoadCodec(v), tracing: config.LoadTracing(v), secure: v.Production,
+		addr: v.Addr("CODEC_ADDR", defaultAddr, "where the codec server listens"),
+		token: v.Secret("CODEC_TOKEN", devToken, 16, "the operators' credential: a bearer token, or signed in on its page",
+			"at least 16 random characters (generate with: openssl rand -hex 32)"),
 	}
-	if s.token == "" && !production {
-		s.token = devToken
-	}
-	if len(s.token) < 16 {
-		return s, errors.New("CODEC_TOKEN: want the operators' credential, at least 16 characters (generate with: openssl rand -hex 32)")
-	}
-	if production && s.token == devToken {
-		return s, errors.New("CODEC_TOKEN: the development token is refused in production")
-	}
-	origins := getenv("CODEC_ALLOWED_ORIGINS")
-	if origins == "" {
-		origins = "http://127.0.0.1:8233,http://localhost:8233"
-	}
-	for o := range strings.SplitSeq(origins, ",") {
+	for o := range strings.SplitSeq(v.String("CODEC_ALLOWED_ORIGINS", "http://127.0.0.1:8233,http://localhost:8233",
+		"the Web UI's origins, comma-separated, allowed to call the codec with credentials"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			s.origins = append(s.origins, strings.TrimRight(o, "/"))
 		}
 	}
-	return s, nil
+	return s, v
 }
 
-// run wires config → keys → HTTP server and serves until ctx is done.
-func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer) error {
-	cfg, err := config.Load(getenv)
-	if err != nil {
+// run wires settings → keys → HTTP server and serves until ctx is done.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	set, vars := loadSettings(getenv)
+	if help, err := config.Help(args); help || err != nil {
+		vars.Usage(stdout, "codecserver", summary)
 		return err
 	}
-	set, err := load(getenv, cfg.Production)
-	if err != nil {
+	if err := vars.Err(); err != nil {
 		return err
 	}
-	logger := cfg.Logger(stderr).With("service", "codecserver")
-	tracing, err := telemetry.Start(ctx, cfg, "codecserver", logger)
+	logger := set.log.Logger(stderr, "codecserver")
+	tracing, err := telemetry.Start(ctx, set.tracing, "codecserver", logger)
 	if err != nil {
 		return err
 	}
 	defer tracing.Close(ctx)
-	s := &server{codec: converter.NewPayloadCodecHTTPHandler(cfg.Codec), token: set.token, origins: set.origins,
-		secure: cfg.Production, now: time.Now, logger: logger}
-	ln, err := net.Listen("tcp", set.addr)
+	s := &server{codec: converter.NewPayloadCodecHTTPHandler(set.codec), token: set.token, origins: set.origins,
+		secure: set.secure, now: time.Now, logger: logger}
+	ln, err := daemon.Listen("CODEC_ADDR", set.addr)
 	if err != nil {
-		return fmt.Errorf("CODEC_ADDR %s: %w", set.addr, err)
+		return err
 	}
-	logger.Info("codec server listening", "addr", ln.Addr().String(), "allowed_origins", set.origins, "primary_key", cfg.Codec.Primary())
-	return httpserver.Run(ctx, httpserver.New(tracing.HTTP(s.routes()), logger), ln, logger)
+	logger.Info("codec server listening", "addr", ln.Addr().String(), "allowed_origins", set.origins, "primary_key", set.codec.Primary())
+	return daemon.Serve(ctx, daemon.NewServer(tracing.HTTP(s.routes()), logger), ln, nil, 0, logger)
 }
 
 // server decodes and encodes payloads for operators.

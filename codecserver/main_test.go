@@ -28,7 +28,7 @@ func start(t *testing.T) string {
 	vars := map[string]string{"CODEC_ADDR": addr, "CODEC_TOKEN": token, "CODEC_ALLOWED_ORIGINS": "http://127.0.0.1:8233"}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, nil, func(k string) string { return vars[k] }, io.Discard) }()
+	go func() { done <- run(ctx, nil, func(k string) string { return vars[k] }, io.Discard, io.Discard) }()
 	t.Cleanup(func() { cancel(); require.NoError(t, <-done) })
 	testenv.Eventually(t, 10*time.Second, "the codec server", func() bool {
 		resp, err := http.Get("http://" + addr + "/healthz")
@@ -43,9 +43,7 @@ func start(t *testing.T) string {
 // encrypted is a payload the project's clients write: encrypted with the development key.
 func encrypted(t *testing.T, v any) []byte {
 	t.Helper()
-	cfg, err := config.Load(func(string) string { return "" })
-	require.NoError(t, err)
-	p, err := cfg.Temporal.DataConverter.ToPayload(v)
+	p, err := config.LoadCodec(config.New(func(string) string { return "" })).DataConverter().ToPayload(v)
 	require.NoError(t, err)
 	b, err := protojson.Marshal(&commonpb.Payloads{Payloads: []*commonpb.Payload{p}})
 	require.NoError(t, err)
@@ -147,11 +145,32 @@ func TestSessionsExpireAndFollowTheToken(t *testing.T) {
 }
 
 func TestSettings(t *testing.T) {
-	_, err := load(func(string) string { return "" }, true)
-	require.ErrorContains(t, err, "CODEC_TOKEN")
-	_, err = load(func(k string) string { return map[string]string{"CODEC_TOKEN": devToken}[k] }, true)
-	require.ErrorContains(t, err, "refused in production")
-	s, err := load(func(string) string { return "" }, false)
+	load := func(vars map[string]string) (settings, error) {
+		s, v := loadSettings(func(k string) string { return vars[k] })
+		return s, v.Err()
+	}
+	prod := "ONBOARDING_ENV"
+	_, err := load(map[string]string{prod: "production", "PAYLOAD_KEYS": "k1:" + strings.Repeat("A", 43) + "="})
+	require.ErrorContains(t, err, "CODEC_TOKEN: required in production")
+	_, err = load(map[string]string{prod: "production", "CODEC_TOKEN": devToken})
+	require.ErrorContains(t, err, "CODEC_TOKEN: the development value is refused in production")
+	_, err = load(map[string]string{"CODEC_TOKEN": "short"})
+	require.ErrorContains(t, err, "CODEC_TOKEN: want at least 16 characters")
+	s, err := load(nil)
 	require.NoError(t, err)
 	require.Equal(t, defaultAddr, s.addr)
+	require.Equal(t, devToken, s.token)
+	require.Equal(t, []string{"http://127.0.0.1:8233", "http://localhost:8233"}, s.origins)
+}
+
+// TestHelpListsTheSettings: -h prints every variable the codec server
+// reads, and reads nothing else.
+func TestHelpListsTheSettings(t *testing.T) {
+	var out strings.Builder
+	require.NoError(t, run(t.Context(), []string{"-h"}, func(string) string { return "" }, &out, io.Discard))
+	for _, name := range []string{"CODEC_ADDR", "CODEC_TOKEN", "CODEC_ALLOWED_ORIGINS", "PAYLOAD_KEYS", "LOG_FORMAT", "ONBOARDING_ENV"} {
+		require.Contains(t, out.String(), name)
+	}
+	require.NotContains(t, out.String(), "DATABASE_URL", "the codec server needs no database")
+	require.Error(t, run(t.Context(), []string{"extra"}, func(string) string { return "" }, io.Discard, io.Discard))
 }

@@ -46,7 +46,7 @@ func TestRunRefusesBadConfig(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel()
 			var out bytes.Buffer
-			err := run(ctx, tt.args, func(k string) string { return env[k] }, &out)
+			err := run(ctx, tt.args, func(k string) string { return env[k] }, &out, &out)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("run: %v, want an error containing %q", err, tt.want)
 			}
@@ -57,7 +57,7 @@ func TestRunRefusesBadConfig(t *testing.T) {
 // TestHelp prints the flags, with their variables, and succeeds.
 func TestHelp(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"-h"}, func(string) string { return "" }, &out); err != nil {
+	if err := run(context.Background(), []string{"-h"}, func(string) string { return "" }, &out, &out); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"DEVIDP_ADDR", "DEVIDP_ISSUER", "DEVIDP_USERS", "DEVIDP_KEY_FILE", "DEVIDP_REDIRECT_URIS"} {

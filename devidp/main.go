@@ -13,29 +13,20 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"os"
-	"os/signal"
-	"syscall"
 
-	"github.com/cloudpartners/onboarding/internal/httpserver"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/cloudpartners/onboarding/internal/daemon"
+	"github.com/cloudpartners/onboarding/internal/httpserver"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "devidp:", err)
-		os.Exit(1)
-	}
-}
+func main() { daemon.Main("devidp", run) }
 
 // run wires config → users → signing key → provider → HTTP server and
 // serves until ctx is done, then shuts down gracefully. Logs go to stdout.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, _ io.Writer) error {
 	cfg, err := loadConfig(args, getenv, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -68,11 +59,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	l := &login{storage: st, users: us, callback: op.AuthCallbackURL(provider), logger: logger}
 
-	ln, err := net.Listen("tcp", cfg.addr)
+	ln, err := daemon.Listen("-addr/DEVIDP_ADDR", cfg.addr)
 	if err != nil {
-		return fmt.Errorf("-addr/DEVIDP_ADDR %s: %w", cfg.addr, err)
+		return err
 	}
-	srv := httpserver.New(routes(provider, l, logger), logger)
+	srv := daemon.NewServer(routes(provider, l, logger), logger)
 	emails := make([]string, 0, len(us.list))
 	for _, u := range us.list {
 		emails = append(emails, u.Email)
@@ -81,7 +72,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		"clients", []string{portalClientID, publicClientID}, "redirect_uris", cfg.redirectURIs,
 		"post_logout_redirect_uris", cfg.postLogoutURIs, "users", emails, "signing_key", keySource)
 
-	return httpserver.Run(ctx, srv, ln, logger)
+	return daemon.Serve(ctx, srv, ln, nil, 0, logger)
 }
 
 // newProvider configures the library's OpenID provider: code flow with PKCE

@@ -45,7 +45,7 @@ func startIDP(t *testing.T, vars map[string]string, args ...string) *idp {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, args, func(k string) string { return env[k] }, logs) }()
+	go func() { done <- run(ctx, args, func(k string) string { return env[k] }, logs, logs) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

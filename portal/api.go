@@ -1,20 +1,22 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
+	"strconv"
 	"strings"
-	"time"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/httpserver"
 	"github.com/cloudpartners/onboarding/internal/onboarding"
-	"github.com/cloudpartners/onboarding/internal/store"
+	"github.com/cloudpartners/onboarding/internal/text"
 )
 
 //go:embed openapi.json
@@ -39,6 +41,7 @@ func (s *server) api() []route {
 		{"GET /api/v1/customers", s.apiList},
 		{"POST /api/v1/customers", s.apiAdd},
 		{"GET /api/v1/customers/{id}", s.apiCustomer},
+		{"GET /api/v1/customers/{id}/progress", s.apiProgress},
 		{"PATCH /api/v1/customers/{id}", s.apiEdit},
 		{"POST /api/v1/customers/{id}/resend", s.apiResend},
 		{"POST /api/v1/customers/{id}/link", s.apiLink},
@@ -60,17 +63,29 @@ func (s *server) api() []route {
 // errNoCredentials means an API call came with neither an API key nor a session.
 var errNoCredentials = errors.New("no valid API key or session: send Authorization: Bearer <key>")
 
+// bearer is the token of an Authorization header of the Bearer scheme,
+// whose name is case-insensitive (RFC 9110, section 11.1).
+func bearer(h string) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(token), true
+}
+
 // apiAuth lets in an API call with an API key (Authorization: Bearer obk_…)
 // or a signed-in session; with a session, a state-changing call must carry
 // the session's token in X-CSRF-Token and come from the portal's origin.
 // Nothing is let in for a partner without partner status, as on the pages.
+// A body must be JSON (415 otherwise).
 func (s *server) apiAuth(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+		var id who
 		if h := r.Header.Get("Authorization"); h != "" {
-			key, ok := strings.CutPrefix(h, "Bearer ")
-			a, err := s.svc.APIKeyActor(r.Context(), strings.TrimSpace(key), httpserver.ClientAddr(r))
-			if !ok || errors.Is(err, customer.ErrNotFound) {
+			key, ok := bearer(h)
+			a, err := s.actions.Access.APIKeyActor(r.Context(), key, httpserver.ClientAddr(r))
+			if !ok || errors.Is(err, domain.ErrNotFound) {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="portal"`)
 				s.failJSON(w, r, errSignedOut)
 				return
@@ -79,39 +94,54 @@ func (s *server) apiAuth(next http.HandlerFunc) http.Handler {
 				s.failJSON(w, r, err)
 				return
 			}
-			next(w, r.WithContext(context.WithValue(r.Context(), whoKey{}, who{actor: a})))
+			id = who{actor: a}
+		} else {
+			var err error
+			if id, err = s.session(r); err != nil {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="portal"`)
+				s.failJSON(w, r, fmt.Errorf("%w: %w", errSignedOut, errNoCredentials))
+				return
+			}
+			if r.Method != http.MethodGet && r.Method != http.MethodHead && (!s.sameOrigin(r) || !sameToken(r.Header.Get("X-CSRF-Token"), id.csrf)) {
+				s.failJSON(w, r, errCrossSite)
+				return
+			}
+		}
+		if !id.actor.PartnerStatus {
+			s.failJSON(w, r, domain.ErrNoPartnerStatus)
 			return
 		}
-		id, err := s.session(r)
-		if err != nil {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="portal"`)
-			s.failJSON(w, r, fmt.Errorf("%w: %w", errSignedOut, errNoCredentials))
-			return
-		}
-		if r.Method != http.MethodGet && r.Method != http.MethodHead && (!s.sameOrigin(r) || !sameToken(r.Header.Get("X-CSRF-Token"), id.csrf)) {
-			s.failJSON(w, r, errCrossSite)
-			return
-		}
-		if !id.staff.PartnerStatus {
-			s.failJSON(w, r, onboarding.ErrNoPartnerStatus)
+		if r.ContentLength != 0 && r.Method != http.MethodGet && r.Method != http.MethodHead && !isJSON(r.Header.Get("Content-Type")) {
+			s.failJSON(w, r, errUnsupportedBody)
 			return
 		}
 		next(w, r.WithContext(context.WithValue(r.Context(), whoKey{}, id)))
 	})
 }
 
-// errBadJSON means a request body is not the JSON the call takes.
-var errBadJSON = customer.Invalid("body", "not the JSON object this call takes (see /api/v1/openapi.json)")
+// isJSON reports whether a Content-Type is JSON (parameters such as a
+// charset allowed).
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/json"
+}
 
-// decode reads a JSON body strictly: unknown fields are refused.
-func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
+// errBadJSON means a request body is not the JSON the call takes.
+var errBadJSON = domain.Invalidf("body", "not the JSON object this call takes (see /api/v1/openapi.json)")
+
+// decode reads a JSON body strictly: unknown fields are refused. An empty
+// body is refused unless optional, when it leaves v as it is.
+func decode(r *http.Request, v any, optional bool) error {
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(raw)) == 0 && optional {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return err
-		}
 		return errBadJSON
 	}
 	if _, err := dec.Token(); err != io.EOF {
@@ -131,50 +161,34 @@ func (s *server) reply(w http.ResponseWriter, r *http.Request, status int, v any
 
 func (s *server) apiMe(w http.ResponseWriter, r *http.Request) {
 	a := actor(r)
-	writeJSON(w, http.StatusOK, map[string]any{"kind": a.Kind, "id": a.ID, "partner_id": a.PartnerID, "role": a.Role, "personal_data": a.PersonalData})
-}
-
-// customerRow is one customer of a list.
-type customerRow struct {
-	ID            string     `json:"id"`
-	OnboardingID  string     `json:"onboarding_id"`
-	Name          string     `json:"name"`
-	Status        string     `json:"status"`
-	DisplayStatus string     `json:"display_status"`
-	DeletedReason string     `json:"deleted_reason,omitempty"`
-	CreatedAt     *time.Time `json:"created_at,omitempty"`
-	Deadline      *time.Time `json:"deadline,omitempty"`
-	EmailsSent    int        `json:"emails_sent"`
-	Clouds        int        `json:"clouds"`
-	SuspendedAt   *time.Time `json:"suspended_at,omitempty"`
-	DeleteAfter   *time.Time `json:"delete_after,omitempty"`
+	writeJSON(w, http.StatusOK, meJSON{Kind: a.Kind, ID: a.ID, PartnerID: a.PartnerID, Role: a.Role, PersonalData: a.PersonalData})
 }
 
 func (s *server) apiList(w http.ResponseWriter, r *http.Request) {
 	limit := pageSize
 	if v := r.URL.Query().Get("limit"); v != "" {
-		if _, err := fmt.Sscanf(v, "%d", &limit); err != nil || limit < 1 || limit > 1000 {
-			s.failJSON(w, r, customer.Invalid("limit", "want a whole number from 1 to 1000"))
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			s.failJSON(w, r, domain.Invalidf("limit", "want a whole number from 1 to 1000"))
 			return
 		}
+		limit = n
 	}
 	lq, _ := listQuery(r.URL.Query(), limit)
 	if st := r.URL.Query().Get("status"); st != "" && lq.Status == "" && lq.Reason == "" {
-		s.failJSON(w, r, customer.Invalid("status", "%q is not a tab: want verification, active, suspended, inactive, declined, expired or cancelled", truncate(st, 20)))
+		s.failJSON(w, r, domain.Invalidf("status", "%q is not a tab: want verification, active, suspended, inactive, declined, expired or cancelled", text.Truncate(st, 20)))
 		return
 	}
-	l, err := s.svc.List(r.Context(), actor(r), lq)
+	l, err := s.actions.Onboarding.List(r.Context(), actor(r), lq)
 	if err != nil {
 		s.failJSON(w, r, err)
 		return
 	}
 	rows := make([]customerRow, 0, len(l.Onboardings))
 	for _, v := range l.Onboardings {
-		rows = append(rows, customerRow{ID: v.SubaccountID, OnboardingID: v.OnboardingID, Name: v.Customer, Status: v.SubaccountStatus,
-			DisplayStatus: customer.DisplayStatus(v.SubaccountStatus, v.DeletedReason), DeletedReason: v.DeletedReason, CreatedAt: v.CreatedAt,
-			Deadline: v.Deadline, EmailsSent: v.EmailsSent, Clouds: v.CloudCount, SuspendedAt: v.SuspendedAt, DeleteAfter: v.DeleteAfter})
+		rows = append(rows, rowOf(v))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"customers": rows, "next": l.Next, "prev": l.Prev})
+	writeJSON(w, http.StatusOK, customerListJSON{Customers: rows, Next: l.Next, Prev: l.Prev})
 }
 
 // newCustomerBody is the body of POST /api/v1/customers.
@@ -188,30 +202,46 @@ type newCustomerBody struct {
 
 func (s *server) apiAdd(w http.ResponseWriter, r *http.Request) {
 	var b newCustomerBody
-	if err := decode(r, &b); err != nil {
+	if err := decode(r, &b, false); err != nil {
 		s.failJSON(w, r, err)
 		return
 	}
-	c := onboarding.NewCustomer{Name: b.Name, Email: b.Email, Contact: b.Contact, Cloud: b.Cloud}
-	if b.ConfirmWithin != "" {
-		d, err := time.ParseDuration(b.ConfirmWithin)
-		if err != nil {
-			s.failJSON(w, r, customer.Invalid("confirm_within", "%q is not a duration such as 168h", truncate(b.ConfirmWithin, 20)))
-			return
-		}
-		c.ConfirmWithin = d
+	within, werr := domain.ParseConfirmWithin(b.ConfirmWithin)
+	c := onboarding.NewCustomer{Name: b.Name, Email: b.Email, Contact: b.Contact, Cloud: b.Cloud, ConfirmWithin: within}
+	if werr != nil {
+		s.failJSON(w, r, errors.Join(c.Validate(), werr))
+		return
 	}
-	l, err := s.svc.Launch(r.Context(), actor(r), actor(r).PartnerID, c)
+	l, err := s.actions.Onboarding.Launch(r.Context(), actor(r), actor(r).PartnerID, c)
 	status := http.StatusCreated
 	if !l.Launched {
 		status = http.StatusOK
 	}
-	s.reply(w, r, status, l, err)
+	s.reply(w, r, status, launchedOf(l), err)
 }
 
 func (s *server) apiCustomer(w http.ResponseWriter, r *http.Request) {
-	c, err := s.svc.Customer(r.Context(), actor(r), r.PathValue("id"))
-	s.reply(w, r, http.StatusOK, c, err)
+	c, err := s.actions.Onboarding.Customer(r.Context(), actor(r), r.PathValue("id"))
+	if err != nil {
+		s.failJSON(w, r, err)
+		return
+	}
+	var log []domain.AuditEvent
+	if c.SubaccountID != "" {
+		if log, err = s.actions.Audit.Customer(r.Context(), actor(r), c.SubaccountID); err != nil {
+			s.failJSON(w, r, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, customerOf(c, log))
+}
+
+// apiProgress answers from the customer's record alone: one indexed
+// query, no Temporal, whatever the onboarding's state — what the
+// customer's page polls every few seconds.
+func (s *server) apiProgress(w http.ResponseWriter, r *http.Request) {
+	sa, err := s.actions.Onboarding.Progress(r.Context(), actor(r), r.PathValue("id"))
+	s.reply(w, r, http.StatusOK, progressOf(sa), err)
 }
 
 // editBody is the body of PATCH /api/v1/customers/{id}: the fields to change.
@@ -224,11 +254,11 @@ type editBody struct {
 
 func (s *server) apiEdit(w http.ResponseWriter, r *http.Request) {
 	var b editBody
-	if err := decode(r, &b); err != nil {
+	if err := decode(r, &b, false); err != nil {
 		s.failJSON(w, r, err)
 		return
 	}
-	if _, err := s.svc.Edit(r.Context(), actor(r), r.PathValue("id"), store.Edit{Name: b.Name, Email: b.Email, Contact: b.Contact, CloudName: b.Cloud}); err != nil {
+	if _, err := s.actions.Onboarding.Edit(r.Context(), actor(r), r.PathValue("id"), domain.Edit{Name: b.Name, Email: b.Email, Contact: b.Contact, CloudName: b.Cloud}); err != nil {
 		s.failJSON(w, r, err)
 		return
 	}
@@ -236,78 +266,74 @@ func (s *server) apiEdit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) apiResend(w http.ResponseWriter, r *http.Request) {
-	st, err := s.svc.Resend(r.Context(), actor(r), r.PathValue("id"))
-	s.reply(w, r, http.StatusOK, map[string]any{"emails_sent": st.EmailsSent, "last_sent_at": st.LastSentAt, "next_resend_at": timeOrNil(st.NextResendAt)}, err)
-}
-
-func timeOrNil(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
+	res, err := s.actions.Onboarding.Resend(r.Context(), actor(r), r.PathValue("id"))
+	st := res.Status
+	s.reply(w, r, http.StatusOK, resentJSON{EmailsSent: st.EmailsSent, LastSentAt: st.LastSentAt, NextResendAt: timeOrNil(st.NextResendAt)}, err)
 }
 
 func (s *server) apiLink(w http.ResponseWriter, r *http.Request) {
-	l, err := s.svc.Link(r.Context(), actor(r), r.PathValue("id"))
-	s.reply(w, r, http.StatusOK, l, err)
+	l, err := s.actions.Onboarding.Link(r.Context(), actor(r), r.PathValue("id"))
+	s.reply(w, r, http.StatusOK, linkJSON{OnboardingID: l.OnboardingID, SubaccountID: l.SubaccountID, URL: l.URL, ValidUntil: l.ValidUntil}, err)
 }
 
 func (s *server) apiCancel(w http.ResponseWriter, r *http.Request) {
-	res, err := s.svc.Cancel(r.Context(), actor(r), r.PathValue("id"))
-	s.reply(w, r, http.StatusOK, map[string]any{"outcome": res.Outcome, "subaccount_id": res.SubaccountID}, err)
+	c, err := s.actions.Onboarding.Cancel(r.Context(), actor(r), r.PathValue("id"))
+	s.reply(w, r, http.StatusOK, cancelledJSON{Outcome: c.Result.Outcome, SubaccountID: c.Result.SubaccountID}, err)
 }
 
 func (s *server) apiClouds(w http.ResponseWriter, r *http.Request) {
-	clouds, err := s.svc.Clouds(r.Context(), actor(r), r.PathValue("id"))
-	s.reply(w, r, http.StatusOK, map[string]any{"clouds": clouds}, err)
+	clouds, err := s.actions.Lifecycle.Clouds(r.Context(), actor(r), r.PathValue("id"))
+	s.reply(w, r, http.StatusOK, cloudListJSON{Clouds: cloudsOf(clouds)}, err)
 }
 
 func (s *server) apiAddCloud(w http.ResponseWriter, r *http.Request) {
 	var b struct {
 		Name string `json:"name"`
 	}
-	if err := decode(r, &b); err != nil {
+	if err := decode(r, &b, false); err != nil {
 		s.failJSON(w, r, err)
 		return
 	}
-	c, err := s.svc.AddCloud(r.Context(), actor(r), r.PathValue("id"), b.Name)
+	c, err := s.actions.Lifecycle.AddCloud(r.Context(), actor(r), r.PathValue("id"), b.Name)
 	status := http.StatusCreated
 	if !c.Created {
 		status = http.StatusOK
 	}
-	s.reply(w, r, status, c, err)
+	s.reply(w, r, status, cloudAddedOf(c), err)
 }
 
+// apiSuspend stops a customer's services. Its body is optional: none, or
+// {}, suspends with the configured retention and no reason.
 func (s *server) apiSuspend(w http.ResponseWriter, r *http.Request) {
 	var b struct {
 		Reason    string `json:"reason"`
 		Retention string `json:"retention"` // a duration such as 720h; empty: the default
 	}
-	if err := decode(r, &b); err != nil {
+	if err := decode(r, &b, true); err != nil {
 		s.failJSON(w, r, err)
 		return
 	}
-	var retention time.Duration
-	if b.Retention != "" {
-		d, err := time.ParseDuration(b.Retention)
-		if err != nil {
-			s.failJSON(w, r, customer.Invalid("retention", "%q is not a duration such as 720h", truncate(b.Retention, 20)))
-			return
-		}
-		retention = d
+	retention, err := domain.ParseRetention(b.Retention)
+	if err != nil {
+		s.failJSON(w, r, err)
+		return
 	}
-	l, err := s.svc.Suspend(r.Context(), actor(r), r.PathValue("id"), b.Reason, retention)
-	s.reply(w, r, http.StatusOK, l, err)
+	l, err := s.actions.Lifecycle.Suspend(r.Context(), actor(r), r.PathValue("id"), b.Reason, retention)
+	s.reply(w, r, http.StatusOK, lifecycleOf(l), err)
 }
 
 func (s *server) apiResume(w http.ResponseWriter, r *http.Request) {
-	l, err := s.svc.Resume(r.Context(), actor(r), r.PathValue("id"))
-	s.reply(w, r, http.StatusOK, l, err)
+	l, err := s.actions.Lifecycle.Resume(r.Context(), actor(r), r.PathValue("id"))
+	s.reply(w, r, http.StatusOK, lifecycleOf(l), err)
 }
 
 func (s *server) apiStaff(w http.ResponseWriter, r *http.Request) {
-	list, err := s.svc.Staff(r.Context(), actor(r), actor(r).PartnerID)
-	s.reply(w, r, http.StatusOK, map[string]any{"staff": list}, err)
+	list, err := s.actions.Access.Staff(r.Context(), actor(r), actor(r).PartnerID)
+	out := staffListJSON{Staff: make([]staffJSON, 0, len(list))}
+	for _, st := range list {
+		out.Staff = append(out.Staff, staffOf(st))
+	}
+	s.reply(w, r, http.StatusOK, out, err)
 }
 
 // staffBody is the body of POST and PATCH /api/v1/staff.
@@ -319,12 +345,12 @@ type staffBody struct {
 
 func (s *server) apiAddStaff(w http.ResponseWriter, r *http.Request) {
 	var b staffBody
-	if err := decode(r, &b); err != nil {
+	if err := decode(r, &b, false); err != nil {
 		s.failJSON(w, r, err)
 		return
 	}
-	st, err := s.svc.AddStaff(r.Context(), actor(r), actor(r).PartnerID, b.Email, b.Role, b.PersonalData)
-	s.reply(w, r, http.StatusOK, st, err)
+	st, err := s.actions.Access.AddStaff(r.Context(), actor(r), actor(r).PartnerID, b.Email, b.Role, b.PersonalData)
+	s.reply(w, r, http.StatusOK, staffOf(st), err)
 }
 
 func (s *server) apiChangeStaff(w http.ResponseWriter, r *http.Request) {
@@ -332,22 +358,26 @@ func (s *server) apiChangeStaff(w http.ResponseWriter, r *http.Request) {
 		Role         string `json:"role"`
 		PersonalData bool   `json:"personal_data"`
 	}
-	if err := decode(r, &b); err != nil {
+	if err := decode(r, &b, false); err != nil {
 		s.failJSON(w, r, err)
 		return
 	}
-	st, err := s.svc.SetStaffRole(r.Context(), actor(r), r.PathValue("id"), b.Role, b.PersonalData)
-	s.reply(w, r, http.StatusOK, st, err)
+	st, err := s.actions.Access.SetStaffRole(r.Context(), actor(r), r.PathValue("id"), b.Role, b.PersonalData)
+	s.reply(w, r, http.StatusOK, staffOf(st), err)
 }
 
 func (s *server) apiRemoveStaff(w http.ResponseWriter, r *http.Request) {
-	err := s.svc.RemoveStaff(r.Context(), actor(r), r.PathValue("id"))
-	s.reply(w, r, http.StatusOK, map[string]any{"removed": r.PathValue("id")}, err)
+	err := s.actions.Access.RemoveStaff(r.Context(), actor(r), r.PathValue("id"))
+	s.reply(w, r, http.StatusOK, staffRemovedJSON{Removed: r.PathValue("id")}, err)
 }
 
 func (s *server) apiKeys(w http.ResponseWriter, r *http.Request) {
-	keys, err := s.svc.APIKeys(r.Context(), actor(r))
-	s.reply(w, r, http.StatusOK, map[string]any{"api_keys": keys}, err)
+	keys, err := s.actions.Access.APIKeys(r.Context(), actor(r))
+	out := apiKeyListJSON{APIKeys: make([]apiKeyJSON, 0, len(keys))}
+	for _, k := range keys {
+		out.APIKeys = append(out.APIKeys, apiKeyOf(k))
+	}
+	s.reply(w, r, http.StatusOK, out, err)
 }
 
 func (s *server) apiCreateKey(w http.ResponseWriter, r *http.Request) {
@@ -355,15 +385,15 @@ func (s *server) apiCreateKey(w http.ResponseWriter, r *http.Request) {
 		Name string `json:"name"`
 		Role string `json:"role"`
 	}
-	if err := decode(r, &b); err != nil {
+	if err := decode(r, &b, false); err != nil {
 		s.failJSON(w, r, err)
 		return
 	}
-	k, err := s.svc.CreateAPIKey(r.Context(), actor(r), b.Name, b.Role)
-	s.reply(w, r, http.StatusCreated, k, err)
+	k, err := s.actions.Access.CreateAPIKey(r.Context(), actor(r), b.Name, b.Role)
+	s.reply(w, r, http.StatusCreated, newAPIKeyOf(k), err)
 }
 
 func (s *server) apiRevokeKey(w http.ResponseWriter, r *http.Request) {
-	k, err := s.svc.RevokeAPIKey(r.Context(), actor(r), r.PathValue("id"))
-	s.reply(w, r, http.StatusOK, k, err)
+	k, err := s.actions.Access.RevokeAPIKey(r.Context(), actor(r), r.PathValue("id"))
+	s.reply(w, r, http.StatusOK, apiKeyOf(k), err)
 }

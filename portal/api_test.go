@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cloudpartners/onboarding/internal/onboarding"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 )
 
@@ -37,12 +37,12 @@ func TestAPIKeyLifecycle(t *testing.T) {
 	machine := w.anonymous()
 	var me map[string]any
 	machine.api(http.MethodGet, "/api/v1/me", nil, key).decode(t, &me)
-	if me["kind"] != onboarding.ActorAPIKey || me["partner_id"] != w.acme || me["role"] != "editor" {
+	if me["kind"] != domain.ActorAPIKey || me["partner_id"] != w.acme || me["role"] != "editor" {
 		t.Errorf("/me with the key = %v", me)
 	}
 	add := machine.api(http.MethodPost, "/api/v1/customers", map[string]string{"name": "API Customer", "email": "api@customer.example", "cloud": "api-cloud"}, key)
 	expect(t, add, http.StatusCreated)
-	var l onboarding.Launched
+	var l launchedJSON
 	add.decode(t, &l)
 	if !l.Launched || l.SubaccountID == "" {
 		t.Fatalf("launch through the API = %+v", l)

@@ -14,10 +14,10 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
-	"github.com/cloudpartners/onboarding/internal/config"
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/httpserver"
 	"github.com/cloudpartners/onboarding/internal/store"
+	"github.com/cloudpartners/onboarding/internal/text"
 )
 
 // loginKeep is how long a sign-in under way may take at the identity provider.
@@ -28,8 +28,8 @@ const loginKeep = 10 * time.Minute
 // issuer's discovery document is read on first use, so the portal starts
 // even while the identity provider is still coming up.
 type authenticator struct {
-	cfg         config.Config
-	redirectURL string
+	issuer, clientID, clientSecret string
+	redirectURL                    string
 
 	mu       sync.Mutex
 	provider *oidc.Provider
@@ -38,8 +38,8 @@ type authenticator struct {
 	endURL   string // the issuer's end_session_endpoint, if it has one
 }
 
-func newAuthenticator(cfg config.Config) *authenticator {
-	return &authenticator{cfg: cfg, redirectURL: cfg.PortalURL + "/auth/callback"}
+func newAuthenticator(set settings) *authenticator {
+	return &authenticator{issuer: set.issuer, clientID: set.clientID, clientSecret: set.clientSecret, redirectURL: set.publicURL + "/auth/callback"}
 }
 
 // client returns the OAuth2 client and ID-token verifier, discovering the issuer on first use.
@@ -51,9 +51,9 @@ func (a *authenticator) client(ctx context.Context) (*oauth2.Config, *oidc.IDTok
 	}
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	p, err := oidc.NewProvider(dctx, a.cfg.OIDCIssuer)
+	p, err := oidc.NewProvider(dctx, a.issuer)
 	if err != nil {
-		return nil, nil, fmt.Errorf("the identity provider %s does not answer (%w): check OIDC_ISSUER, or run `make up` locally", a.cfg.OIDCIssuer, err)
+		return nil, nil, fmt.Errorf("the identity provider %s does not answer (%w): check OIDC_ISSUER, or run `make up` locally", a.issuer, err)
 	}
 	var extra struct {
 		EndSession string `json:"end_session_endpoint"`
@@ -64,8 +64,8 @@ func (a *authenticator) client(ctx context.Context) (*oauth2.Config, *oidc.IDTok
 	// retry a failed exchange with the same (single-use) code.
 	endpoint.AuthStyle = oauth2.AuthStyleInHeader
 	a.provider, a.endURL = p, extra.EndSession
-	a.verifier = p.Verifier(&oidc.Config{ClientID: a.cfg.OIDCClientID})
-	a.oauth = &oauth2.Config{ClientID: a.cfg.OIDCClientID, ClientSecret: a.cfg.OIDCClientSecret, Endpoint: endpoint,
+	a.verifier = p.Verifier(&oidc.Config{ClientID: a.clientID})
+	a.oauth = &oauth2.Config{ClientID: a.clientID, ClientSecret: a.clientSecret, Endpoint: endpoint,
 		RedirectURL: a.redirectURL, Scopes: []string{oidc.ScopeOpenID, "email", "profile"}}
 	return a.oauth, a.verifier, nil
 }
@@ -96,9 +96,9 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 
 // Why a sign-in fails; problemFor words each for people.
 var (
-	errLoginState   = errors.New("this sign-in is unknown, used or too old")
-	errLoginRefused = errors.New("the identity provider did not sign you in")
-	errNotStaff     = errors.New("you are not on any partner's staff")
+	errLoginState   = domain.New(domain.Invalid, "LoginState", "this sign-in is unknown, used or too old")
+	errLoginRefused = domain.New(domain.Invalid, "LoginRefused", "the identity provider did not sign you in")
+	errNotStaff     = domain.New(domain.Forbidden, "NotStaff", "you are not on any partner's staff")
 )
 
 // callback finishes a sign-in: the state must be the one this browser
@@ -111,7 +111,7 @@ var (
 func (s *server) callback(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if q.Get("error") != "" {
-		s.failPage(w, r, fmt.Errorf("%w: %s", errLoginRefused, truncate(q.Get("error"), 60)))
+		s.failPage(w, r, fmt.Errorf("%w: %s", errLoginRefused, text.Truncate(q.Get("error"), 60)))
 		return
 	}
 	if c, err := r.Cookie(s.loginCookie()); err != nil || !sameToken(c.Value, q.Get("state")) {
@@ -120,7 +120,7 @@ func (s *server) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, s.newCookie(s.loginCookie(), "", -1))
 	l, err := s.store.FinishLogin(r.Context(), q.Get("state"), s.now(), loginKeep)
-	if errors.Is(err, customer.ErrNotFound) {
+	if errors.Is(err, domain.ErrNotFound) {
 		s.failPage(w, r, errLoginState)
 		return
 	}
@@ -154,8 +154,8 @@ func (s *server) callback(w http.ResponseWriter, r *http.Request) {
 		s.failPage(w, r, errLoginRefused)
 		return
 	}
-	st, err := s.svc.SignIn(r.Context(), idt.Issuer, idt.Subject, claims.Email, claims.EmailVerified, httpserver.ClientAddr(r))
-	if errors.Is(err, customer.ErrNotFound) {
+	st, err := s.actions.Access.SignIn(r.Context(), idt.Issuer, idt.Subject, claims.Email, claims.EmailVerified, httpserver.ClientAddr(r))
+	if errors.Is(err, domain.ErrNotFound) {
 		s.failPage(w, r, errNotStaff)
 		return
 	}
@@ -164,12 +164,12 @@ func (s *server) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, now := random(32), s.now()
-	if err := s.store.CreateSession(r.Context(), id, st.ID, random(32), httpserver.ClientAddr(r), truncate(r.UserAgent(), 200),
-		now, now.Add(s.cfg.SessionMax)); err != nil {
+	if err := s.store.CreateSession(r.Context(), id, st.ID, random(32), httpserver.ClientAddr(r), text.Truncate(r.UserAgent(), 200),
+		now, now.Add(s.set.sessionMax)); err != nil {
 		s.failPage(w, r, err)
 		return
 	}
-	http.SetCookie(w, s.newCookie(s.sessionCookie(), id, int(s.cfg.SessionMax.Seconds())))
+	http.SetCookie(w, s.newCookie(s.sessionCookie(), id, int(s.set.sessionMax.Seconds())))
 	http.Redirect(w, r, l.ReturnTo, http.StatusSeeOther)
 }
 
@@ -181,12 +181,12 @@ func (s *server) logout(w http.ResponseWriter, r *http.Request) {
 		s.failPage(w, r, err)
 		return
 	}
-	s.svc.SignOut(r.Context(), id.actor)
+	s.actions.Access.SignOut(r.Context(), id.actor)
 	http.SetCookie(w, s.newCookie(s.sessionCookie(), "", -1))
 	next := "/signed-out"
 	if _, _, err := s.auth.client(r.Context()); err == nil && s.auth.endURL != "" {
-		next = s.auth.endURL + "?" + url.Values{"client_id": {s.cfg.OIDCClientID},
-			"post_logout_redirect_uri": {s.cfg.PortalURL + "/signed-out"}}.Encode()
+		next = s.auth.endURL + "?" + url.Values{"client_id": {s.set.clientID},
+			"post_logout_redirect_uri": {s.set.publicURL + "/signed-out"}}.Encode()
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
@@ -201,11 +201,4 @@ func (s *server) newCookie(name, value string, maxAge int) *http.Cookie {
 
 func (s *server) signedOut(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "signedout", page{Title: "Signed out"})
-}
-
-func truncate(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n])
-	}
-	return s
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/stack"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 )
@@ -18,8 +18,8 @@ import (
 // shoot saves a screenshot of the page when SCREENSHOTS names a folder.
 func shoot(t *testing.T, ctx context.Context, name string) { testenv.Screenshot(t, ctx, name) }
 
-// text is the visible text of what sel selects.
-func text(t *testing.T, ctx context.Context, sel string) string {
+// textOf is the visible text of what sel selects.
+func textOf(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
 	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
 	if err != nil {
@@ -83,7 +83,7 @@ func TestBrowserOnboardsACustomer(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#password"), passwords["owner@acme.example"]),
 		chromedp.Submit(chromedp.CSS("#password")),
 		chromedp.WaitVisible(chromedp.CSS("#signout")))
-	if me := text(t, ctx, "#me"); me != "owner@acme.example" {
+	if me := textOf(t, ctx, "#me"); me != "owner@acme.example" {
 		t.Fatalf("signed in as %q", me)
 	}
 
@@ -98,10 +98,10 @@ func TestBrowserOnboardsACustomer(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#cloud"), "browser-cloud"))
 	shoot(t, ctx, "02-add-customer")
 	must(t, ctx, "submit", chromedp.Click(chromedp.CSS("#add")), chromedp.WaitVisible(chromedp.CSS("#status")))
-	if s := text(t, ctx, "#status"); s != "Verification required" {
+	if s := textOf(t, ctx, "#status"); s != "Verification required" {
 		t.Errorf("status after adding: %q", s)
 	}
-	if n := text(t, ctx, "#customer-name"); n != name {
+	if n := textOf(t, ctx, "#customer-name"); n != name {
 		t.Errorf("the page names the customer %q, want %q (as text)", n, name)
 	}
 	customerURL, err := chromedp.Run(ctx, chromedp.Location())
@@ -160,7 +160,7 @@ func TestBrowserOnboardsACustomer(t *testing.T) {
 	must(t, ctx, "create a cloud", chromedp.SendKeys(chromedp.CSS("#cloud-name"), "second-cloud"),
 		chromedp.Click(chromedp.CSS("#create-cloud")))
 	waitNotice(t, ctx, "second-cloud created in For subaccount '"+name+"'")
-	if got := text(t, ctx, "#clouds-section"); !strings.Contains(got, "browser-cloud") || !strings.Contains(got, "second-cloud") {
+	if got := textOf(t, ctx, "#clouds-section"); !strings.Contains(got, "browser-cloud") || !strings.Contains(got, "second-cloud") {
 		t.Errorf("the clouds section shows:\n%s", got)
 	}
 	shoot(t, ctx, "06-second-cloud")
@@ -173,14 +173,14 @@ func TestBrowserOnboardsACustomer(t *testing.T) {
 	must(t, ctx, "confirm the deletion", chromedp.Click(chromedp.CSS("#delete-confirm")))
 	waitNotice(t, ctx, "The unconfirmed customer is deleted")
 	testenv.Eventually(t, 30*time.Second, "the other customer to be deleted", func() bool {
-		sa, err := w.st.Subaccount(context.Background(), other.ID)
-		return err == nil && sa.Status == customer.StatusInactive && sa.DeletedReason == customer.ReasonCancelled
+		sa, err := w.st.Subaccount(context.Background(), "", other.ID)
+		return err == nil && sa.Status == domain.StatusInactive && sa.DeletedReason == domain.ReasonCancelled
 	})
 
 	// The dashboard shows both, as people read them.
 	must(t, ctx, "open the dashboard", chromedp.Navigate(w.base+"/customers"), chromedp.WaitVisible(chromedp.CSS("#customers")))
 	waitText(t, ctx, "#customers", "Cancelled")
-	board := text(t, ctx, "#customers")
+	board := textOf(t, ctx, "#customers")
 	for _, want := range []string{name, "Active", "Delete Me Ltd", "Cancelled"} {
 		if !strings.Contains(board, want) {
 			t.Errorf("the dashboard does not show %q:\n%s", want, board)

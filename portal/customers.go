@@ -1,15 +1,16 @@
 package main
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
+	"github.com/cloudpartners/onboarding/internal/lifecycle"
 	"github.com/cloudpartners/onboarding/internal/onboarding"
-	"github.com/cloudpartners/onboarding/internal/store"
 )
 
 // tab is one of the dashboard's status tabs: a subaccount status, or the
@@ -20,13 +21,13 @@ type tab struct {
 
 var tabs = []tab{
 	{"", "All", "", ""},
-	{"verification", "Verification required", customer.StatusAcceptanceRequired, ""},
-	{"active", "Active", customer.StatusActive, ""},
-	{"suspended", "Suspended", customer.StatusSuspended, ""},
-	{"inactive", "Inactive", customer.StatusInactive, ""},
-	{"declined", "Declined", "", customer.ReasonDeclined},
-	{"expired", "Expired", "", customer.ReasonExpired},
-	{"cancelled", "Cancelled", "", customer.ReasonCancelled},
+	{"verification", "Verification required", domain.StatusAcceptanceRequired, ""},
+	{"active", "Active", domain.StatusActive, ""},
+	{"suspended", "Suspended", domain.StatusSuspended, ""},
+	{"inactive", "Inactive", domain.StatusInactive, ""},
+	{"declined", "Declined", "", domain.ReasonDeclined},
+	{"expired", "Expired", "", domain.ReasonExpired},
+	{"cancelled", "Cancelled", "", domain.ReasonCancelled},
 }
 
 // pageSize is how many customers a dashboard page shows.
@@ -62,7 +63,7 @@ func listQuery(q url.Values, limit int) (onboarding.ListQuery, string) {
 
 func (s *server) dashboard(w http.ResponseWriter, r *http.Request) {
 	lq, key := listQuery(r.URL.Query(), pageSize)
-	l, err := s.svc.List(r.Context(), actor(r), lq)
+	l, err := s.actions.Onboarding.List(r.Context(), actor(r), lq)
 	if err != nil {
 		s.failPage(w, r, err)
 		return
@@ -114,7 +115,7 @@ var windows = []window{{"24h", "1 day"}, {"72h", "3 days"}, {"168h", "7 days (de
 
 func (s *server) newCustomerForm(w http.ResponseWriter, r *http.Request) {
 	if !canEdit(r) {
-		s.failPage(w, r, onboarding.ErrForbidden)
+		s.failPage(w, r, domain.ErrForbidden)
 		return
 	}
 	s.render(w, r, http.StatusOK, "new", page{Title: "Add customer", Nav: "new", Data: newCustomerData{Within: "168h", Windows: windows}})
@@ -122,7 +123,7 @@ func (s *server) newCustomerForm(w http.ResponseWriter, r *http.Request) {
 
 func canEdit(r *http.Request) bool {
 	role := actor(r).Role
-	return role == customer.StaffOwner || role == customer.StaffEditor
+	return role == domain.StaffOwner || role == domain.StaffEditor
 }
 
 // addCustomer launches the onboarding of the form's customer and goes to
@@ -131,18 +132,16 @@ func (s *server) addCustomer(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
 	d := newCustomerData{Name: f.Get("name"), Email: strings.TrimSpace(f.Get("email")), Contact: strings.TrimSpace(f.Get("contact")),
 		Cloud: strings.TrimSpace(f.Get("cloud")), Within: f.Get("confirm_within"), Windows: windows}
-	c := onboarding.NewCustomer{Name: d.Name, Email: d.Email, Contact: d.Contact, Cloud: d.Cloud}
-	var withinErr error
-	if d.Within != "" {
-		if c.ConfirmWithin, withinErr = time.ParseDuration(d.Within); withinErr != nil {
-			withinErr = customer.Invalid("confirm_within", "%q is not a duration such as 168h", truncate(d.Within, 20))
-		}
+	within, withinErr := domain.ParseConfirmWithin(d.Within)
+	c := onboarding.NewCustomer{Name: d.Name, Email: d.Email, Contact: d.Contact, Cloud: d.Cloud, ConfirmWithin: within}
+	var l onboarding.Launched
+	var err error
+	if withinErr != nil {
+		err = errors.Join(c.Validate(), withinErr) // nothing is launched with a window out of range
+	} else {
+		l, err = s.actions.Onboarding.Launch(r.Context(), actor(r), actor(r).PartnerID, c)
 	}
-	l, err := s.svc.Launch(r.Context(), actor(r), actor(r).PartnerID, c)
-	if withinErr != nil && err == nil {
-		err = withinErr
-	}
-	if fe := fieldErrors(err); len(fe) > 0 {
+	if fe := domain.Fields(err); len(fe) > 0 {
 		d.Errors = fe
 		s.render(w, r, http.StatusUnprocessableEntity, "new", page{Title: "Add customer", Nav: "new", Data: d})
 		return
@@ -151,7 +150,7 @@ func (s *server) addCustomer(w http.ResponseWriter, r *http.Request) {
 		s.failPage(w, r, err)
 		return
 	}
-	if l.SubaccountID == "" || !s.svc.AwaitRecord(r.Context(), l.SubaccountID, 5*time.Second) {
+	if l.SubaccountID == "" || !s.actions.Onboarding.AwaitRecord(r.Context(), actor(r), l.SubaccountID, 5*time.Second) {
 		seeOther(w, r, "/customers", "Onboarding launched: the customer appears here as soon as its record is created.")
 		return
 	}
@@ -165,6 +164,7 @@ func (s *server) addCustomer(w http.ResponseWriter, r *http.Request) {
 // customerData is what the customer's page shows.
 type customerData struct {
 	onboarding.Customer
+	Audit          []domain.AuditEvent
 	Name           string // the customer's name (the embedded Customer shadows View.Customer)
 	CanResend      bool
 	ResendAt       *time.Time // when the next resend is allowed, if later
@@ -196,15 +196,22 @@ func (s *server) customerPage(w http.ResponseWriter, r *http.Request) {
 // showCustomer renders the customer's page, changed by with (a link
 // shown, form errors), with status.
 func (s *server) showCustomer(w http.ResponseWriter, r *http.Request, status int, pageErr error, with func(*customerData)) {
-	c, err := s.svc.Customer(r.Context(), actor(r), r.PathValue("id"))
+	c, err := s.actions.Onboarding.Customer(r.Context(), actor(r), r.PathValue("id"))
 	if err != nil {
 		s.failPage(w, r, err)
 		return
 	}
-	d := customerData{Customer: c, Name: c.View.Customer, Retentions: retentions,
-		Active:        c.SubaccountStatus == customer.StatusActive,
-		Suspended:     c.SubaccountStatus == customer.StatusSuspended,
-		Unconfirmed:   c.SubaccountStatus == customer.StatusAcceptanceRequired,
+	var log []domain.AuditEvent
+	if c.SubaccountID != "" {
+		if log, err = s.actions.Audit.Customer(r.Context(), actor(r), c.SubaccountID); err != nil {
+			s.failPage(w, r, err)
+			return
+		}
+	}
+	d := customerData{Customer: c, Audit: log, Name: c.View.Customer, Retentions: retentions,
+		Active:        c.SubaccountStatus == domain.StatusActive,
+		Suspended:     c.SubaccountStatus == domain.StatusSuspended,
+		Unconfirmed:   c.SubaccountStatus == domain.StatusAcceptanceRequired,
 		NameImmutable: "The name cannot be changed here: only the customer's contact person may rename the subaccount.",
 	}
 	d.WaitingAnswer = d.Unconfirmed && c.Running() && c.Stage == "AWAITING_CONFIRMATION"
@@ -245,12 +252,12 @@ func (s *server) acted(w http.ResponseWriter, r *http.Request, err error, done s
 }
 
 func (s *server) resend(w http.ResponseWriter, r *http.Request) {
-	st, err := s.svc.Resend(r.Context(), actor(r), r.PathValue("id"))
-	s.acted(w, r, err, "Confirmation email sent again ("+strconv.Itoa(st.EmailsSent)+" sent so far).")
+	res, err := s.actions.Onboarding.Resend(r.Context(), actor(r), r.PathValue("id"))
+	s.acted(w, r, err, "Confirmation email sent again ("+strconv.Itoa(res.Status.EmailsSent)+" sent so far).")
 }
 
 func (s *server) copyLink(w http.ResponseWriter, r *http.Request) {
-	l, err := s.svc.Link(r.Context(), actor(r), r.PathValue("id"))
+	l, err := s.actions.Onboarding.Link(r.Context(), actor(r), r.PathValue("id"))
 	if err != nil {
 		s.acted(w, r, err, "")
 		return
@@ -259,7 +266,7 @@ func (s *server) copyLink(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) deleteForm(w http.ResponseWriter, r *http.Request) {
-	c, err := s.svc.Customer(r.Context(), actor(r), r.PathValue("id"))
+	c, err := s.actions.Onboarding.Customer(r.Context(), actor(r), r.PathValue("id"))
 	if err != nil {
 		s.failPage(w, r, err)
 		return
@@ -268,14 +275,14 @@ func (s *server) deleteForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) deleteCustomer(w http.ResponseWriter, r *http.Request) {
-	_, err := s.svc.Cancel(r.Context(), actor(r), r.PathValue("id"))
+	_, err := s.actions.Onboarding.Cancel(r.Context(), actor(r), r.PathValue("id"))
 	s.acted(w, r, err, "The unconfirmed customer is deleted: its organization is deleted, its role bindings revoked and its link dead.")
 }
 
 // editCustomer changes what the form changes: a field left empty is kept.
 func (s *server) editCustomer(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
-	var e store.Edit
+	var e domain.Edit
 	var form editForm
 	for _, fld := range []struct {
 		name string
@@ -291,7 +298,7 @@ func (s *server) editCustomer(w http.ResponseWriter, r *http.Request) {
 		e.Name = &name
 	}
 	// Unchanged values are not edits.
-	c, err := s.svc.Customer(r.Context(), actor(r), r.PathValue("id"))
+	c, err := s.actions.Onboarding.Customer(r.Context(), actor(r), r.PathValue("id"))
 	if err != nil {
 		s.failPage(w, r, err)
 		return
@@ -305,12 +312,12 @@ func (s *server) editCustomer(w http.ResponseWriter, r *http.Request) {
 	if e.CloudName != nil && *e.CloudName == c.CloudName {
 		e.CloudName = nil
 	}
-	if e.Name == nil && e.Email == nil && e.Contact == nil && e.CloudName == nil {
+	if e.Empty() {
 		seeOther(w, r, "/customers/"+url.PathEscape(r.PathValue("id")), "Nothing was changed.")
 		return
 	}
-	_, err = s.svc.Edit(r.Context(), actor(r), r.PathValue("id"), e)
-	if fe := fieldErrors(err); len(fe) > 0 {
+	_, err = s.actions.Onboarding.Edit(r.Context(), actor(r), r.PathValue("id"), e)
+	if fe := domain.Fields(err); len(fe) > 0 {
 		form.Errors = fe
 		s.logProblem(r, problemFor(err), err)
 		s.showCustomer(w, r, http.StatusUnprocessableEntity, nil, func(d *customerData) { d.Edit = form })
@@ -321,29 +328,27 @@ func (s *server) editCustomer(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) addCloud(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimSpace(r.PostForm.Get("name"))
-	c, err := s.svc.AddCloud(r.Context(), actor(r), r.PathValue("id"), name)
-	if fe := fieldErrors(err); len(fe) > 0 {
+	c, err := s.actions.Lifecycle.AddCloud(r.Context(), actor(r), r.PathValue("id"), name)
+	if fe := domain.Fields(err); len(fe) > 0 {
 		s.logProblem(r, problemFor(err), err)
 		s.showCustomer(w, r, http.StatusUnprocessableEntity, nil, func(d *customerData) { d.CloudName, d.CloudError = name, fe["cloud"] })
 		return
 	}
-	msg := "Cloud " + c.Name + " created in " + c.Organization + "."
+	msg := "Cloud " + c.Cloud.Name + " created in " + c.Organization.Name + "."
 	if err == nil && !c.Created {
-		msg = "Cloud " + c.Name + " exists already: nothing new was created."
+		msg = "Cloud " + c.Cloud.Name + " exists already: nothing new was created."
 	}
 	s.acted(w, r, err, msg)
 }
 
 func (s *server) suspend(w http.ResponseWriter, r *http.Request) {
-	var retention time.Duration
-	var err error
-	if v := r.PostForm.Get("retention"); v != "" {
-		if retention, err = time.ParseDuration(v); err != nil {
-			s.acted(w, r, customer.Invalid("retention", "%q is not a duration such as 720h", truncate(v, 20)), "")
-			return
-		}
+	retention, err := domain.ParseRetention(r.PostForm.Get("retention"))
+	if err != nil {
+		s.acted(w, r, err, "")
+		return
 	}
-	l, err := s.svc.Suspend(r.Context(), actor(r), r.PathValue("id"), strings.TrimSpace(r.PostForm.Get("reason")), retention)
+	var l lifecycle.Lifecycle
+	l, err = s.actions.Lifecycle.Suspend(r.Context(), actor(r), r.PathValue("id"), strings.TrimSpace(r.PostForm.Get("reason")), retention)
 	msg := "Services stopped."
 	if l.DeleteAfter != nil {
 		msg += " Unless resumed, the customer is deleted at " + l.DeleteAfter.UTC().Format("2006-01-02 15:04 UTC") + "."
@@ -352,6 +357,6 @@ func (s *server) suspend(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) resume(w http.ResponseWriter, r *http.Request) {
-	_, err := s.svc.Resume(r.Context(), actor(r), r.PathValue("id"))
+	_, err := s.actions.Lifecycle.Resume(r.Context(), actor(r), r.PathValue("id"))
 	s.acted(w, r, err, "Services resumed: the customer is active again and will not be deleted.")
 }

@@ -13,8 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cloudpartners/onboarding/internal/config"
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/onboarding"
 	"github.com/cloudpartners/onboarding/internal/stack"
 	"github.com/cloudpartners/onboarding/internal/store"
@@ -39,7 +38,7 @@ type world struct {
 	direct  *http.Client // no cookie jar, no redirects followed: for requests sent as they are
 	webhook string
 	st      *store.Store
-	svc     *onboarding.Service
+	drv     *testenv.Driver // the actions, as an operator takes them
 	logs    *testenv.Buffer
 	vars    map[string]string
 	acme    string // partner ids of this world
@@ -70,7 +69,7 @@ func newWorld(t *testing.T, extra map[string]string) *world {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, nil, testenv.Getenv(w.vars), w.logs) }()
+	go func() { done <- run(ctx, nil, testenv.Getenv(w.vars), w.logs, w.logs) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -88,34 +87,26 @@ func newWorld(t *testing.T, extra map[string]string) *world {
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	})
-	cfg, err := config.Load(testenv.Getenv(w.vars))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if w.svc, err = onboarding.New(cfg, st, testenv.Client(t)); err != nil {
-		t.Fatal(err)
-	}
+	w.drv = testenv.NewDriver(t, w.vars)
 	// The demo users' partners, and who is on whose staff.
-	op := onboarding.Operator("test")
+	op := w.drv.Operator
 	for _, p := range []struct{ id, name string }{{w.acme, `ACME <Integrators> & "Co"`}, {w.globex, "Globex Partners"}, {w.dormant, "Dormant Partners"}} {
-		if _, err := w.svc.AddPartner(ctx, op, p.id, p.name); err != nil {
-			t.Fatal(err)
-		}
+		w.drv.Partner(p.id, p.name)
 	}
-	if err := st.SetPartnerStatus(ctx, w.dormant, false); err != nil {
+	if _, err := st.SetPartnerStatus(ctx, w.dormant, false); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range []struct {
 		partner, email, role string
 		pii                  bool
 	}{
-		{w.acme, "owner@acme.example", customer.StaffOwner, true},
-		{w.acme, "editor@acme.example", customer.StaffEditor, true},
-		{w.acme, "viewer@acme.example", customer.StaffViewer, false},
-		{w.dormant, "nostatus@dormant.example", customer.StaffOwner, true},
-		{w.globex, "owner@globex.example", customer.StaffOwner, true},
+		{w.acme, "owner@acme.example", domain.StaffOwner, true},
+		{w.acme, "editor@acme.example", domain.StaffEditor, true},
+		{w.acme, "viewer@acme.example", domain.StaffViewer, false},
+		{w.dormant, "nostatus@dormant.example", domain.StaffOwner, true},
+		{w.globex, "owner@globex.example", domain.StaffOwner, true},
 	} {
-		if _, err := w.svc.AddStaff(ctx, op, s.partner, s.email, s.role, s.pii); err != nil {
+		if _, err := w.drv.Access.AddStaff(ctx, op, s.partner, s.email, s.role, s.pii); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -286,10 +277,10 @@ func expect(t *testing.T, a answer, status int, want ...string) {
 }
 
 // launch adds a customer for a partner as an operator would, and waits for its record.
-func (w *world) launch(partner, name string) store.Subaccount {
+func (w *world) launch(partner, name string) domain.Subaccount {
 	w.t.Helper()
 	ctx := context.Background()
-	l, err := w.svc.Launch(ctx, onboarding.Operator("test"), partner, onboarding.NewCustomer{Name: name,
+	l, err := w.drv.Onboarding.Launch(ctx, domain.Operator("test"), partner, onboarding.NewCustomer{Name: name,
 		Email: strings.ToLower(strings.ReplaceAll(testenv.Suffix()+"@customer.example", " ", "")), Contact: "Jane <b>Doe</b>", Cloud: "main-cloud"})
 	if err != nil {
 		w.t.Fatal(err)
@@ -298,12 +289,12 @@ func (w *world) launch(partner, name string) store.Subaccount {
 }
 
 // sent waits until a launched customer's record exists and its first email is sent.
-func (w *world) sent(subaccountID string) store.Subaccount {
+func (w *world) sent(subaccountID string) domain.Subaccount {
 	w.t.Helper()
-	var sa store.Subaccount
+	var sa domain.Subaccount
 	var err error
 	testenv.Eventually(w.t, 30*time.Second, "the record of "+subaccountID, func() bool {
-		sa, err = w.st.Subaccount(context.Background(), subaccountID)
+		sa, err = w.st.Subaccount(context.Background(), "", subaccountID)
 		return err == nil && sa.EmailsSent > 0
 	})
 	return sa
@@ -403,7 +394,7 @@ func (w *world) send(req *http.Request) answer {
 func (w *world) confirm(subaccountID string) {
 	w.t.Helper()
 	ctx := context.Background()
-	sa, err := w.st.Subaccount(ctx, subaccountID)
+	sa, err := w.st.Subaccount(ctx, "", subaccountID)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -416,7 +407,7 @@ func (w *world) confirm(subaccountID string) {
 		w.t.Fatalf("the customer's confirmation: %d %v", code, err)
 	}
 	testenv.Eventually(w.t, 30*time.Second, sa.Name+" to be active with a cloud", func() bool {
-		sa, err = w.st.Subaccount(ctx, subaccountID)
-		return err == nil && sa.Status == customer.StatusActive && sa.Clouds > 0
+		sa, err = w.st.Subaccount(ctx, "", subaccountID)
+		return err == nil && sa.Status == domain.StatusActive && sa.Clouds > 0
 	})
 }

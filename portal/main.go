@@ -2,52 +2,58 @@
 // identity provider (OpenID Connect) and onboard and look after their
 // customers — pages for people, a JSON API for machines with API keys —
 // each scoped to their own partner, every action audited. It only
-// translates: the actions live in internal/onboarding.
+// translates: the actions live in internal/onboarding, internal/lifecycle,
+// internal/access and internal/audit.
 package main
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"net"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/cloudpartners/onboarding/internal/config"
-	"github.com/cloudpartners/onboarding/internal/edge"
-	"github.com/cloudpartners/onboarding/internal/httpserver"
+	"github.com/cloudpartners/onboarding/internal/daemon"
+	"github.com/cloudpartners/onboarding/internal/deps"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "portal:", err)
-		os.Exit(1)
-	}
-}
+func main() { daemon.Main("portal", run) }
 
-// run opens the edge (config → store → Temporal client → actions), adds
-// sign-in, serves the HTTP server until ctx is done, then shuts down
-// gracefully.
-func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer) error {
-	e, err := edge.Open(ctx, "portal", getenv, stderr)
+// run opens the dependencies and the actions, adds sign-in, serves until
+// ctx is done, then drains: readiness fails first, then the requests in
+// flight finish.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	set, vars := loadSettings(getenv)
+	if help, err := config.Help(args); help || err != nil {
+		vars.Usage(stdout, "portal", summaryText)
+		return err
+	}
+	if err := vars.Err(); err != nil {
+		return err
+	}
+	logger := set.log.Logger(stderr, "portal")
+	metrics := daemon.NewMetrics()
+	d, err := deps.Open(ctx, deps.Options{Service: "portal", Logger: logger, Tracing: set.tracing, Postgres: set.postgres,
+		Temporal: set.temporal, OnStatement: metrics.DBStatements.Inc})
 	if err != nil {
 		return err
 	}
-	defer e.Close()
-	cfg, logger := e.Config, e.Logger
-	s, err := newServer(cfg, e.Actions, e.Store, logger, time.Now)
+	defer d.Close()
+	health := daemon.NewHealth(logger, daemon.Check{Name: "database", Fn: d.Store.Ping},
+		daemon.Check{Name: "temporal", Fn: func(ctx context.Context) error { _, err := d.Temporal.CheckHealth(ctx, nil); return err }})
+	s, err := newServer(set, d.Actions(set.launch, set.links), d.Store, health, logger, time.Now)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.PortalAddr)
+	stopMetrics, err := daemon.ServeMetrics("METRICS_ADDR", set.metricsAddr, metrics, logger)
 	if err != nil {
-		return fmt.Errorf("PORTAL_ADDR %s: %w", cfg.PortalAddr, err)
+		return err
 	}
-	logger.Info("portal listening", "addr", ln.Addr().String(), "public_url", cfg.PortalURL, "issuer", cfg.OIDCIssuer,
-		"temporal", cfg.Temporal.HostPort, "namespace", cfg.Temporal.Namespace)
-	return httpserver.Run(ctx, httpserver.New(e.Tracing.HTTP(s.routes(), "/static/"), logger), ln, logger)
+	defer stopMetrics()
+	ln, err := daemon.Listen("PORTAL_ADDR", set.addr)
+	if err != nil {
+		return err
+	}
+	logger.Info("portal listening", "addr", ln.Addr().String(), "public_url", set.publicURL, "issuer", set.issuer,
+		"temporal", set.temporal.Options.HostPort, "namespace", set.temporal.Options.Namespace)
+	return daemon.Serve(ctx, daemon.NewServer(d.Tracing.HTTP(s.routes(), "/static/"), logger), ln, health, set.drainDelay, logger)
 }

@@ -18,10 +18,8 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
-	"github.com/cloudpartners/onboarding/internal/onboarding"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/stack"
-	"github.com/cloudpartners/onboarding/internal/store"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 )
 
@@ -84,18 +82,28 @@ func TestOpenAPISchemasAreTheGoTypes(t *testing.T) {
 		value  any
 		answer bool // encoded by the API, not decoded
 	}{
-		{"Launched", onboarding.Launched{}, true},
-		{"Customer", onboarding.Customer{}, true},
-		{"CustomerCloud", onboarding.Cloud{}, true},
+		{"Error", apiError{}, true},
+		{"Me", meJSON{}, true},
+		{"Launched", launchedJSON{}, true},
+		{"Customer", customerJSON{}, true},
+		{"CustomerCloud", customerCloudJSON{}, true},
 		{"CustomerRow", customerRow{}, true},
-		{"Link", onboarding.Link{}, true},
-		{"CloudAdded", onboarding.CloudAdded{}, true},
-		{"Lifecycle", onboarding.Lifecycle{}, true},
-		{"Cloud", store.Cloud{}, true},
-		{"Staff", store.Staff{}, true},
-		{"APIKey", store.APIKey{}, true},
-		{"NewAPIKey", onboarding.NewAPIKey{}, true},
-		{"AuditEvent", store.AuditEvent{}, true},
+		{"Progress", progressJSON{}, true},
+		{"CustomerList", customerListJSON{}, true},
+		{"Resent", resentJSON{}, true},
+		{"Link", linkJSON{}, true},
+		{"Cancelled", cancelledJSON{}, true},
+		{"Cloud", cloudJSON{}, true},
+		{"CloudList", cloudListJSON{}, true},
+		{"CloudAdded", cloudAddedJSON{}, true},
+		{"Lifecycle", lifecycleJSON{}, true},
+		{"Staff", staffJSON{}, true},
+		{"StaffList", staffListJSON{}, true},
+		{"StaffRemoved", staffRemovedJSON{}, true},
+		{"APIKey", apiKeyJSON{}, true},
+		{"APIKeyList", apiKeyListJSON{}, true},
+		{"NewAPIKey", newAPIKeyJSON{}, true},
+		{"AuditEvent", auditEventJSON{}, true},
 		{"NewCustomer", newCustomerBody{}, false},
 		{"CustomerEdit", editBody{}, false},
 		{"NewStaff", staffBody{}, false},
@@ -132,10 +140,13 @@ func jsonFields(typ reflect.Type) map[string]bool {
 		tag := f.Tag.Get("json")
 		name, opts, _ := strings.Cut(tag, ",")
 		switch {
-		case tag == "-" || !f.IsExported():
+		case tag == "-":
 			continue
 		case f.Anonymous && name == "":
+			// encoding/json promotes an embedded struct's fields, exported or not.
 			maps.Copy(out, jsonFields(f.Type))
+			continue
+		case !f.IsExported():
 			continue
 		case name == "":
 			name = f.Name
@@ -273,7 +284,7 @@ func TestOpenAPIWalkThrough(t *testing.T) {
 	c.do(call{method: "GET", path: "/api/v1/me", as: creds{key: "obk_unknown"}, status: 401})
 
 	// API keys: an owner makes an editor's key for a machine.
-	var key onboarding.NewAPIKey
+	var key newAPIKeyJSON
 	c.do(call{method: "POST", path: "/api/v1/api-keys", as: owner, body: map[string]any{"name": "walk " + sfx, "role": "editor"}, status: 201}).decode(t, &key)
 	machine := creds{key: key.Secret}
 	c.do(call{method: "GET", path: "/api/v1/me", as: machine, status: 200})
@@ -284,10 +295,10 @@ func TestOpenAPIWalkThrough(t *testing.T) {
 
 	// Adding customers: launched, launched before, and refused.
 	walk := map[string]any{"name": "Walk Co", "email": "walk-" + sfx + "@customer.example", "cloud": "walk-cloud", "contact": "Jane Doe", "confirm_within": "168h"}
-	var l onboarding.Launched
+	var l launchedJSON
 	c.do(call{method: "POST", path: "/api/v1/customers", as: owner, body: walk, status: 201}).decode(t, &l)
 	c.do(call{method: "POST", path: "/api/v1/customers", as: owner, body: walk, status: 200})
-	var cancelled onboarding.Launched
+	var cancelled launchedJSON
 	c.do(call{method: "POST", path: "/api/v1/customers", as: machine, body: map[string]any{"name": "Walk Cancel Co", "email": "cancel-" + sfx + "@customer.example", "cloud": "cancel-cloud"}, status: 201}).decode(t, &cancelled)
 	c.do(call{method: "POST", path: "/api/v1/customers", as: owner, body: map[string]any{"name": "", "email": "nope", "cloud": "X"}, status: 422, broken: true})
 	c.do(call{method: "POST", path: "/api/v1/customers", as: owner, body: map[string]any{"name": "Extra Co", "email": "x@customer.example", "cloud": "x-cloud", "colour": "red"}, status: 422, broken: true})
@@ -322,12 +333,19 @@ func TestOpenAPIWalkThrough(t *testing.T) {
 	c.do(call{method: "GET", path: "/api/v1/customers", status: 401, broken: true})
 
 	// One customer, by either id; personal data masked for a viewer.
-	var cu onboarding.Customer
+	var cu customerJSON
 	c.do(call{method: "GET", path: "/api/v1/customers/" + sa, as: owner, status: 200}).decode(t, &cu)
-	if cu.Email != walk["email"] || !cu.PersonalData || cu.SubaccountStatus != customer.StatusAcceptanceRequired {
+	if cu.Email != walk["email"] || !cu.PersonalData || cu.SubaccountStatus != domain.StatusAcceptanceRequired {
 		t.Errorf("the owner reads %+v", cu)
 	}
 	c.do(call{method: "GET", path: "/api/v1/customers/" + url.PathEscape(l.OnboardingID), as: machine, status: 200})
+	// Its progress, from the record alone: what the page polls.
+	var pr progressJSON
+	c.do(call{method: "GET", path: "/api/v1/customers/" + sa + "/progress", as: viewer, status: 200}).decode(t, &pr)
+	if pr.SubaccountID != sa || pr.Status != domain.StatusAcceptanceRequired || pr.Stage != domain.StageAwaiting || pr.StageText == "" {
+		t.Errorf("progress = %+v", pr)
+	}
+	c.do(call{method: "GET", path: "/api/v1/customers/" + unknownID + "/progress", as: owner, status: 404})
 	c.do(call{method: "GET", path: "/api/v1/customers/" + sa, as: viewer, status: 200}).decode(t, &cu)
 	if cu.Email == walk["email"] || cu.PersonalData {
 		t.Errorf("a viewer without the personal-data permission reads the email %q", cu.Email)
@@ -350,7 +368,7 @@ func TestOpenAPIWalkThrough(t *testing.T) {
 	testenv.Eventually(t, 10*time.Second, "a resend to be allowed", func() bool { return resendDue(t, w, sa, owner) })
 	c.do(call{method: "POST", path: "/api/v1/customers/" + sa + "/resend", as: machine, status: 200})
 	c.do(call{method: "POST", path: "/api/v1/customers/" + unknownID + "/resend", as: owner, status: 404})
-	var link onboarding.Link
+	var link linkJSON
 	c.do(call{method: "POST", path: "/api/v1/customers/" + sa + "/link", as: owner, status: 200}).decode(t, &link)
 	if !strings.HasPrefix(link.URL, w.webhook+"/confirm?token=") {
 		t.Errorf("the link is %q", link.URL)
@@ -366,7 +384,7 @@ func TestOpenAPIWalkThrough(t *testing.T) {
 	// Deleting the other, unconfirmed customer; then it has ended.
 	c.do(call{method: "POST", path: "/api/v1/customers/" + cancelID + "/cancel", as: machine, status: 200})
 	testenv.Eventually(t, 30*time.Second, "the cancelled onboarding to end", func() bool {
-		var v onboarding.Customer
+		var v customerJSON
 		w.send(w.request("GET", "/api/v1/customers/"+cancelID, owner, nil)).decode(t, &v)
 		return v.Workflow != "" && v.Workflow != "RUNNING"
 	})
@@ -436,7 +454,7 @@ const unknownID = "6f1c1d5e-4c4f-4a51-9d38-2b6f0a9c1e77"
 // resendDue reports whether the customer's next resend is allowed now.
 func resendDue(t *testing.T, w *world, id string, as creds) bool {
 	t.Helper()
-	var v onboarding.Customer
+	var v customerJSON
 	w.send(w.request("GET", "/api/v1/customers/"+id, as, nil)).decode(t, &v)
 	return v.NextResendAt != nil && !time.Now().Before(*v.NextResendAt)
 }

@@ -4,12 +4,13 @@ import (
 	"embed"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/httpserver"
-	"github.com/cloudpartners/onboarding/internal/onboarding"
+	"github.com/cloudpartners/onboarding/internal/text"
 )
 
 //go:embed templates/*.html
@@ -32,7 +33,7 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format(time.RFC3339)
 	},
-	"display":     customer.DisplayStatus,
+	"display":     domain.DisplayStatus,
 	"statusClass": statusClass,
 	"eq":          func(a, b string) bool { return a == b },
 }
@@ -40,11 +41,11 @@ var funcs = template.FuncMap{
 // statusClass colours a status badge.
 func statusClass(status string) string {
 	switch status {
-	case customer.StatusActive:
+	case domain.StatusActive:
 		return "ok"
-	case customer.StatusAcceptanceRequired:
+	case domain.StatusAcceptanceRequired:
 		return "warn"
-	case customer.StatusSuspended:
+	case domain.StatusSuspended:
 		return "hold"
 	}
 	return "bad"
@@ -70,21 +71,22 @@ type page struct {
 	Notice  string // a one-line confirmation of what was done
 	Data    any
 	// Problem pages.
-	Status int
-	Text   string
-	Hint   string
+	Status   int
+	Text     string
+	Hint     string
+	HintLink string // a page of the portal the hint points to
 }
 
 // render writes a page, with the signed-in person's parts of the layout,
 // into a buffer first so that a template error still gets a clean 500.
 func (s *server) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
 	id := whoFrom(r.Context())
-	p.Brand = s.cfg.Brand
+	p.Brand = s.set.brand
 	if id.sessionID != "" {
 		p.User, p.Role, p.CSRF = id.actor.ID, id.actor.Role, id.csrf
-		p.Owner = id.actor.Role == customer.StaffOwner
-		p.Editor = p.Owner || id.actor.Role == customer.StaffEditor
-		p.Blocked = !id.staff.PartnerStatus && id.actor.Kind == onboarding.ActorUser
+		p.Owner = id.actor.Role == domain.StaffOwner
+		p.Editor = p.Owner || id.actor.Role == domain.StaffEditor
+		p.Blocked = !id.actor.PartnerStatus && id.actor.Kind == domain.ActorUser
 	}
 	if err := s.pages.Render(w, status, name, p); err != nil {
 		s.logger.Error("render page", "page", name, "error", err)
@@ -99,13 +101,13 @@ func seeOther(w http.ResponseWriter, r *http.Request, path, notice string) {
 		if strings.Contains(path, "?") {
 			sep = "&"
 		}
-		path += sep + "notice=" + urlQueryEscape(notice)
+		path += sep + "notice=" + url.QueryEscape(notice)
 	}
 	http.Redirect(w, r, path, http.StatusSeeOther)
 }
 
 // notice is the confirmation a form's redirect carried, shown as text.
-func notice(r *http.Request) string { return truncate(r.URL.Query().Get("notice"), 200) }
+func notice(r *http.Request) string { return text.Truncate(r.URL.Query().Get("notice"), 200) }
 
 // actor is the signed-in actor of a request.
-func actor(r *http.Request) onboarding.Actor { return whoFrom(r.Context()).actor }
+func actor(r *http.Request) domain.Actor { return whoFrom(r.Context()).actor }

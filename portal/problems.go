@@ -4,64 +4,96 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/url"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
-	"github.com/cloudpartners/onboarding/internal/onboarding"
+	"github.com/cloudpartners/onboarding/internal/domain"
+	"github.com/cloudpartners/onboarding/internal/request"
+	"github.com/cloudpartners/onboarding/internal/text"
 )
 
-var errBadForm = errors.New("the form could not be read")
+// The portal's own refusals.
+var (
+	errBadForm         = domain.New(domain.Invalid, "BadForm", "the form could not be read")
+	errUnsupportedBody = domain.New(domain.Invalid, "UnsupportedMediaType", "the body is not application/json: send Content-Type: application/json")
+)
 
 // problem is how one kind of failure is shown: a page for people, a JSON
 // body for machines.
 type problem struct {
-	Status int
-	Code   string // stable, for machines
-	Title  string
-	Text   string
-	Hint   string
+	Status   int
+	Code     string // stable, for machines
+	Title    string
+	Text     string
+	Hint     string
+	HintLink string // a page of the portal the hint points to
 }
 
-// problemFor is the one place that maps an error to an HTTP status.
+// statusOf is the HTTP status of each kind of failure: the one place the
+// kinds meet HTTP.
+var statusOf = map[domain.Kind]int{
+	domain.Invalid:     http.StatusUnprocessableEntity,
+	domain.NotFound:    http.StatusNotFound,
+	domain.Conflict:    http.StatusConflict,
+	domain.NotYet:      http.StatusConflict,
+	domain.Forbidden:   http.StatusForbidden,
+	domain.Unavailable: http.StatusServiceUnavailable,
+	domain.Accepted:    http.StatusAccepted,
+	domain.Internal:    http.StatusInternalServerError,
+}
+
+// problemFor is the one place that maps an error to an HTTP status and
+// the words a partner reads: by its kind, with the few failures that have
+// words of their own picked out by their code.
 func problemFor(err error) problem {
-	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.Is(err, errSignedOut):
-		return problem{http.StatusUnauthorized, "signed_out", "Please sign in", err.Error() + "; nothing was changed.", "Sign in again."}
-	case errors.Is(err, errCrossSite):
-		return problem{http.StatusForbidden, "cross_site", "Request refused", err.Error() + ", so it was refused and nothing was changed.",
-			"Go back to the page and use its button."}
-	case errors.Is(err, onboarding.ErrNoPartnerStatus):
-		return problem{http.StatusForbidden, "no_partner_status", "Your partner has no partner status",
-			"Your partner does not have partner status with the cloud provider, so you cannot add or look after customers here.",
-			"Ask the cloud provider to grant your partner partner status."}
-	case errors.Is(err, errNotStaff):
-		return problem{http.StatusForbidden, "not_staff", "You have no access to the portal",
-			"You signed in, but you are not on any partner's staff, so there is nothing to show you.",
-			"Ask an owner of your partner to add you on the Staff page."}
-	case errors.Is(err, onboarding.ErrForbidden):
-		return problem{http.StatusForbidden, "forbidden", "Not allowed", err.Error() + "; nothing was changed.",
-			"Ask an owner of your partner for another role."}
-	case errors.Is(err, errLoginState), errors.Is(err, errLoginRefused):
-		return problem{http.StatusBadRequest, "login_failed", "Sign-in failed", err.Error() + ".", "Sign in again."}
-	case errors.Is(err, customer.ErrNotFound), errors.Is(err, customer.ErrUnknownPartner):
-		return problem{http.StatusNotFound, "not_found", "Not found", "There is no such customer or record here.", "Go back to the customer list."}
-	case errors.Is(err, customer.ErrInvalid), errors.Is(err, errBadForm), errors.As(err, &tooLarge):
-		return problem{http.StatusUnprocessableEntity, "invalid", "Please check the form", oneLine(err) + "; nothing was changed.", ""}
-	case errors.Is(err, onboarding.ErrNoWorker):
-		return problem{http.StatusServiceUnavailable, "no_worker", "Not available right now",
-			"The onboarding service is not running, so nothing was sent or changed.", "Try again in a few minutes."}
-	case errors.Is(err, onboarding.ErrQueued):
-		return problem{http.StatusAccepted, "queued", "Your request is queued",
-			"The onboarding service is busy or restarting: your request will be carried out as soon as it is back.", "Reload the page in a minute."}
-	case errors.Is(err, onboarding.ErrRefused), errors.Is(err, onboarding.ErrEnded), errors.Is(err, customer.ErrNameTaken),
-		errors.Is(err, customer.ErrNameImmutable), errors.Is(err, customer.ErrSuspended), errors.Is(err, customer.ErrNotActive),
-		errors.Is(err, customer.ErrCloudNameTaken), errors.Is(err, customer.ErrDeleted), errors.Is(err, customer.ErrLastOwner),
-		errors.Is(err, customer.ErrStaffTaken), errors.Is(err, customer.ErrNotPartner):
-		return problem{http.StatusConflict, "refused", "Not possible now", oneLine(err) + ".", ""}
+	switch domain.CodeOf(err) {
+	case errSignedOut.Code:
+		return problem{Status: http.StatusUnauthorized, Code: "signed_out", Title: "Please sign in", Text: err.Error() + "; nothing was changed.", Hint: "Sign in again."}
+	case errCrossSite.Code:
+		return problem{Status: http.StatusForbidden, Code: "cross_site", Title: "Request refused", Text: err.Error() + ", so it was refused and nothing was changed.",
+			Hint: "Go back to the page and use its button."}
+	case domain.ErrNoPartnerStatus.Code:
+		return problem{Status: http.StatusForbidden, Code: "no_partner_status", Title: "Your partner has no partner status",
+			Text: "Your partner does not have partner status with the cloud provider, so you cannot add or look after customers here.",
+			Hint: "Ask the cloud provider to grant your partner partner status."}
+	case errNotStaff.Code:
+		return problem{Status: http.StatusForbidden, Code: "not_staff", Title: "You have no access to the portal",
+			Text: "You signed in, but you are not on any partner's staff, so there is nothing to show you.",
+			Hint: "Ask an owner of your partner to add you on the Staff page."}
+	case errLoginState.Code, errLoginRefused.Code:
+		return problem{Status: http.StatusBadRequest, Code: "login_failed", Title: "Sign-in failed", Text: err.Error() + ".", Hint: "Sign in again."}
+	case errUnsupportedBody.Code:
+		return problem{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Title: "Not JSON", Text: err.Error() + "; nothing was changed."}
+	case domain.ErrNoWorker.Code:
+		return problem{Status: http.StatusServiceUnavailable, Code: "no_worker", Title: "Not available right now",
+			Text: "The onboarding service is not running, so nothing was sent or changed.", Hint: "Try again in a few minutes."}
+	case request.ErrQueued.Code:
+		return problem{Status: http.StatusAccepted, Code: "queued", Title: "Your request is queued",
+			Text: "The onboarding service is busy or restarting: your request will be carried out as soon as it is back.", Hint: "Reload the page in a minute."}
 	}
-	return problem{http.StatusInternalServerError, "internal", "Something went wrong", "Something went wrong on our side; it may not have been done.",
-		"Try again in a minute."}
+	if errors.As(err, new(*http.MaxBytesError)) {
+		return problem{Status: http.StatusUnprocessableEntity, Code: "invalid", Title: "Please check the form", Text: "The request is too large; nothing was changed."}
+	}
+	p := problem{Status: statusOf[domain.KindOf(err)]}
+	switch domain.KindOf(err) {
+	case domain.Invalid:
+		p.Code, p.Title, p.Text = "invalid", "Please check the form", text.OneLine(err.Error())+"; nothing was changed."
+	case domain.NotFound:
+		p.Code, p.Title, p.Text, p.Hint, p.HintLink = "not_found", "Not found", "There is no such customer or record here.", "Go back to the customer list.", "/customers"
+	case domain.Forbidden:
+		p.Code, p.Title, p.Text, p.Hint = "forbidden", "Not allowed", text.OneLine(err.Error())+"; nothing was changed.", "Ask an owner of your partner for another role."
+	case domain.Conflict, domain.NotYet:
+		p.Code, p.Title, p.Text = "refused", "Not possible now", text.OneLine(err.Error())+"."
+		switch {
+		case errors.Is(err, domain.ErrEnded), errors.Is(err, domain.ErrDeleted):
+			p.Hint, p.HintLink = "Add the customer again to onboard it anew.", "/customers/new"
+		case domain.KindOf(err) == domain.NotYet:
+			p.Hint = "Try again in a moment."
+		}
+	case domain.Unavailable:
+		p.Code, p.Title, p.Text, p.Hint = "unavailable", "Not available right now", text.OneLine(err.Error())+"; nothing was changed.", "Try again in a few minutes."
+	default:
+		p.Code, p.Title, p.Text, p.Hint = "internal", "Something went wrong", "Something went wrong on our side; it may not have been done.", "Try again in a minute."
+	}
+	return p
 }
 
 // logProblem logs a failed request: 5xx as errors, the rest as information.
@@ -77,18 +109,21 @@ func (s *server) logProblem(r *http.Request, p problem, err error) {
 func (s *server) failPage(w http.ResponseWriter, r *http.Request, err error) {
 	p := problemFor(err)
 	s.logProblem(r, p, err)
-	s.render(w, r, p.Status, "problem", page{Title: p.Title, Status: p.Status, Text: p.Text, Hint: p.Hint})
+	s.render(w, r, p.Status, "problem", page{Title: p.Title, Status: p.Status, Text: p.Text, Hint: p.Hint, HintLink: p.HintLink})
+}
+
+// apiError is the JSON API's answer to a failed call.
+type apiError struct {
+	Error   string            `json:"error"`
+	Message string            `json:"message"`
+	Fields  map[string]string `json:"fields,omitempty"`
 }
 
 // failJSON answers a failed API call: {"error": code, "message": text, "fields": {...}}.
 func (s *server) failJSON(w http.ResponseWriter, r *http.Request, err error) {
 	p := problemFor(err)
 	s.logProblem(r, p, err)
-	body := map[string]any{"error": p.Code, "message": p.Text}
-	if f := fieldErrors(err); len(f) > 0 {
-		body["fields"] = f
-	}
-	writeJSON(w, p.Status, body)
+	writeJSON(w, p.Status, apiError{Error: p.Code, Message: p.Text, Fields: domain.Fields(err)})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -98,43 +133,3 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.SetEscapeHTML(true)
 	_ = enc.Encode(v)
 }
-
-// fieldErrors collects, by field, the reasons a form or body is invalid.
-func fieldErrors(err error) map[string]string {
-	out := map[string]string{}
-	var walk func(error)
-	walk = func(e error) {
-		if e == nil {
-			return
-		}
-		var inv *customer.InvalidError
-		if errors.As(e, &inv) && inv == e {
-			if _, ok := out[inv.Field]; !ok {
-				out[inv.Field] = inv.Reason
-			}
-			return
-		}
-		switch u := e.(type) {
-		case interface{ Unwrap() []error }:
-			for _, c := range u.Unwrap() {
-				walk(c)
-			}
-		case interface{ Unwrap() error }:
-			walk(u.Unwrap())
-		}
-	}
-	walk(err)
-	return out
-}
-
-func oneLine(err error) string {
-	b := []byte(err.Error())
-	for i, c := range b {
-		if c == '\n' || c == '\r' {
-			b[i] = ';'
-		}
-	}
-	return string(b)
-}
-
-func urlQueryEscape(s string) string { return url.QueryEscape(s) }

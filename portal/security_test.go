@@ -13,11 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cloudpartners/onboarding/internal/config"
-	"github.com/cloudpartners/onboarding/internal/customer"
-	"github.com/cloudpartners/onboarding/internal/onboarding"
+	"github.com/cloudpartners/onboarding/internal/access"
+	"github.com/cloudpartners/onboarding/internal/deps"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/stack"
-	"github.com/cloudpartners/onboarding/internal/store"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 )
 
@@ -79,6 +78,7 @@ var guards = map[string]guard{
 	"GET /api/v1/customers":               {need: reader},
 	"POST /api/v1/customers":              {writer, noID, map[string]string{"name": "Guarded Co", "email": "guarded@customer.example", "cloud": "guarded-cloud"}},
 	"GET /api/v1/customers/{id}":          {need: reader, id: customerID},
+	"GET /api/v1/customers/{id}/progress": {need: reader, id: customerID},
 	"PATCH /api/v1/customers/{id}":        {writer, customerID, map[string]string{"email": "changed@customer.example"}},
 	"POST /api/v1/customers/{id}/resend":  {need: writer, id: customerID},
 	"POST /api/v1/customers/{id}/link":    {need: writer, id: customerID},
@@ -151,7 +151,7 @@ func TestEveryRouteIsGuarded(t *testing.T) {
 // confirmation, acme's ids of each kind, and people signed in.
 type scene struct {
 	*world
-	customer store.Subaccount
+	customer domain.Subaccount
 	ids      map[idKind]string // acme's id of each kind
 	// Signed in: acme's owner, editor and viewer, and globex's owner.
 	asOwner, asEditor, asViewer, asGlobex creds
@@ -165,17 +165,17 @@ func newScene(t *testing.T, extra map[string]string) *scene {
 	if err := w.st.DB().Get(&viewerID, `SELECT id FROM staff WHERE email = 'viewer@acme.example'`); err != nil {
 		t.Fatal(err)
 	}
-	sc.ids = map[idKind]string{customerID: sc.customer.ID, staffID: viewerID, keyID: sc.key(w.acme, customer.StaffEditor).ID}
+	sc.ids = map[idKind]string{customerID: sc.customer.ID, staffID: viewerID, keyID: sc.key(w.acme, domain.StaffEditor).ID}
 	sc.asOwner, sc.asEditor = w.signIn("owner@acme.example").creds(), w.signIn("editor@acme.example").creds()
 	sc.asViewer, sc.asGlobex = w.signIn("viewer@acme.example").creds(), w.signIn("owner@globex.example").creds()
 	return sc
 }
 
 // key creates an API key of a partner with a role, as its owner would.
-func (w *world) key(partner, role string) onboarding.NewAPIKey {
+func (w *world) key(partner, role string) access.NewAPIKey {
 	w.t.Helper()
-	owner := onboarding.Actor{Kind: onboarding.ActorUser, ID: "owner@" + partner, PartnerID: partner, Role: customer.StaffOwner}
-	k, err := w.svc.CreateAPIKey(context.Background(), owner, role+" key", role)
+	owner := domain.Actor{Kind: domain.ActorUser, ID: "owner@" + partner, PartnerID: partner, Role: domain.StaffOwner, PartnerStatus: true}
+	k, err := w.drv.Access.CreateAPIKey(context.Background(), owner, role+" key", role)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -242,7 +242,7 @@ func (w *world) unchanged(before untouched) {
 // problemTitles are the problem pages' titles, by code.
 var problemTitles = func() map[string]string {
 	out := map[string]string{}
-	for _, err := range []error{errSignedOut, errCrossSite, onboarding.ErrNoPartnerStatus, onboarding.ErrForbidden, customer.ErrNotFound, errLoginState} {
+	for _, err := range []error{errSignedOut, errCrossSite, domain.ErrNoPartnerStatus, domain.ErrForbidden, domain.ErrNotFound, errLoginState} {
 		p := problemFor(err)
 		out[p.Code] = p.Title
 	}
@@ -288,9 +288,9 @@ func toSignIn(t *testing.T, what string, a answer, path string) {
 // in (GET) or refuses (401); the API refuses (401). Nothing changes.
 func TestNoCredentialsNoEntry(t *testing.T) {
 	sc := newScene(t, nil)
-	revoked := sc.key(sc.acme, customer.StaffOwner)
-	owner := onboarding.Actor{Kind: onboarding.ActorUser, ID: "test", PartnerID: sc.acme, Role: customer.StaffOwner}
-	if _, err := sc.svc.RevokeAPIKey(context.Background(), owner, revoked.ID); err != nil {
+	revoked := sc.key(sc.acme, domain.StaffOwner)
+	owner := domain.Actor{Kind: domain.ActorUser, ID: "test", PartnerID: sc.acme, Role: domain.StaffOwner, PartnerStatus: true}
+	if _, err := sc.drv.Access.RevokeAPIKey(context.Background(), owner, revoked.ID); err != nil {
 		t.Fatal(err)
 	}
 	before := sc.snapshot()
@@ -303,7 +303,7 @@ func TestNoCredentialsNoEntry(t *testing.T) {
 			{"no credentials", creds{}},
 			{"a forged session", creds{cookie: random(32), csrf: random(32)}},
 			{"a revoked key", creds{key: revoked.Secret}},
-			{"an unknown key", creds{key: onboarding.APIKeyPrefix + random(32)}},
+			{"an unknown key", creds{key: access.APIKeyPrefix + random(32)}},
 		} {
 			what := g.pattern + " with " + c.name
 			a := sc.send(sc.request(g.method, path, c.as, g.body))
@@ -324,7 +324,7 @@ func TestNoCredentialsNoEntry(t *testing.T) {
 // change, an editor everything on staff and keys: 403, nothing changes.
 func TestRolesAreEnforced(t *testing.T) {
 	sc := newScene(t, nil)
-	viewerKey, editorKey := sc.key(sc.acme, customer.StaffViewer), sc.key(sc.acme, customer.StaffEditor)
+	viewerKey, editorKey := sc.key(sc.acme, domain.StaffViewer), sc.key(sc.acme, domain.StaffEditor)
 	before := sc.snapshot()
 	refusals := 0
 	for _, g := range guardedRoutes(t) {
@@ -358,7 +358,7 @@ func TestRolesAreEnforced(t *testing.T) {
 // acme's. Nothing changes.
 func TestOtherPartnersIDsAreNotFound(t *testing.T) {
 	sc := newScene(t, nil)
-	globexKey := sc.key(sc.globex, customer.StaffOwner)
+	globexKey := sc.key(sc.globex, domain.StaffOwner)
 	before := sc.snapshot()
 	for _, g := range guardedRoutes(t) {
 		if g.id == noID {
@@ -487,9 +487,9 @@ func TestNoPartnerStatusCanDoNothing(t *testing.T) {
 	sc := newScene(t, nil)
 	dormant := sc.signIn("nostatus@dormant.example").creds()
 	// A key made while the partner had partner status.
-	secret := onboarding.APIKeyPrefix + random(32)
-	if _, err := sc.st.CreateAPIKey(context.Background(), store.APIKey{ID: "0d6f5a9e-2f8b-4c1e-9a57-3c2d1b0e4f6a", PartnerID: sc.dormant,
-		Name: "old key", Role: customer.StaffOwner, Prefix: secret[:10], CreatedBy: "test"}, secret); err != nil {
+	secret := access.APIKeyPrefix + random(32)
+	if _, err := sc.st.CreateAPIKey(context.Background(), domain.APIKey{ID: "0d6f5a9e-2f8b-4c1e-9a57-3c2d1b0e4f6a", PartnerID: sc.dormant,
+		Name: "old key", Role: domain.StaffOwner, Prefix: secret[:10], CreatedBy: "test"}, secret); err != nil {
 		t.Fatal(err)
 	}
 	before := sc.snapshot()
@@ -661,7 +661,7 @@ func TestSessionCookieFollowsTheScheme(t *testing.T) {
 		if secure {
 			prefix = "__Host-"
 		}
-		s, err := newServer(config.Config{PortalURL: u, SessionMax: time.Hour}, nil, nil, slog.New(slog.DiscardHandler), time.Now)
+		s, err := newServer(settings{publicURL: u, sessionMax: time.Hour}, deps.Actions{}, nil, nil, slog.New(slog.DiscardHandler), time.Now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -731,7 +731,7 @@ func TestMarkupIsShownAsText(t *testing.T) {
 		return w.st.DB().Get(&id, `SELECT id FROM subaccounts WHERE name = $1`, name) == nil
 	})
 	w.sent(id)
-	shownAsText(t, "the customer's page", get("/customers/"+id), http.StatusOK, name, contact, customer.OrganizationName(name))
+	shownAsText(t, "the customer's page", get("/customers/"+id), http.StatusOK, name, contact, domain.OrganizationName(name))
 	shownAsText(t, "the dashboard", get("/customers"), http.StatusOK, name)
 	shownAsText(t, "a search", get("/customers?q="+url.QueryEscape(markup)), http.StatusOK, markup)
 	shownAsText(t, "the delete step", get("/customers/"+id+"/delete"), http.StatusOK, name)

@@ -12,10 +12,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cloudpartners/onboarding/internal/config"
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/access"
+	"github.com/cloudpartners/onboarding/internal/daemon"
+	"github.com/cloudpartners/onboarding/internal/deps"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/httpserver"
-	"github.com/cloudpartners/onboarding/internal/onboarding"
 	"github.com/cloudpartners/onboarding/internal/store"
 )
 
@@ -24,28 +25,29 @@ var staticFiles embed.FS
 
 // server is the partner portal: pages and the JSON API over the actions.
 type server struct {
-	cfg    config.Config
-	svc    *onboarding.Service
-	store  *store.Store // sessions and sign-ins under way
-	auth   *authenticator
-	pages  httpserver.Pages
-	logger *slog.Logger
-	now    func() time.Time
+	set     settings
+	actions deps.Actions
+	store   *store.Store // sessions and sign-ins under way
+	health  *daemon.Health
+	auth    *authenticator
+	pages   httpserver.Pages
+	logger  *slog.Logger
+	now     func() time.Time
 	// secure marks cookies Secure: everywhere but plain-HTTP development.
 	secure bool
 	origin string // the portal's own origin, which state-changing requests must come from
 }
 
-func newServer(cfg config.Config, svc *onboarding.Service, st *store.Store, logger *slog.Logger, now func() time.Time) (*server, error) {
+func newServer(set settings, actions deps.Actions, st *store.Store, health *daemon.Health, logger *slog.Logger, now func() time.Time) (*server, error) {
 	pg, err := parsePages()
 	if err != nil {
 		return nil, err
 	}
-	u, err := url.Parse(cfg.PortalURL)
+	u, err := url.Parse(set.publicURL)
 	if err != nil {
 		return nil, err
 	}
-	return &server{cfg: cfg, svc: svc, store: st, auth: newAuthenticator(cfg), pages: pg, logger: logger, now: now,
+	return &server{set: set, actions: actions, store: st, health: health, auth: newAuthenticator(set), pages: pg, logger: logger, now: now,
 		secure: u.Scheme == "https", origin: u.Scheme + "://" + u.Host}, nil
 }
 
@@ -54,7 +56,7 @@ func (s *server) routes() http.Handler {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFiles, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheable(http.FileServerFS(static))))
-	mux.HandleFunc("GET /healthz", s.healthz)
+	s.health.Routes(mux)
 
 	// Signing in and out.
 	mux.HandleFunc("GET /login", s.login)
@@ -67,7 +69,7 @@ func (s *server) routes() http.Handler {
 	}
 
 	s.apiRoutes(mux)
-	return httpserver.LogRequests(s.logger, httpserver.SecurityHeaders(s.csp(), "same-origin", mux), "/healthz")
+	return httpserver.LogRequests(s.logger, httpserver.SecurityHeaders(s.csp(), "same-origin", mux), "/healthz", "/readyz")
 }
 
 // pageRoutes are the routes of the pages a signed-in member of staff
@@ -108,7 +110,7 @@ type route struct {
 // forms to the portal — and the sign-out form on to the identity
 // provider, where a form's redirect must be allowed too.
 func (s *server) csp() string {
-	issuer := s.cfg.OIDCIssuer
+	issuer := s.set.issuer
 	if u, err := url.Parse(issuer); err == nil {
 		issuer = u.Scheme + "://" + u.Host
 	}
@@ -124,24 +126,12 @@ func cacheable(next http.Handler) http.Handler {
 	})
 }
 
-func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	if err := s.store.Ping(ctx); err != nil {
-		s.logger.Error("health check: database unreachable", "error", err)
-		http.Error(w, "database unreachable", http.StatusServiceUnavailable)
-		return
-	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	_, _ = w.Write([]byte("ok\n"))
-}
-
 // who is the signed-in person (or machine) a request comes from.
 type who struct {
-	actor     onboarding.Actor
-	staff     store.Staff // a person's
-	sessionID string      // a person's session
-	csrf      string      // the session's token for state-changing requests
+	actor     domain.Actor
+	staff     domain.Staff // a person's
+	sessionID string       // a person's session
+	csrf      string       // the session's token for state-changing requests
 }
 
 type whoKey struct{}
@@ -152,10 +142,10 @@ func whoFrom(ctx context.Context) who {
 }
 
 // errSignedOut means the request carries no live session.
-var errSignedOut = errors.New("you are not signed in, or your session has ended")
+var errSignedOut = domain.New(domain.Forbidden, "SignedOut", "you are not signed in, or your session has ended")
 
 // errCrossSite means a state-changing request did not come from the portal's own pages.
-var errCrossSite = errors.New("this request did not come from the portal's own page")
+var errCrossSite = domain.New(domain.Forbidden, "CrossSite", "this request did not come from the portal's own page")
 
 // signedIn serves a page to a signed-in member of staff: a GET without a
 // session goes to sign-in and comes back; anything else without one is
@@ -184,8 +174,8 @@ func (s *server) signedIn(next http.HandlerFunc) http.Handler {
 				return
 			}
 		}
-		if !id.staff.PartnerStatus && r.URL.Path != "/logout" {
-			s.failPage(w, r.WithContext(context.WithValue(r.Context(), whoKey{}, id)), onboarding.ErrNoPartnerStatus)
+		if !id.actor.PartnerStatus && r.URL.Path != "/logout" {
+			s.failPage(w, r.WithContext(context.WithValue(r.Context(), whoKey{}, id)), domain.ErrNoPartnerStatus)
 			return
 		}
 		next(w, r.WithContext(context.WithValue(r.Context(), whoKey{}, id)))
@@ -215,14 +205,14 @@ func (s *server) session(r *http.Request) (who, error) {
 		return who{}, errSignedOut
 	}
 	now := s.now()
-	sess, st, err := s.store.TouchSession(r.Context(), c.Value, now, now.Add(-s.cfg.SessionIdle))
-	if errors.Is(err, customer.ErrNotFound) {
+	sess, st, err := s.store.TouchSession(r.Context(), c.Value, now, now.Add(-s.set.sessionIdle))
+	if errors.Is(err, domain.ErrNotFound) {
 		return who{}, errSignedOut
 	}
 	if err != nil {
 		return who{}, err
 	}
-	return who{actor: onboarding.StaffMember(st, httpserver.ClientAddr(r)), staff: st, sessionID: c.Value, csrf: sess.CSRF}, nil
+	return who{actor: access.StaffActor(st, httpserver.ClientAddr(r)), staff: st, sessionID: c.Value, csrf: sess.CSRF}, nil
 }
 
 // sameOrigin checks where a state-changing request comes from: when the

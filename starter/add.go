@@ -4,7 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/deps"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/onboarding"
 )
 
@@ -27,21 +28,21 @@ nothing), --partner-status=true grants it again.`)
 	if err := parseNone(fs, args[1:], "id", "name"); err != nil {
 		return err
 	}
-	svc, err := e.serviceFor(ctx, customer.ValidatePartnerID(*id))
+	a, err := e.serviceFor(ctx, domain.ValidatePartnerID(*id))
 	if err != nil {
 		return err
 	}
-	p, err := svc.AddPartner(ctx, e.operator(), *id, *name)
+	p, err := a.Access.AddPartner(ctx, e.operator(), *id, *name)
 	if err != nil {
 		return err
 	}
 	if p.PartnerStatus != *status {
-		if p, err = svc.SetPartnerStatus(ctx, e.operator(), *id, *status); err != nil {
+		if p, err = a.Access.SetPartnerStatus(ctx, e.operator(), *id, *status); err != nil {
 			return err
 		}
 	}
 	if e.json {
-		return e.printJSON(p)
+		return e.printJSON(partnerOf(p))
 	}
 	says := "with partner status"
 	if !p.PartnerStatus {
@@ -66,29 +67,27 @@ and confirmation window in force when it is launched.`)
 	email := fs.String("email", "", "the customer's account email, where the confirmation goes (required)")
 	cloud := fs.String("cloud", "", "name of the cloud to create once confirmed: 3-63 of a-z, 0-9, '-' (required)")
 	contact := fs.String("contact", "", "the customer's contact person (optional)")
-	within := fs.Duration("confirm-within", 0, "how long the customer has to confirm, such as 168h (default CONFIRM_WITHIN, else 168h)")
+	within := fs.String("confirm-within", "", "how long the customer has to confirm, from 1s to 8760h, such as 168h (default CONFIRM_WITHIN, else 168h)")
 	if err := parseNone(fs, args, "partner", "name", "email", "cloud"); err != nil {
 		return err
 	}
-	c := onboarding.NewCustomer{Name: *name, Email: *email, Cloud: *cloud, Contact: *contact, ConfirmWithin: *within}
+	d, werr := domain.ParseConfirmWithin(*within)
+	werr = asFlag(werr, "--confirm-within")
+	c := onboarding.NewCustomer{Name: *name, Email: *email, Cloud: *cloud, Contact: *contact, ConfirmWithin: d}
 	// Everything is checked before anything connects or is written.
-	verr := []error{customer.ValidatePartnerID(*partner), customer.Validate(c.Name, c.Email, c.Cloud, c.Contact)}
-	if err := customer.ValidateConfirmWithin(*within); err != nil {
-		verr = append(verr, fmt.Errorf("--confirm-within %s: want a duration from 1s to %s, such as 168h", *within, customer.MaxConfirmWithin))
-	}
-	svc, err := e.serviceFor(ctx, verr...)
+	a, err := e.serviceFor(ctx, domain.ValidatePartnerID(*partner), domain.Validate(c.Name, c.Email, c.Cloud, c.Contact), werr)
 	if err != nil {
 		return err
 	}
-	res, err := svc.Launch(ctx, e.operator(), *partner, c)
+	res, err := a.Onboarding.Launch(ctx, e.operator(), *partner, c)
 	if err != nil {
 		return err
 	}
 	if res.Launched {
-		e.warnNoWorker(ctx, svc)
+		e.warnNoWorker(ctx, a)
 	}
 	if e.json {
-		return e.printJSON(res)
+		return e.printJSON(launchedOf(res))
 	}
 	if res.Launched {
 		e.printf("Launched onboarding %s\nSee where it stands: starter status '%s'\n", res.OnboardingID, res.OnboardingID)
@@ -100,9 +99,8 @@ and confirmation window in force when it is launched.`)
 
 // warnNoWorker notes on stderr that no worker polls the task queue: the
 // onboarding is launched and waits for one.
-func (e *env) warnNoWorker(ctx context.Context, svc *onboarding.Service) {
-	if ok, err := svc.WorkerPolling(ctx, ""); err == nil && !ok {
-		cfg, _ := e.config()
-		fmt.Fprintf(e.stderr, "starter: note: no worker is polling task queue %q: the onboarding starts when one does (bin/worker, or `make demo`)\n", cfg.TaskQueue)
+func (e *env) warnNoWorker(ctx context.Context, _ *deps.Actions) {
+	if ok, err := e.deps.Requests.WorkerPolling(ctx, e.set.launch.TaskQueue); err == nil && !ok {
+		fmt.Fprintf(e.stderr, "starter: note: no worker is polling task queue %q: the onboarding starts when one does (bin/worker, or `make demo`)\n", e.set.launch.TaskQueue)
 	}
 }

@@ -9,11 +9,11 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"time"
 	"unicode/utf8"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/onboarding"
+	"github.com/cloudpartners/onboarding/internal/text"
 )
 
 // maxLine bounds one line of an import file. Every valid row is far shorter
@@ -58,7 +58,7 @@ func parseHeader(line []byte) (header, error) {
 	for i, f := range fields {
 		name := strings.ToLower(strings.TrimSpace(f))
 		if !slices.Contains(knownColumns, name) {
-			return header{}, fmt.Errorf("header: unknown column %q (%s)", truncate(name, 40), columnsHint)
+			return header{}, fmt.Errorf("header: unknown column %q (%s)", text.Truncate(name, 40), columnsHint)
 		}
 		if _, dup := h.index[name]; dup {
 			return header{}, fmt.Errorf("header: column %q appears twice (%s)", name, columnsHint)
@@ -108,13 +108,13 @@ func parseRow(h header, line []byte) (customerRow, error) {
 	if err := errors.Join(errs...); err != nil {
 		return customerRow{}, err
 	}
-	if err := customer.Validate(r.Name, r.Email, r.Cloud, r.Contact); err != nil {
+	if err := domain.Validate(r.Name, r.Email, r.Cloud, r.Contact); err != nil {
 		return customerRow{}, err
 	}
 	if v := get(colConfirmWithin); v != "" {
-		d, err := parseConfirmWithin(v)
+		d, err := domain.ParseConfirmWithin(v)
 		if err != nil {
-			return customerRow{}, fmt.Errorf("%s: %w", colConfirmWithin, err)
+			return customerRow{}, err
 		}
 		r.ConfirmWithin = d
 	}
@@ -154,19 +154,10 @@ func splitLine(line []byte) ([]string, error) {
 // run as a formula (CSV injection): one starting with = + - @, a tab or a
 // carriage return.
 func checkFormula(col, v string) error {
-	if customer.FormulaLike(v) {
-		return &customer.InvalidError{Field: col, Reason: fmt.Sprintf("%q starts with %q, which a spreadsheet would run as a formula; remove that character", truncate(v, 40), v[:1])}
+	if domain.FormulaLike(v) {
+		return &domain.InvalidError{Field: col, Reason: fmt.Sprintf("%q starts with %q, which a spreadsheet would run as a formula; remove that character", text.Truncate(v, 40), v[:1])}
 	}
 	return nil
-}
-
-// parseConfirmWithin reads a confirmation window such as 168h or 90m.
-func parseConfirmWithin(v string) (time.Duration, error) {
-	d, err := time.ParseDuration(v)
-	if err != nil || d < time.Second || d > customer.MaxConfirmWithin {
-		return 0, fmt.Errorf("%q is not a duration from 1s to %s (such as 168h or 90m)", truncate(v, 40), customer.MaxConfirmWithin)
-	}
-	return d, nil
 }
 
 // lineReader reads an import file line by line, holding at most maxLine
@@ -209,11 +200,4 @@ func (lr *lineReader) next() ([]byte, error) {
 		line = bytes.TrimPrefix(line, []byte("\uFEFF")) // the byte-order mark spreadsheets write
 	}
 	return line, nil
-}
-
-func truncate(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-3]) + "..."
-	}
-	return s
 }

@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
+	"github.com/cloudpartners/onboarding/internal/text"
 )
 
 func mustHeader(tb testing.TB, line string) header {
@@ -158,15 +159,15 @@ func FuzzCSVRow(f *testing.F) {
 	f.Fuzz(func(t *testing.T, line []byte) {
 		r, err := parseRow(h, line)
 		if err != nil {
-			if strings.Contains(err.Error(), "\n") && !strings.Contains(oneLine(err.Error()), "; ") {
+			if strings.Contains(err.Error(), "\n") && !strings.Contains(text.OneLine(err.Error()), "; ") {
 				t.Fatalf("error %q does not fold onto one line", err)
 			}
 			return
 		}
-		if err := customer.Validate(r.Name, r.Email, r.Cloud, r.Contact); err != nil {
+		if err := domain.Validate(r.Name, r.Email, r.Cloud, r.Contact); err != nil {
 			t.Fatalf("accepted an invalid customer %+v: %v", r, err)
 		}
-		if err := customer.ValidateEmail(r.Email); err != nil {
+		if err := domain.ValidateEmail(r.Email); err != nil {
 			t.Fatalf("accepted an invalid email %q", r.Email)
 		}
 		for _, v := range []string{r.Name, r.Email, r.Contact} {
@@ -177,7 +178,7 @@ func FuzzCSVRow(f *testing.F) {
 		if r.Name != strings.TrimSpace(r.Name) {
 			t.Fatalf("accepted a name with surrounding space %q", r.Name)
 		}
-		if r.ConfirmWithin != 0 && (r.ConfirmWithin < time.Second || r.ConfirmWithin > customer.MaxConfirmWithin) {
+		if r.ConfirmWithin != 0 && (r.ConfirmWithin < time.Second || r.ConfirmWithin > domain.MaxConfirmWithin) {
 			t.Fatalf("accepted confirm_within %s", r.ConfirmWithin)
 		}
 		if bytes.ContainsAny([]byte(r.Name+r.Email+r.Contact+r.Cloud), "\r\n\x00") {

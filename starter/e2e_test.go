@@ -8,10 +8,8 @@ import (
 	"time"
 
 	"github.com/cloudpartners/onboarding/internal/config"
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/links"
-	"github.com/cloudpartners/onboarding/internal/onboarding"
-	"github.com/cloudpartners/onboarding/internal/store"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 	"github.com/cloudpartners/onboarding/workflows"
 )
@@ -27,7 +25,7 @@ func TestPartnerAdd(t *testing.T) {
 		t.Errorf("human output = %q", r.stdout)
 	}
 	// Again, as JSON: the same partner, unchanged.
-	var p store.Partner
+	var p partnerJSON
 	runStarter(t, vars, "partner", "add", "--json", "--id", "acme-partners", "--name", "Other Name").ok(t).decode(t, &p)
 	if p.ID != "acme-partners" || p.Name != "Acme Partners" || !p.PartnerStatus {
 		t.Errorf("partner = %+v, want the first registration with partner status", p)
@@ -48,14 +46,14 @@ func TestAdd(t *testing.T) {
 		t.Errorf("output %q does not name the onboarding %s", r.stdout, id)
 	}
 	v := s.waitStage(id, workflows.StageAwaiting)
-	if v.SubaccountStatus != customer.StatusAcceptanceRequired || v.EmailsSent != 1 || v.Customer != "Acme Corp" || v.PartnerID != partner {
+	if v.SubaccountStatus != domain.StatusAcceptanceRequired || v.EmailsSent != 1 || v.Customer != "Acme Corp" || v.PartnerID != partner {
 		t.Errorf("status after launch = %+v", v)
 	}
 	testenv.WaitMail(t, addr, 1, 20*time.Second)
 	firstRun := s.runID(id)
 
 	// The same customer again, even spelled differently: same id, nothing new.
-	var again onboarding.Launched
+	var again launchedJSON
 	s.run("add", "--json", "--partner", partner, "--name", "ACME  corp", "--email", email("other"), "--cloud", "acme-main").ok(t).decode(t, &again)
 	if again.Launched || again.OnboardingID != id {
 		t.Errorf("second launch = %+v, want the existing onboarding %s, not launched", again, id)
@@ -73,18 +71,18 @@ func TestAdd(t *testing.T) {
 
 	// Unknown partner, partner without partner status: refused, nothing created.
 	s.run("add", "--partner", "nobody", "--name", "Beta", "--email", email("b"), "--cloud", "beta-main").
-		fails(t, exitFailed, `partner "nobody" is not registered`, "starter partner add --id nobody")
-	if err := s.store.SetPartnerStatus(ctx, partner, false); err != nil {
+		fails(t, exitRefused, `partner "nobody" is not registered`, "starter partner add --id ID")
+	if _, err := s.store.SetPartnerStatus(ctx, partner, false); err != nil {
 		t.Fatal(err)
 	}
 	s.run("add", "--partner", partner, "--name", "Beta", "--email", email("b"), "--cloud", "beta-main").
-		fails(t, exitFailed, "has no partner status", "may not add customers")
-	if err := s.store.SetPartnerStatus(ctx, partner, true); err != nil {
+		fails(t, exitRefused, "has no partner status", "may not add customers")
+	if _, err := s.store.SetPartnerStatus(ctx, partner, true); err != nil {
 		t.Fatal(err)
 	}
 	// Invalid input: refused before anything is written or started.
 	s.run("add", "--partner", partner, "--name", "Gamma", "--email", "gamma@", "--cloud", "gamma-main").
-		fails(t, exitFailed, "email:", "not a valid email address")
+		fails(t, exitRefused, "email:", "not a valid email address")
 	for _, name := range []string{"Beta", "Gamma"} {
 		if got := s.runID(workflows.WorkflowID(partner, name)); got != "" {
 			t.Errorf("a refused launch of %s started run %s", name, got)
@@ -107,13 +105,13 @@ func TestAddAfterEnd(t *testing.T) {
 	s.waitStage(active, workflows.StageAwaiting)
 	s.confirm(active)
 	v := s.waitOutcome(active, workflows.OutcomeActive)
-	if v.SubaccountStatus != customer.StatusActive || v.CloudID == "" {
+	if v.SubaccountStatus != domain.StatusActive || v.CloudID == "" {
 		t.Errorf("confirmed onboarding = %+v, want subaccount ACTIVE with a cloud", v)
 	}
 	run := s.runID(active)
-	var again onboarding.Launched
+	var again launchedJSON
 	s.run("add", "--json", "--partner", partner, "--name", "Active Ltd", "--email", email("a"), "--cloud", "main-cloud").ok(t).decode(t, &again)
-	if again.Launched || again.OnboardingID != active || !strings.Contains(again.State, customer.StatusActive) {
+	if again.Launched || again.OnboardingID != active || !strings.Contains(again.State, domain.StatusActive) {
 		t.Errorf("launch after ACTIVE = %+v, want the existing onboarding, not launched", again)
 	}
 	if got := s.runID(active); got != run {
@@ -128,13 +126,13 @@ func TestAddAfterEnd(t *testing.T) {
 
 	for name, id := range map[string]string{"Expired Ltd": expired, "Cancelled Ltd": cancelled} {
 		old := s.runID(id)
-		var res onboarding.Launched
+		var res launchedJSON
 		s.run("add", "--json", "--partner", partner, "--name", name, "--email", email("again"), "--cloud", "main-cloud").ok(t).decode(t, &res)
 		if !res.Launched || res.OnboardingID != id || res.RunID == old {
 			t.Errorf("relaunch of %s = %+v, want a new run under the same id (old run %s)", id, res, old)
 		}
 		v := s.waitStage(id, workflows.StageAwaiting)
-		if v.SubaccountStatus != customer.StatusAcceptanceRequired {
+		if v.SubaccountStatus != domain.StatusAcceptanceRequired {
 			t.Errorf("relaunched %s: %+v", id, v)
 		}
 	}
@@ -167,7 +165,7 @@ func TestAddAfterEnd(t *testing.T) {
 	}
 	var rows map[string]string
 	testenv.Eventually(t, 20*time.Second, "list to join each subaccount with its run", func() bool {
-		var out struct{ Onboardings []onboarding.View }
+		var out struct{ Onboardings []viewJSON }
 		s.run("list", "--json", "--partner", partner).ok(t).decode(t, &out)
 		rows = map[string]string{}
 		for _, v := range out.Onboardings {
@@ -202,20 +200,20 @@ func TestStatusAndList(t *testing.T) {
 		t.Errorf("status = %+v, want a deadline about 7 days out and a next resend time", v)
 	}
 	v = s.status(b)
-	if v.Outcome != workflows.OutcomeActive || v.Stage != workflows.StageDone || v.SubaccountStatus != customer.StatusActive || v.CloudName != "main-cloud" || v.CloudID == "" {
+	if v.Outcome != workflows.OutcomeActive || v.Stage != workflows.StageDone || v.SubaccountStatus != domain.StatusActive || v.CloudName != "main-cloud" || v.CloudID == "" {
 		t.Errorf("status of the confirmed onboarding = %+v", v)
 	}
-	s.run("status", "onboarding/"+p1+"/nobody").fails(t, exitFailed, "no onboarding with id", "starter list")
+	s.run("status", "onboarding/"+p1+"/nobody").fails(t, exitRefused, "no customer or onboarding", "starter list")
 
 	// list: by partner and status, joined with Temporal's stage and outcome.
-	list := func(args ...string) []onboarding.View {
+	list := func(args ...string) []viewJSON {
 		t.Helper()
-		var out struct{ Onboardings []onboarding.View }
+		var out struct{ Onboardings []viewJSON }
 		s.run(append([]string{"list", "--json"}, args...)...).ok(t).decode(t, &out)
 		return out.Onboardings
 	}
-	byID := func(vs []onboarding.View) map[string]onboarding.View {
-		m := map[string]onboarding.View{}
+	byID := func(vs []viewJSON) map[string]viewJSON {
+		m := map[string]viewJSON{}
 		for _, v := range vs {
 			m[v.OnboardingID] = v
 		}
@@ -226,10 +224,10 @@ func TestStatusAndList(t *testing.T) {
 		return len(m) == 2 && m[a].Stage == workflows.StageAwaiting && m[b].Outcome == workflows.OutcomeActive
 	})
 	m := byID(list("--partner", p1))
-	if m[a].SubaccountStatus != customer.StatusAcceptanceRequired || m[a].EmailsSent != 1 || m[a].Deadline == nil {
+	if m[a].SubaccountStatus != domain.StatusAcceptanceRequired || m[a].EmailsSent != 1 || m[a].Deadline == nil {
 		t.Errorf("list row of %s = %+v", a, m[a])
 	}
-	if m[b].SubaccountStatus != customer.StatusActive || m[b].Stage != workflows.StageDone {
+	if m[b].SubaccountStatus != domain.StatusActive || m[b].Stage != workflows.StageDone {
 		t.Errorf("list row of %s = %+v", b, m[b])
 	}
 	if got := byID(list("--partner", p1, "--status", "active")); len(got) != 1 || got[b].OnboardingID != b {
@@ -242,7 +240,7 @@ func TestStatusAndList(t *testing.T) {
 		t.Errorf("list = %d rows, want 3 (this test's database and task queue)", len(got))
 	}
 	// An unknown partner is refused as `add` refuses it, not listed as empty.
-	s.run("list", "--partner", "nobody").fails(t, exitFailed, `partner "nobody" is not registered`)
+	s.run("list", "--partner", "nobody").fails(t, exitRefused, `partner "nobody" is not registered`)
 	r = s.run("list", "--partner", p1).ok(t)
 	if !strings.Contains(r.stdout, "ONBOARDING") || !strings.Contains(r.stdout, a) || !strings.Contains(r.stdout, b) {
 		t.Errorf("list table:\n%s", r.stdout)
@@ -273,14 +271,14 @@ func TestResend(t *testing.T) {
 	slow := workflows.WorkflowID(partner, "Slow Co")
 	s.runEnv(map[string]string{"RESEND_MIN_INTERVAL": "1h"}, "add", "--partner", partner, "--name", "Slow Co", "--email", email("slow"), "--cloud", "main-cloud").ok(t)
 	s.waitStage(slow, workflows.StageAwaiting)
-	s.run("resend", slow).fails(t, exitFailed, "resend refused: too soon")
+	s.run("resend", slow).fails(t, exitRefused, "starter: resend: too soon")
 	if v := s.status(slow); v.EmailsSent != 1 {
 		t.Errorf("a refused resend sent an email: %+v", v)
 	}
 
-	s.run("resend", "onboarding/"+partner+"/nobody").fails(t, exitFailed, "no onboarding with id")
+	s.run("resend", "onboarding/"+partner+"/nobody").fails(t, exitRefused, "no customer or onboarding")
 	s.run("cancel", id).ok(t)
-	s.run("resend", id).fails(t, exitFailed, "has already ended CANCELLED", "nothing to resend")
+	s.run("resend", id).fails(t, exitRefused, "has already ended CANCELLED", "nothing to resend")
 }
 
 func TestLinkAndCancel(t *testing.T) {
@@ -295,15 +293,16 @@ func TestLinkAndCancel(t *testing.T) {
 		SubaccountID string `json:"subaccount_id"`
 	}
 	s.run("link", "--json", id).ok(t).decode(t, &out)
-	cfg, err := config.Load(testenv.Getenv(s.vars))
-	if err != nil {
+	v0 := config.New(testenv.Getenv(s.vars))
+	linkSet := config.LoadLinks(v0)
+	if err := v0.Err(); err != nil {
 		t.Fatal(err)
 	}
-	prefix := cfg.PublicURL + "/confirm?token="
+	prefix := linkSet.PublicURL + "/confirm?token="
 	if !strings.HasPrefix(out.Link, prefix) {
 		t.Fatalf("link %q does not start with %q", out.Link, prefix)
 	}
-	claims, err := links.NewSigner(cfg.Secret).Parse(strings.TrimPrefix(out.Link, prefix))
+	claims, err := links.NewSigner(linkSet.Secret).Parse(strings.TrimPrefix(out.Link, prefix))
 	if err != nil || claims.SubaccountID != v.SubaccountID || !claims.Deadline.Equal(v.Deadline.Truncate(time.Second)) {
 		t.Errorf("link claims %+v, %v; want subaccount %s and deadline %s", claims, err, v.SubaccountID, v.Deadline)
 	}
@@ -321,27 +320,27 @@ func TestLinkAndCancel(t *testing.T) {
 	if res.Outcome != workflows.OutcomeCancelled || res.SubaccountID != v.SubaccountID {
 		t.Errorf("cancel = %+v", res)
 	}
-	sa, err := s.store.Subaccount(context.Background(), v.SubaccountID)
-	if err != nil || sa.Status != customer.StatusInactive || sa.DeletedReason != customer.ReasonCancelled {
+	sa, err := s.store.Subaccount(context.Background(), "", v.SubaccountID)
+	if err != nil || sa.Status != domain.StatusInactive || sa.DeletedReason != domain.ReasonCancelled {
 		t.Errorf("subaccount after cancel = %+v, %v; want INACTIVE, CANCELLED", sa, err)
 	}
 	s.waitOutcome(id, workflows.OutcomeCancelled)
-	s.run("link", id).fails(t, exitFailed, "has already ended CANCELLED")
-	s.run("cancel", id).fails(t, exitFailed, "has already ended CANCELLED")
+	s.run("link", id).fails(t, exitRefused, "has already ended CANCELLED")
+	s.run("cancel", id).fails(t, exitRefused, "has already ended CANCELLED")
 
 	// Once confirmed, cancel is refused.
 	confirmed := s.add(partner, "Confirmed Co")
 	s.waitStage(confirmed, workflows.StageAwaiting)
 	s.confirm(confirmed)
 	s.waitOutcome(confirmed, workflows.OutcomeActive)
-	s.run("cancel", confirmed).fails(t, exitFailed, "the customer confirmed", "ACTIVE")
-	s.run("link", confirmed).fails(t, exitFailed, "the customer confirmed")
-	if sa, err := s.store.LiveSubaccount(context.Background(), partner, "Confirmed Co"); err != nil || sa.Status != customer.StatusActive {
+	s.run("cancel", confirmed).fails(t, exitRefused, "the customer confirmed and is active", "nothing to cancel")
+	s.run("link", confirmed).fails(t, exitRefused, "the customer confirmed")
+	if sa, err := s.store.LiveSubaccount(context.Background(), partner, "Confirmed Co"); err != nil || sa.Status != domain.StatusActive {
 		t.Errorf("refused cancel changed the subaccount: %+v, %v", sa, err)
 	}
 
-	s.run("link", "onboarding/"+partner+"/nobody").fails(t, exitFailed, "no onboarding with id")
-	s.run("cancel", "onboarding/"+partner+"/nobody").fails(t, exitFailed, "no onboarding with id")
+	s.run("link", "onboarding/"+partner+"/nobody").fails(t, exitRefused, "no customer or onboarding")
+	s.run("cancel", "onboarding/"+partner+"/nobody").fails(t, exitRefused, "no customer or onboarding")
 }
 
 func TestEdit(t *testing.T) {
@@ -353,15 +352,12 @@ func TestEdit(t *testing.T) {
 	v := s.waitStage(id, workflows.StageAwaiting)
 
 	newAddr := email("new")
-	var out struct {
-		Changed    []string
-		Subaccount store.Subaccount
-	}
+	var out editedJSON
 	s.run("edit", "--json", id, "--email", newAddr, "--contact", "John Roe", "--cloud", "edited-cloud").ok(t).decode(t, &out)
 	if strings.Join(out.Changed, ",") != "cloud,contact,email" || out.Subaccount.CloudName != "edited-cloud" {
 		t.Errorf("edit output = %+v", out)
 	}
-	sa, err := s.store.Subaccount(ctx, v.SubaccountID)
+	sa, err := s.store.Subaccount(ctx, "", v.SubaccountID)
 	if err != nil || sa.Email != newAddr || sa.Contact != "John Roe" || sa.CloudName != "edited-cloud" || sa.Name != "Edit Co" {
 		t.Errorf("subaccount after edit = %+v, %v", sa, err)
 	}
@@ -371,16 +367,16 @@ func TestEdit(t *testing.T) {
 	testenv.WaitMail(t, newAddr, 1, 20*time.Second)
 
 	// The name is refused, and so are invalid values: nothing changes.
-	s.run("edit", id, "--name", "Renamed Co").fails(t, exitFailed, "--name refused", "cannot be changed")
-	s.run("edit", id, "--email", "bad@", "--contact", "=HYPERLINK()").fails(t, exitFailed, "email:", "contact:", "nothing was changed")
-	if after, _ := s.store.Subaccount(ctx, v.SubaccountID); after.Name != "Edit Co" || after.Email != newAddr || after.Contact != "John Roe" {
+	s.run("edit", id, "--name", "Renamed Co").fails(t, exitRefused, "--name refused", "cannot be changed")
+	s.run("edit", id, "--email", "bad@", "--contact", "=HYPERLINK()").fails(t, exitRefused, "email:", "contact:", "nothing was changed")
+	if after, _ := s.store.Subaccount(ctx, "", v.SubaccountID); after.Name != "Edit Co" || after.Email != newAddr || after.Contact != "John Roe" {
 		t.Errorf("refused edits changed the subaccount: %+v", after)
 	}
-	s.run("edit", "onboarding/"+partner+"/nobody", "--email", newAddr).fails(t, exitFailed, "no onboarding with id")
+	s.run("edit", "onboarding/"+partner+"/nobody", "--email", newAddr).fails(t, exitRefused, "no customer or onboarding")
 
 	// A deleted subaccount cannot be edited.
 	s.run("cancel", id).ok(t)
-	s.run("edit", id, "--contact", "Late").fails(t, exitFailed, "has already ended CANCELLED", "cannot be edited")
+	s.run("edit", id, "--contact", "Late").fails(t, exitRefused, "has already ended CANCELLED", "cannot be edited")
 	r := s.run("edit", id, "--email", email("x"))
-	r.fails(t, exitFailed, "cannot be edited")
+	r.fails(t, exitRefused, "cannot be edited")
 }

@@ -12,32 +12,31 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
-	"go.temporal.io/sdk/client"
-	tlog "go.temporal.io/sdk/log"
 
 	"github.com/cloudpartners/onboarding/internal/config"
-	"github.com/cloudpartners/onboarding/internal/onboarding"
-	"github.com/cloudpartners/onboarding/internal/store"
+	"github.com/cloudpartners/onboarding/internal/deps"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/telemetry"
+	"github.com/cloudpartners/onboarding/internal/text"
 )
 
 // dialTimeout bounds connecting to Temporal and Postgres, so that a stack
 // that is down gives a clear error rather than a hang.
 const dialTimeout = 15 * time.Second
 
-// env is what a subcommand runs with: the output streams and the
-// connections, each opened on first use and closed by close.
+// env is what a subcommand runs with: the settings, the output streams and
+// the actions, opened on first use and closed by close.
 type env struct {
+	set    settings
+	vars   *config.Vars
 	getenv config.Getenv
 	stdout io.Writer
 	stderr io.Writer
 	json   bool // print JSON instead of text
 
-	cfg     *config.Config
 	tracing *telemetry.Tracing
-	st      *store.Store
-	tc      client.Client
-	svc     *onboarding.Service
+	deps    *deps.Deps
+	actions *deps.Actions
 	poolSz  int // the store's pool size; 0 means the default
 }
 
@@ -45,11 +44,11 @@ type env struct {
 // go, when tracing is on; a bad configuration is left for the command to
 // report.
 func (e *env) trace(ctx context.Context, command string) (context.Context, trace.Span) {
-	cfg, err := e.config()
-	if err != nil {
+	if e.vars.Err() != nil {
 		return ctx, trace.SpanFromContext(ctx)
 	}
-	e.tracing, err = telemetry.Start(ctx, cfg, programName, slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	var err error
+	e.tracing, err = telemetry.Start(ctx, e.set.tracing, programName, e.warnings())
 	if err != nil || !e.tracing.On() {
 		e.tracing = nil
 		return ctx, trace.SpanFromContext(ctx)
@@ -57,107 +56,52 @@ func (e *env) trace(ctx context.Context, command string) (context.Context, trace
 	return e.tracing.Provider().Tracer(programName).Start(ctx, programName+" "+command)
 }
 
-// traced is the tracer provider for the connections: nil when tracing is off.
-func (e *env) traced() trace.TracerProvider {
-	if e.tracing == nil {
-		return nil
-	}
-	return e.tracing.Provider()
+// warnings is a logger for what the libraries warn of: errors only, on
+// stderr, so that stdout keeps the answer alone.
+func (e *env) warnings() *slog.Logger {
+	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 }
 
 // operator is who the CLI acts as: an operator, for every partner.
-func (e *env) operator() onboarding.Actor {
+func (e *env) operator() domain.Actor {
 	name := e.getenv("USER")
 	if name == "" {
 		name = "cli"
 	}
-	return onboarding.Operator(name)
+	return domain.Operator(name)
 }
 
 // service connects to the database and Temporal and returns the actions.
-func (e *env) service(ctx context.Context) (*onboarding.Service, error) {
-	if e.svc != nil {
-		return e.svc, nil
+func (e *env) service(ctx context.Context) (*deps.Actions, error) {
+	if e.actions != nil {
+		return e.actions, nil
 	}
-	cfg, err := e.config()
-	if err != nil {
-		return nil, err
-	}
-	st, err := e.store(ctx)
-	if err != nil {
-		return nil, err
-	}
-	tc, err := e.temporal(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if e.svc, err = onboarding.New(cfg, st, tc); err != nil {
-		return nil, err
-	}
-	return e.svc, nil
-}
-
-func (e *env) config() (config.Config, error) {
-	if e.cfg == nil {
-		cfg, err := config.Load(e.getenv)
-		if err != nil {
-			return config.Config{}, fmt.Errorf("configuration: %w", err)
-		}
-		e.cfg = &cfg
-	}
-	return *e.cfg, nil
-}
-
-func (e *env) store(ctx context.Context) (*store.Store, error) {
-	if e.st != nil {
-		return e.st, nil
-	}
-	cfg, err := e.config()
-	if err != nil {
-		return nil, err
+	if err := e.vars.Err(); err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
 	}
 	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
-	st, err := store.Open(dctx, cfg.DatabaseURL, store.Options{MaxOpenConns: e.poolSz, Tracing: e.traced()})
-	if err != nil {
-		return nil, fmt.Errorf("cannot use the database (%w): check DATABASE_URL; for the local stack run `make up`, and if it runs on other ports, eval \"$(scripts/stack.sh env)\" with the same PG_PORT", err)
+	pg := e.set.postgres
+	if e.poolSz > 0 {
+		pg.MaxConns = e.poolSz
 	}
-	e.st = st
-	return st, nil
-}
-
-func (e *env) temporal(ctx context.Context) (client.Client, error) {
-	if e.tc != nil {
-		return e.tc, nil
+	traced := e.tracing
+	if traced == nil {
+		traced = &telemetry.Tracing{} // off
 	}
-	cfg, err := e.config()
+	d, err := deps.Open(dctx, deps.Options{Service: programName, Logger: e.warnings(), Traced: traced, Postgres: pg, Temporal: e.set.temporal})
 	if err != nil {
 		return nil, err
 	}
-	opts := cfg.Temporal
-	// The SDK logs to stdout by default; a CLI keeps stdout for its answer
-	// and stderr for one line of failure, so only SDK errors are shown.
-	opts.Logger = tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelError})))
-	if e.tracing != nil {
-		opts.Interceptors = append(opts.Interceptors, e.tracing.Interceptors()...)
-	}
-	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
-	defer cancel()
-	tc, err := client.DialContext(dctx, opts)
-	if err != nil {
-		return nil, fmt.Errorf("cannot reach Temporal at %s namespace %s (%w): check TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE; for the local stack run `make up`, and if it runs on other ports, eval \"$(scripts/stack.sh env)\" with the same TEMPORAL_PORT",
-			opts.HostPort, opts.Namespace, err)
-	}
-	e.tc = tc
-	return tc, nil
+	e.deps = d
+	a := d.Actions(e.set.launch, e.set.links)
+	e.actions = &a
+	return e.actions, nil
 }
 
 func (e *env) close() {
-	if e.tc != nil {
-		e.tc.Close()
-	}
-	if e.st != nil {
-		e.st.Close()
+	if e.deps != nil {
+		e.deps.Close()
 	}
 	if e.tracing != nil {
 		e.tracing.Close(context.Background())
@@ -224,7 +168,7 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // parseID parses a command's flags, returns the single onboarding id it
 // takes and connects.
-func (e *env) parseID(ctx context.Context, fs *flag.FlagSet, args []string) (string, *onboarding.Service, error) {
+func (e *env) parseID(ctx context.Context, fs *flag.FlagSet, args []string) (string, *deps.Actions, error) {
 	pos, err := parse(fs, args)
 	if err != nil {
 		return "", nil, err
@@ -238,10 +182,10 @@ func (e *env) parseID(ctx context.Context, fs *flag.FlagSet, args []string) (str
 }
 
 // onID runs a command that takes one id: parse, connect, act on the id,
-// then print the result — as JSON with --json (asJSON shapes it, when
-// given), else as text.
+// then print the result — as JSON with --json (asJSON shapes it), else as
+// text.
 func onID[T any](ctx context.Context, e *env, fs *flag.FlagSet, args []string,
-	act func(svc *onboarding.Service, id string) (T, error), asJSON func(T) any, text func(id string, r T) error) error {
+	act func(a *deps.Actions, id string) (T, error), asJSON func(T) any, text func(id string, r T) error) error {
 	id, svc, err := e.parseID(ctx, fs, args)
 	if err != nil {
 		return err
@@ -250,10 +194,8 @@ func onID[T any](ctx context.Context, e *env, fs *flag.FlagSet, args []string,
 	switch {
 	case err != nil:
 		return err
-	case e.json && asJSON != nil:
-		return e.printJSON(asJSON(r))
 	case e.json:
-		return e.printJSON(r)
+		return e.printJSON(asJSON(r))
 	}
 	return text(id, r)
 }
@@ -273,7 +215,7 @@ func parseNone(fs *flag.FlagSet, args []string, required ...string) error {
 
 // serviceFor refuses the input when any check failed — before anything
 // connects, so that bad input changes nothing — and connects otherwise.
-func (e *env) serviceFor(ctx context.Context, checks ...error) (*onboarding.Service, error) {
+func (e *env) serviceFor(ctx context.Context, checks ...error) (*deps.Actions, error) {
 	if err := errors.Join(checks...); err != nil {
 		return nil, err
 	}
@@ -295,7 +237,7 @@ func oneID(fs *flag.FlagSet, pos []string) (string, error) {
 // noArgs refuses positional arguments for commands that take none.
 func noArgs(fs *flag.FlagSet, pos []string) error {
 	if len(pos) > 0 {
-		return usagef("%s: unexpected argument %q (see `%s --help`)", strings.TrimPrefix(fs.Name(), "starter "), truncate(pos[0], 40), fs.Name())
+		return usagef("%s: unexpected argument %q (see `%s --help`)", strings.TrimPrefix(fs.Name(), "starter "), text.Truncate(pos[0], 40), fs.Name())
 	}
 	return nil
 }
@@ -314,4 +256,14 @@ func requireFlags(fs *flag.FlagSet, names ...string) error {
 		return usagef("%s: missing %s (see `%s --help`)", strings.TrimPrefix(fs.Name(), "starter "), strings.Join(missing, ", "), fs.Name())
 	}
 	return nil
+}
+
+// asFlag names a flag in a field's invalid input: the one validation's
+// reason, under the name the command line gives the field.
+func asFlag(err error, flag string) error {
+	var inv *domain.InvalidError
+	if errors.As(err, &inv) {
+		return domain.Invalidf(flag, "%s", inv.Reason)
+	}
+	return err
 }

@@ -14,20 +14,22 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/cloudpartners/onboarding/internal/onboarding"
+	"github.com/cloudpartners/onboarding/internal/domain"
+	stacklib "github.com/cloudpartners/onboarding/internal/stack"
 	"github.com/cloudpartners/onboarding/internal/store"
 	"github.com/cloudpartners/onboarding/internal/testenv"
-	"github.com/cloudpartners/onboarding/workflows"
 )
 
 // stack is one test's slice of the real stack: its own database, task
 // queue and worker (the real binary), and the variables the starter runs
 // with, as in production.
 type stack struct {
-	t     *testing.T
-	vars  map[string]string
-	store *store.Store
-	tc    client.Client
+	t      *testing.T
+	vars   map[string]string
+	store  *store.Store
+	tc     client.Client
+	drv    *testenv.Driver   // the one harness: the customer's side (mail, confirm)
+	emails map[string]string // onboarding id → the customer's email, for add's onboardings
 }
 
 // newStack starts a worker on a fresh database and task queue. extra
@@ -49,9 +51,10 @@ func newStack(t *testing.T, extra map[string]string) *stack {
 		worker[k] = v
 	}
 	testenv.Start(t, "worker", worker)
-	tc := testenv.Client(t)
+	drv := testenv.NewDriver(t, vars)
+	tc := drv.Temporal
 	t.Cleanup(func() { terminateRunning(tc, vars["TASK_QUEUE"]) })
-	return &stack{t: t, vars: vars, store: st, tc: tc}
+	return &stack{t: t, vars: vars, store: st, tc: tc, drv: drv, emails: map[string]string{}}
 }
 
 // terminateRunning ends, best effort, the onboardings a test left waiting
@@ -169,27 +172,29 @@ func email(tag string) string {
 // add launches one onboarding and returns its id.
 func (s *stack) add(partner, name string, extra ...string) string {
 	s.t.Helper()
-	args := append([]string{"add", "--json", "--partner", partner, "--name", name, "--email", email("c"), "--cloud", "main-cloud"}, extra...)
-	var res onboarding.Launched
+	address := email("c")
+	args := append([]string{"add", "--json", "--partner", partner, "--name", name, "--email", address, "--cloud", "main-cloud"}, extra...)
+	var res launchedJSON
 	s.run(args...).ok(s.t).decode(s.t, &res)
 	if !res.Launched {
 		s.t.Fatalf("add %q: not launched: %+v", name, res)
 	}
+	s.emails[res.OnboardingID] = address
 	return res.OnboardingID
 }
 
 // status returns the starter's --json status of an onboarding.
-func (s *stack) status(id string) onboarding.View {
+func (s *stack) status(id string) viewJSON {
 	s.t.Helper()
-	var v onboarding.View
+	var v viewJSON
 	s.run("status", "--json", id).ok(s.t).decode(s.t, &v)
 	return v
 }
 
 // waitStage waits until the onboarding reaches a stage.
-func (s *stack) waitStage(id, stage string) onboarding.View {
+func (s *stack) waitStage(id, stage string) viewJSON {
 	s.t.Helper()
-	var v onboarding.View
+	var v viewJSON
 	testenv.Eventually(s.t, 30*time.Second, id+" at stage "+stage, func() bool {
 		v = s.status(id)
 		return v.Stage == stage
@@ -198,9 +203,9 @@ func (s *stack) waitStage(id, stage string) onboarding.View {
 }
 
 // waitOutcome waits until the onboarding has ended with an outcome.
-func (s *stack) waitOutcome(id, outcome string) onboarding.View {
+func (s *stack) waitOutcome(id, outcome string) viewJSON {
 	s.t.Helper()
-	var v onboarding.View
+	var v viewJSON
 	testenv.Eventually(s.t, 45*time.Second, id+" ended "+outcome, func() bool {
 		v = s.status(id)
 		if v.Workflow != "" && v.Workflow != "RUNNING" && v.Outcome != outcome {
@@ -211,16 +216,21 @@ func (s *stack) waitOutcome(id, outcome string) onboarding.View {
 	return v
 }
 
-// confirm confirms an onboarding as the webhook would.
+// confirm confirms an onboarding that add launched with the link of the
+// email the customer received, through the action the webhook takes.
 func (s *stack) confirm(id string) {
 	s.t.Helper()
-	if err := s.tc.SignalWorkflow(context.Background(), id, "", workflows.SignalConfirm, workflows.Confirm{Via: workflows.ViaLink}); err != nil {
+	token, err := stacklib.TokenOf(s.drv.Link(s.emails[id], 1))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if _, _, err := s.drv.Onboarding.Confirm(context.Background(), token, domain.ViaLink); err != nil {
 		s.t.Fatalf("confirm %s: %v", id, err)
 	}
 }
 
 // subaccounts counts the subaccounts of a partner, live or not.
-func (s *stack) subaccounts(partner string) []store.Subaccount {
+func (s *stack) subaccounts(partner string) []domain.Subaccount {
 	s.t.Helper()
 	page, err := s.store.ListSubaccounts(context.Background(), store.ListQuery{PartnerID: partner, Limit: 1000})
 	if err != nil {

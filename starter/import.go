@@ -14,8 +14,9 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/onboarding"
+	"github.com/cloudpartners/onboarding/internal/text"
 )
 
 // launchTimeout bounds launching one row, so one stuck call cannot hold up
@@ -86,7 +87,7 @@ otherwise progress lines go to stderr.`)
 	if *concurrency < 1 || *concurrency > 64 {
 		return usagef("import: --concurrency %d is out of range; want 1 to 64", *concurrency)
 	}
-	if err := customer.ValidatePartnerID(*partner); err != nil {
+	if err := domain.ValidatePartnerID(*partner); err != nil {
 		return err
 	}
 
@@ -94,27 +95,27 @@ otherwise progress lines go to stderr.`)
 	if *file != "-" {
 		f, err := os.Open(*file)
 		if err != nil {
-			return fmt.Errorf("import: cannot read the file: %w", err)
+			return domain.WithKind(domain.Invalid, fmt.Errorf("cannot read the file: %w", err))
 		}
 		defer f.Close()
 		in = f
 	}
 	rows, bad, err := readImport(in)
 	if err != nil {
-		return fmt.Errorf("import %s: %w", *file, err)
+		return domain.WithKind(domain.Invalid, fmt.Errorf("%s: %w", *file, err))
 	}
 
 	e.poolSz = *concurrency + 2
-	svc, err := e.service(ctx)
+	a, err := e.service(ctx)
 	if err != nil {
 		return err
 	}
 	// An unknown partner fails the whole import at once, not row by row.
-	if err := svc.CheckPartner(ctx, e.operator(), *partner); err != nil {
+	if err := a.Onboarding.CheckPartner(ctx, e.operator(), *partner); err != nil {
 		return err
 	}
 	l := func(ctx context.Context, c onboarding.NewCustomer) (onboarding.Launched, error) {
-		return svc.Launch(ctx, e.operator(), *partner, c)
+		return a.Onboarding.Launch(ctx, e.operator(), *partner, c)
 	}
 	// Progress counts every row of the file: the bad ones are done already.
 	var done importSummary
@@ -154,13 +155,13 @@ otherwise progress lines go to stderr.`)
 	}
 	switch {
 	case sum.NotAttempted > 0:
-		return fmt.Errorf("import: interrupted: %d of %d rows were not attempted and %d failed (see the rows above); run the same import again: launched rows are skipped",
+		return fmt.Errorf("interrupted: %d of %d rows were not attempted and %d failed (see the rows above); run the same import again: launched rows are skipped",
 			sum.NotAttempted, sum.Rows, sum.Failed)
 	case sum.Failed > 0:
-		return fmt.Errorf("import: %d of %d rows failed (see the rows above); fix them and run the same import again: launched rows are skipped",
-			sum.Failed, sum.Rows)
+		return domain.WithKind(domain.Invalid, fmt.Errorf("%d of %d rows failed (see the rows above); fix them and run the same import again: launched rows are skipped",
+			sum.Failed, sum.Rows))
 	case ctx.Err() != nil:
-		return fmt.Errorf("import: interrupted: %w", ctx.Err())
+		return fmt.Errorf("interrupted: %w", ctx.Err())
 	}
 	return nil
 }
@@ -194,7 +195,7 @@ func readImport(r io.Reader) ([]numberedRow, []rowResult, error) {
 	}
 	var rows []numberedRow
 	var bad []rowResult
-	seen := map[string]int{} // customer.NameKey → row number
+	seen := map[string]int{} // domain.NameKey → row number
 	for {
 		line, err := lr.next()
 		if err == io.EOF {
@@ -212,15 +213,15 @@ func readImport(r io.Reader) ([]numberedRow, []rowResult, error) {
 			row, err = parseRow(h, line)
 		}
 		if err == nil {
-			key := customer.NameKey(row.Name)
+			key := domain.NameKey(row.Name)
 			if first, dup := seen[key]; dup {
-				err = fmt.Errorf("name: customer %q is already in row %d of this file", truncate(row.Name, 40), first)
+				err = fmt.Errorf("name: customer %q is already in row %d of this file", text.Truncate(row.Name, 40), first)
 			} else {
 				seen[key] = n
 			}
 		}
 		if err != nil {
-			bad = append(bad, rowResult{Row: n, Name: row.Name, Result: rowFailed, Error: oneLine(err.Error())})
+			bad = append(bad, rowResult{Row: n, Name: row.Name, Result: rowFailed, Error: text.OneLine(err.Error())})
 			continue
 		}
 		rows = append(rows, numberedRow{n: n, customerRow: row})
@@ -228,7 +229,7 @@ func readImport(r io.Reader) ([]numberedRow, []rowResult, error) {
 	return rows, bad, nil
 }
 
-// launchFunc launches one customer.
+// launchFunc launches one domain.
 type launchFunc func(ctx context.Context, c onboarding.NewCustomer) (onboarding.Launched, error)
 
 // launchAll launches the rows with at most concurrency at once, counting
@@ -287,7 +288,7 @@ func launchRow(ctx context.Context, l launchFunc, r numberedRow) rowResult {
 	lr, err := l(lctx, r.customerRow)
 	switch {
 	case err != nil:
-		res.Result, res.Error = rowFailed, oneLine(err.Error())
+		res.Result, res.Error = rowFailed, text.OneLine(err.Error())
 	case lr.Launched:
 		res.Result, res.OnboardingID = rowLaunched, lr.OnboardingID
 	default:

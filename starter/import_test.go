@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 	"github.com/cloudpartners/onboarding/workflows"
 )
@@ -79,7 +79,7 @@ func TestImport(t *testing.T) {
 	path := writeFile(t, f.Bytes())
 
 	r := s.run("import", "--json", "--partner", partner, "--file", path, "--concurrency", "3")
-	r.fails(t, exitFailed, fmt.Sprintf("%d of %d rows failed", len(bad), len(bad)+len(good)), "fix them and run the same import again")
+	r.fails(t, exitRefused, fmt.Sprintf("%d of %d rows failed", len(bad), len(bad)+len(good)), "fix them and run the same import again")
 	var out importOutput
 	r.decode(t, &out)
 	want := importSummary{Rows: len(bad) + len(good), Launched: len(good) - 1, AlreadyLaunched: 1, Failed: len(bad)}
@@ -130,7 +130,7 @@ func TestImport(t *testing.T) {
 
 	// The same file again: nothing new is launched; the summary says so.
 	r = s.run("import", "--partner", partner, "--file", path)
-	r.fails(t, exitFailed, fmt.Sprintf("%d of %d rows failed", len(bad), len(bad)+len(good)))
+	r.fails(t, exitRefused, fmt.Sprintf("%d of %d rows failed", len(bad), len(bad)+len(good)))
 	for _, w := range []string{
 		fmt.Sprintf("row 2: already launched: %s", workflows.WorkflowID(partner, "Good One")),
 		"row 8: failed: is longer than 16 KiB",
@@ -173,7 +173,7 @@ func TestImportClean(t *testing.T) {
 	}
 	testenv.Eventually(t, 30e9, "every customer record", func() bool { return len(s.subaccounts(partner)) == n })
 	for _, sa := range s.subaccounts(partner) {
-		if sa.Status != customer.StatusAcceptanceRequired {
+		if sa.Status != domain.StatusAcceptanceRequired {
 			t.Errorf("subaccount %s is %s", sa.Name, sa.Status)
 		}
 	}
@@ -194,12 +194,12 @@ func TestImportFileErrors(t *testing.T) {
 		{"utf-16", []byte("\xff\xfen\x00a\x00m\x00e\x00\n\x00"), "UTF-16"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s.run("import", "--partner", partner, "--file", writeFile(t, tc.content)).fails(t, exitFailed, tc.want)
+			s.run("import", "--partner", partner, "--file", writeFile(t, tc.content)).fails(t, exitRefused, tc.want)
 		})
 	}
-	s.run("import", "--partner", partner, "--file", filepath.Join(t.TempDir(), "missing.csv")).fails(t, exitFailed, "cannot read the file")
+	s.run("import", "--partner", partner, "--file", filepath.Join(t.TempDir(), "missing.csv")).fails(t, exitRefused, "cannot read the file")
 	ok := writeFile(t, []byte("name,email,cloud\nAcme,"+email("x")+",main-cloud\n"))
-	s.run("import", "--partner", "nobody", "--file", ok).fails(t, exitFailed, `partner "nobody" is not registered`)
+	s.run("import", "--partner", "nobody", "--file", ok).fails(t, exitRefused, `partner "nobody" is not registered`)
 	if n := len(s.subaccounts(partner)); n != 0 {
 		t.Errorf("%d subaccounts after refused imports, want 0", n)
 	}

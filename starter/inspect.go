@@ -9,8 +9,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/deps"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/onboarding"
+	"github.com/cloudpartners/onboarding/internal/text"
 )
 
 func timePtr(t time.Time) *time.Time {
@@ -27,10 +29,10 @@ Show where one onboarding stands: its stage, outcome, subaccount status,
 confirmation deadline and the emails sent. ID is the onboarding id that
 "starter add" and "starter list" print (quote it, it may contain spaces),
 or a subaccount id.`)
-	status := func(svc *onboarding.Service, id string) (onboarding.View, error) {
-		return svc.Status(ctx, e.operator(), id)
+	status := func(a *deps.Actions, id string) (onboarding.View, error) {
+		return a.Onboarding.Status(ctx, e.operator(), id)
 	}
-	return onID(ctx, e, fs, args, status, nil, e.printStatus)
+	return onID(ctx, e, fs, args, status, func(v onboarding.View) any { return viewOf(v) }, e.printStatus)
 }
 
 // printStatus shows where one onboarding stands, a line a fact.
@@ -76,7 +78,7 @@ func statusLabel(s string) string {
 	if s == "" {
 		return ""
 	}
-	return s + " (" + customer.StatusLabel(s) + ")"
+	return s + " (" + domain.StatusLabel(s) + ")"
 }
 
 func fmtTime(t *time.Time) string {
@@ -94,7 +96,7 @@ long list comes in pages: the last line names the command for the next
 one (--after), and JSON carries "next" and "prev" cursors. An onboarding
 that has not created its record yet is not listed: see "starter status".`)
 	partner := fs.String("partner", "", "only this partner's onboardings")
-	status := fs.String("status", "", "only subaccounts with this status: "+strings.Join(customer.Statuses, ", "))
+	status := fs.String("status", "", "only subaccounts with this status: "+strings.Join(domain.Statuses, ", "))
 	search := fs.String("search", "", "only customers whose name contains this text")
 	limit := fs.Int("limit", 200, "at most this many rows, 1-1000")
 	after := fs.String("after", "", "the page after this cursor (older)")
@@ -108,19 +110,23 @@ that has not created its record yet is not listed: see "starter status".`)
 	if *limit < 1 || *limit > 1000 {
 		return usagef("list: --limit %d is out of range; want 1 to 1000", *limit)
 	}
-	if q.Status != "" && !slices.Contains(customer.Statuses, q.Status) {
-		return usagef("list: --status %q is not a subaccount status; want one of %s", truncate(q.Status, 40), strings.Join(customer.Statuses, ", "))
+	if q.Status != "" && !slices.Contains(domain.Statuses, q.Status) {
+		return usagef("list: --status %q is not a subaccount status; want one of %s", text.Truncate(q.Status, 40), strings.Join(domain.Statuses, ", "))
 	}
-	svc, err := e.serviceFor(ctx, q.Validate())
+	a, err := e.serviceFor(ctx, q.Validate())
 	if err != nil {
 		return err
 	}
-	l, err := svc.List(ctx, e.operator(), q)
+	l, err := a.Onboarding.List(ctx, e.operator(), q)
 	if err != nil {
 		return err
 	}
 	if e.json {
-		return e.printJSON(l)
+		out := listJSON{Onboardings: make([]viewJSON, 0, len(l.Onboardings)), Next: l.Next, Prev: l.Prev}
+		for _, v := range l.Onboardings {
+			out.Onboardings = append(out.Onboardings, viewOf(v))
+		}
+		return e.printJSON(out)
 	}
 	if len(l.Onboardings) == 0 {
 		e.printf("No onboardings found.\n")
@@ -129,8 +135,8 @@ that has not created its record yet is not listed: see "starter status".`)
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ONBOARDING\tCUSTOMER\tSTAGE\tOUTCOME\tSUBACCOUNT\tDEADLINE\tEMAILS\tCLOUDS")
 	for _, v := range l.Onboardings {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\n", v.OnboardingID, dash(v.Customer), dash(v.Stage), dash(v.Outcome),
-			dash(v.SubaccountStatus), dash(fmtTime(v.Deadline)), v.EmailsSent, v.CloudCount)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\n", v.OnboardingID, text.Dash(v.Customer), text.Dash(v.Stage), text.Dash(v.Outcome),
+			text.Dash(v.SubaccountStatus), text.Dash(fmtTime(v.Deadline)), v.EmailsSent, v.CloudCount)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -157,11 +163,4 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

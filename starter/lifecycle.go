@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"text/tabwriter"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
-	"github.com/cloudpartners/onboarding/internal/onboarding"
-	"github.com/cloudpartners/onboarding/internal/store"
+	"github.com/cloudpartners/onboarding/internal/deps"
+	"github.com/cloudpartners/onboarding/internal/domain"
+	"github.com/cloudpartners/onboarding/internal/lifecycle"
 )
 
 func runCloud(ctx context.Context, e *env, args []string) error {
@@ -19,10 +19,10 @@ func runCloud(ctx context.Context, e *env, args []string) error {
 func runCloudAdd(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("cloud add", "cloud add ID --name NAME [--json]", `
 Create another cloud for an ACTIVE customer, in the customer's organization
-"For subaccount '<Name>'". The same name again returns the same cloud and
-creates nothing; a name another cloud of the organization holds is
-refused, and so is a customer that is not ACTIVE (suspended, unconfirmed
-or deleted). Needs a running worker.`)
+"For subaccount '<Name>'". A name the organization holds already — the
+first cloud's or a later one's — returns that cloud and creates nothing.
+A customer that is not ACTIVE (suspended, unconfirmed or deleted) is
+refused. Needs a running worker.`)
 	name := fs.String("name", "", "the cloud's name: 3-63 of a-z, 0-9, '-', starting with a letter (required)")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -35,21 +35,21 @@ or deleted). Needs a running worker.`)
 	if err := requireFlags(fs, "name"); err != nil {
 		return err
 	}
-	svc, err := e.serviceFor(ctx, customer.ValidateCloudName(*name))
+	a, err := e.serviceFor(ctx, domain.ValidateCloudName(*name))
 	if err != nil {
 		return err
 	}
-	c, err := svc.AddCloud(ctx, e.operator(), id, *name)
+	c, err := a.Lifecycle.AddCloud(ctx, e.operator(), id, *name)
 	if err != nil {
 		return err
 	}
 	if e.json {
-		return e.printJSON(c)
+		return e.printJSON(cloudAddedJSON{SubaccountID: c.SubaccountID, CloudID: c.Cloud.ID, Name: c.Cloud.Name, Organization: c.Organization.Name, Created: c.Created})
 	}
 	if c.Created {
-		e.printf("Created cloud %s (%s) in organization %s.\n", c.Name, c.CloudID, c.Organization)
+		e.printf("Created cloud %s (%s) in organization %s.\n", c.Cloud.Name, c.Cloud.ID, c.Organization.Name)
 	} else {
-		e.printf("Cloud %s (%s) exists already in organization %s; nothing new was created.\n", c.Name, c.CloudID, c.Organization)
+		e.printf("Cloud %s (%s) exists already in organization %s; nothing new was created.\n", c.Cloud.Name, c.Cloud.ID, c.Organization.Name)
 	}
 	return nil
 }
@@ -57,15 +57,17 @@ or deleted). Needs a running worker.`)
 func runCloudList(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("cloud list", "cloud list ID [--json]", `
 List a customer's clouds, the one created at onboarding first.`)
-	list := func(svc *onboarding.Service, id string) ([]store.Cloud, error) {
-		return svc.Clouds(ctx, e.operator(), id)
+	list := func(a *deps.Actions, id string) ([]domain.Cloud, error) {
+		return a.Lifecycle.Clouds(ctx, e.operator(), id)
 	}
-	asJSON := func(clouds []store.Cloud) any {
-		return struct {
-			Clouds []store.Cloud `json:"clouds"`
-		}{clouds}
+	asJSON := func(clouds []domain.Cloud) any {
+		out := cloudListJSON{Clouds: make([]cloudJSON, 0, len(clouds))}
+		for _, c := range clouds {
+			out.Clouds = append(out.Clouds, cloudJSON{ID: c.ID, OrganizationID: c.OrganizationID, Name: c.Name, CreatedAt: c.CreatedAt})
+		}
+		return out
 	}
-	return onID(ctx, e, fs, args, list, asJSON, func(_ string, clouds []store.Cloud) error {
+	return onID(ctx, e, fs, args, list, asJSON, func(_ string, clouds []domain.Cloud) error {
 		if len(clouds) == 0 {
 			e.printf("No clouds yet.\n")
 			return nil
@@ -87,7 +89,7 @@ services are not resumed by then, the subaccount is deleted. Suspending a
 suspended customer changes nothing; any other state is refused. Needs a
 running worker.`)
 	reason := fs.String("reason", "", "why, for the record (one line, at most 500 characters)")
-	retention := fs.Duration("retention", 0, "how long the data is kept, such as 720h (default SUSPEND_RETENTION, else 1440h: 60 days, the most)")
+	retention := fs.String("retention", "", "how long the data is kept, from 1s to 1440h, such as 720h (default SUSPEND_RETENTION, else 1440h: 60 days, the most)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -96,16 +98,18 @@ running worker.`)
 	if err != nil {
 		return err
 	}
-	svc, err := e.serviceFor(ctx, customer.ValidateSuspendReason(*reason), customer.ValidateRetention(*retention))
+	keep, rerr := domain.ParseRetention(*retention)
+	rerr = asFlag(rerr, "--retention")
+	a, err := e.serviceFor(ctx, domain.ValidateSuspendReason(*reason), rerr)
 	if err != nil {
 		return err
 	}
-	l, err := svc.Suspend(ctx, e.operator(), id, *reason, *retention)
+	l, err := a.Lifecycle.Suspend(ctx, e.operator(), id, *reason, keep)
 	if err != nil {
 		return err
 	}
 	if e.json {
-		return e.printJSON(l)
+		return e.printJSON(lifecycleOf(l))
 	}
 	if !l.Changed {
 		e.printf("Already suspended: %s; nothing changed.\n", id)
@@ -121,10 +125,10 @@ func runResume(ctx context.Context, e *env, args []string) error {
 Resume a SUSPENDED customer's services: the subaccount is ACTIVE again and
 its deletion is called off. Resuming an active customer changes nothing;
 any other state is refused. Needs a running worker.`)
-	resume := func(svc *onboarding.Service, id string) (onboarding.Lifecycle, error) {
-		return svc.Resume(ctx, e.operator(), id)
+	resume := func(a *deps.Actions, id string) (lifecycle.Lifecycle, error) {
+		return a.Lifecycle.Resume(ctx, e.operator(), id)
 	}
-	return onID(ctx, e, fs, args, resume, nil, func(id string, l onboarding.Lifecycle) error {
+	return onID(ctx, e, fs, args, resume, func(l lifecycle.Lifecycle) any { return lifecycleOf(l) }, func(id string, l lifecycle.Lifecycle) error {
 		if !l.Changed {
 			e.printf("Already active: %s; nothing changed.\n", id)
 			return nil

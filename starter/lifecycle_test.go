@@ -6,8 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
-	"github.com/cloudpartners/onboarding/internal/onboarding"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 	"github.com/cloudpartners/onboarding/workflows"
 )
@@ -31,18 +30,18 @@ func TestCloudsSuspendResume(t *testing.T) {
 
 	// Before the customer confirms, nothing of the lifecycle is allowed.
 	before := s.cloudCount()
-	s.run("cloud", "add", id, "--name", "early-cloud").fails(t, exitFailed, "has not confirmed yet")
-	s.run("suspend", id).fails(t, exitFailed, "has not confirmed yet")
-	s.run("resume", id).fails(t, exitFailed, "has not confirmed yet")
+	s.run("cloud", "add", id, "--name", "early-cloud").fails(t, exitRefused, "has not confirmed yet")
+	s.run("suspend", id).fails(t, exitRefused, "has not confirmed yet")
+	s.run("resume", id).fails(t, exitRefused, "has not confirmed yet")
 	if s.cloudCount() != before {
 		t.Errorf("a refused cloud add wrote a cloud")
 	}
 	s.confirm(id)
 	s.waitOutcome(id, workflows.OutcomeActive)
 
-	// More clouds: the same name again is the same cloud; the onboarding's
-	// cloud's name is taken.
-	var c1, c2 onboarding.CloudAdded
+	// More clouds: the same name again is the same cloud, for every cloud:
+	// the onboarding's own cloud's name too.
+	var c1, c2 cloudAddedJSON
 	s.run("cloud", "add", "--json", id, "--name", "second-cloud").ok(t).decode(t, &c1)
 	if !c1.Created || c1.Name != "second-cloud" || !strings.HasPrefix(c1.Organization, "For subaccount '") {
 		t.Errorf("cloud add = %+v", c1)
@@ -52,9 +51,13 @@ func TestCloudsSuspendResume(t *testing.T) {
 		t.Errorf("the same cloud again = %+v, want %s and nothing created", c2, c1.CloudID)
 	}
 	before = s.cloudCount()
-	s.run("cloud", "add", id, "--name", "main-cloud").fails(t, exitFailed, "another cloud in the customer's organization has this name")
-	s.run("cloud", "add", id, "--name", "Bad Name").fails(t, exitFailed, "not a valid cloud name")
-	s.run("cloud", "add", "onboarding/"+partner+"/nobody", "--name", "x-cloud").fails(t, exitFailed, "no onboarding with id")
+	var first cloudAddedJSON
+	s.run("cloud", "add", "--json", id, "--name", "main-cloud").ok(t).decode(t, &first)
+	if first.Created || first.Name != "main-cloud" {
+		t.Errorf("the first cloud's name again = %+v, want that cloud and nothing created", first)
+	}
+	s.run("cloud", "add", id, "--name", "Bad Name").fails(t, exitRefused, "not a valid cloud name")
+	s.run("cloud", "add", "onboarding/"+partner+"/nobody", "--name", "x-cloud").fails(t, exitRefused, "no customer or onboarding")
 	if s.cloudCount() != before {
 		t.Errorf("refused cloud adds wrote %d clouds", s.cloudCount()-before)
 	}
@@ -70,22 +73,22 @@ func TestCloudsSuspendResume(t *testing.T) {
 	}
 
 	// Suspend and resume, each idempotent; no new cloud while suspended.
-	var l onboarding.Lifecycle
+	var l lifecycleJSON
 	s.run("suspend", "--json", id, "--reason", "unpaid invoice").ok(t).decode(t, &l)
-	if l.Status != customer.StatusSuspended || !l.Changed || l.DeleteAfter == nil || time.Until(*l.DeleteAfter) < 59*24*time.Hour {
+	if l.Status != domain.StatusSuspended || !l.Changed || l.DeleteAfter == nil || time.Until(*l.DeleteAfter) < 59*24*time.Hour {
 		t.Errorf("suspend = %+v, want SUSPENDED for 60 days", l)
 	}
 	s.run("suspend", "--json", id).ok(t).decode(t, &l)
 	if l.Changed || l.SuspendReason != "unpaid invoice" {
 		t.Errorf("suspend again = %+v, want no change", l)
 	}
-	s.run("cloud", "add", id, "--name", "third-cloud").fails(t, exitFailed, "suspended")
+	s.run("cloud", "add", id, "--name", "third-cloud").fails(t, exitRefused, "services are stopped")
 	v := s.status(id)
-	if v.SubaccountStatus != customer.StatusSuspended || v.DeleteAfter == nil || v.SuspendReason != "unpaid invoice" {
+	if v.SubaccountStatus != domain.StatusSuspended || v.DeleteAfter == nil || v.SuspendReason != "unpaid invoice" {
 		t.Errorf("status while suspended = %+v", v)
 	}
 	s.run("resume", "--json", id).ok(t).decode(t, &l)
-	if l.Status != customer.StatusActive || !l.Changed {
+	if l.Status != domain.StatusActive || !l.Changed {
 		t.Errorf("resume = %+v", l)
 	}
 	s.run("resume", "--json", id).ok(t).decode(t, &l)
@@ -96,26 +99,26 @@ func TestCloudsSuspendResume(t *testing.T) {
 	// A suspension that runs out deletes the subaccount, rows kept.
 	s.run("suspend", id, "--retention", "3s").ok(t)
 	testenv.Eventually(t, 60*time.Second, "the suspension to run out", func() bool {
-		return s.status(id).SubaccountStatus == customer.StatusInactive
+		return s.status(id).SubaccountStatus == domain.StatusInactive
 	})
 	v = s.status(id)
-	if v.DeletedReason != customer.ReasonSuspensionExpired || len(v.Clouds) != 2 {
+	if v.DeletedReason != domain.ReasonSuspensionExpired || len(v.Clouds) != 2 {
 		t.Errorf("after the suspension ran out: %+v", v)
 	}
-	s.run("resume", id).fails(t, exitFailed, "has been deleted (SUSPENSION_EXPIRED)")
-	s.run("suspend", id).fails(t, exitFailed, "has been deleted")
-	s.run("cloud", "add", id, "--name", "late-cloud").fails(t, exitFailed, "has been deleted")
+	s.run("resume", id).fails(t, exitRefused, "has been deleted (SUSPENSION_EXPIRED)")
+	s.run("suspend", id).fails(t, exitRefused, "has been deleted")
+	s.run("cloud", "add", id, "--name", "late-cloud").fails(t, exitRefused, "has been deleted")
 
 	// Bad input is refused before anything connects.
-	s.run("suspend", id, "--retention", "1500h").fails(t, exitFailed, "retention")
-	s.run("suspend", id, "--reason", strings.Repeat("x", 501)).fails(t, exitFailed, "reason")
+	s.run("suspend", id, "--retention", "1500h").fails(t, exitRefused, "retention")
+	s.run("suspend", id, "--reason", strings.Repeat("x", 501)).fails(t, exitRefused, "reason")
 
 	// The customer workflow is findable: every suspended or deleted subaccount of the partner.
 	desc, err := s.tc.DescribeWorkflow(context.Background(), workflows.CustomerWorkflowID(v.SubaccountID), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := desc.TypedSearchAttributes.GetKeyword(workflows.AttrSubaccountStatus); st != customer.StatusInactive {
+	if st, _ := desc.TypedSearchAttributes.GetKeyword(workflows.AttrSubaccountStatus); st != domain.StatusInactive {
 		t.Errorf("SubaccountStatus = %q, want INACTIVE", st)
 	}
 	if p, _ := desc.TypedSearchAttributes.GetKeyword(workflows.AttrPartner); p != partner {

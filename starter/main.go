@@ -10,21 +10,58 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"go.opentelemetry.io/otel/codes"
 
 	"github.com/cloudpartners/onboarding/internal/config"
+	"github.com/cloudpartners/onboarding/internal/deps"
+	"github.com/cloudpartners/onboarding/internal/domain"
+	"github.com/cloudpartners/onboarding/internal/request"
+	"github.com/cloudpartners/onboarding/internal/text"
 )
 
-// Exit codes.
+// Exit codes, by the kind of failure: what a script may do next.
 const (
-	exitOK      = 0
-	exitFailed  = 1 // the command ran and failed, or was refused
-	exitUsage   = 2 // the command line is wrong
-	programName = "starter"
+	exitOK          = 0
+	exitRefused     = 1 // refused: nothing changed (bad input, unknown id, not allowed, not possible in this state)
+	exitUsage       = 2 // the command line is wrong
+	exitUnavailable = 3 // a part of the system is not there (no worker): nothing changed; try again later
+	exitFailed      = 4 // something went wrong on our side: it may or may not have happened; look before retrying
+	programName     = "starter"
 )
+
+// exitCode is the exit code of a failure, by its kind.
+func exitCode(err error) int {
+	if errors.As(err, new(*usageError)) {
+		return exitUsage
+	}
+	switch k := domain.KindOf(err); {
+	case k == domain.Unavailable:
+		return exitUnavailable
+	case k.Refusal():
+		return exitRefused
+	case k == domain.Accepted:
+		return exitOK
+	}
+	return exitFailed
+}
+
+// hints are what the CLI adds to a failure, by its code: the command to
+// run next. The actions' messages name no command; this edge does.
+var hints = map[string]string{
+	domain.ErrUnknownPartner.Code:  "register it with `starter partner add --id ID --name NAME`",
+	domain.ErrNoPartnerStatus.Code: "grant it with `starter partner add --id ID --name NAME --partner-status=true`",
+	domain.ErrNotFound.Code:        "check the id with `starter list` (ids look like onboarding/PARTNER/customer name, or a subaccount id)",
+	domain.ErrNoWorker.Code:        "start the worker (bin/worker, or `make demo`) and try again",
+	request.ErrQueued.Code:         "see where it stands with `starter status ID`",
+	domain.ErrEnded.Code:           "to onboard the customer anew, launch it again with `starter add`",
+	domain.ErrDeleted.Code:         "to onboard the customer anew, launch it again with `starter add`",
+	deps.ErrDatabase.Code: "check DATABASE_URL; for the local stack run `make up`, and if it runs on other ports, " +
+		"eval \"$(scripts/stack.sh env)\" with the same PG_PORT",
+	deps.ErrTemporal.Code: "check TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE; for the local stack run `make up`, and if it runs on other ports, " +
+		"eval \"$(scripts/stack.sh env)\" with the same TEMPORAL_PORT",
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -33,22 +70,18 @@ func main() {
 	os.Exit(code)
 }
 
-// report writes a failure as one line on stderr and returns the exit code.
+// report writes a failure as one line on stderr, with the hint of its
+// code, and returns the exit code of its kind.
 func report(err error, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "%s: %s\n", programName, oneLine(err.Error()))
-	if errors.As(err, new(*usageError)) {
-		return exitUsage
+	line := text.OneLine(err.Error())
+	if h, ok := hints[domain.CodeOf(err)]; ok && !errors.As(err, new(*usageError)) {
+		line += "; " + h
 	}
-	return exitFailed
-}
-
-// oneLine joins the lines of a message (errors.Join puts each error on its
-// own line) so a failure is always reported on exactly one line.
-func oneLine(s string) string {
-	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' }), "; ")
+	fmt.Fprintf(stderr, "%s: %s\n", programName, line)
+	return exitCode(err)
 }
 
 // usageError is a wrong command line; it exits with exitUsage.
@@ -109,19 +142,20 @@ func commands() []command {
 // run parses the command line and runs one subcommand. Every connection it
 // opens is closed before it returns.
 func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stderr io.Writer) error {
+	set, vars := loadSettings(getenv)
 	if len(args) == 0 {
-		printUsage(stderr)
+		printUsage(stderr, vars)
 		return usagef("no command given: run `starter --help` for the list")
 	}
 	name := args[0]
 	switch name {
 	case "-h", "-help", "--help", "help":
-		printUsage(stdout)
+		printUsage(stdout, vars)
 		return nil
 	}
 	for _, c := range commands() {
 		if c.name == name {
-			e := &env{getenv: getenv, stdout: stdout, stderr: stderr}
+			e := &env{set: set, vars: vars, stdout: stdout, stderr: stderr, getenv: getenv}
 			defer e.close()
 			ctx, span := e.trace(ctx, name)
 			err := c.run(ctx, e, args[1:])
@@ -130,33 +164,32 @@ func run(ctx context.Context, args []string, getenv config.Getenv, stdout, stder
 				span.SetStatus(codes.Error, "")
 			}
 			span.End() // before close flushes it
-			var usage *usageError
 			switch {
 			case err == nil, errors.Is(err, errHelp):
 				return nil
-			case errors.As(err, &usage), strings.HasPrefix(err.Error(), name+":"), strings.HasPrefix(err.Error(), name+" "):
-				return err
+			case errors.As(err, new(*usageError)):
+				return err // it names its command already
 			}
 			// Every failure names its command: "starter: status: no onboarding ...".
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
-	return usagef("unknown command %q: run `starter --help` for the list", truncate(name, 40))
+	return usagef("unknown command %q: run `starter --help` for the list", text.Truncate(name, 40))
 }
 
-func printUsage(w io.Writer) {
+func printUsage(w io.Writer, vars *config.Vars) {
 	fmt.Fprintf(w, "Usage: starter COMMAND [flags] [args]\n\nLaunch and steer partner-customer onboardings.\n\nCommands:\n")
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, `
 Run "starter COMMAND --help" for a command's flags. Every command takes --json
-to print JSON for scripts. Exit status: 0 success, 1 failure or refusal,
-2 wrong command line; a failure is one line on stderr.
+to print JSON for scripts. A failure is one line on stderr, stdout empty.
+Exit status: 0 done; 1 refused, nothing changed; 2 wrong command line;
+3 not available now (no worker), nothing changed: try again later;
+4 failed on our side: it may or may not have happened.
 
-Configuration comes from the environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE
-(and the Temporal SDK's TEMPORAL_API_KEY / TEMPORAL_TLS_* settings),
-DATABASE_URL, PUBLIC_BASE_URL, ONBOARDING_SECRET, CONFIRM_WITHIN,
-RESEND_MIN_INTERVAL, RESEND_MAX, TASK_QUEUE.
 `)
+	fmt.Fprint(w, "Settings come from the environment (default in brackets):\n\n")
+	vars.List(w)
 }

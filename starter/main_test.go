@@ -66,9 +66,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"add", "--partner", "p1"}, "missing --name, --email, --cloud"},
 		{[]string{"add", "--bogus"}, "flag provided but not defined: -bogus"},
 		{[]string{"add", "--frobnicate"}, "flag provided but not defined: -frobnicate"},
-		{[]string{"add", "--partner", "p1", "--confirm-within", "abc"}, `invalid value "abc" for flag -confirm-within`},
 		{[]string{"status", "--bogus", "onboarding/p1/x"}, "flag provided but not defined: -bogus"},
-		{[]string{"add", "--confirm-within", "soon"}, "invalid value"},
 		{[]string{"import", "--partner", "p1"}, "missing --file"},
 		{[]string{"import", "--partner", "p1", "--file", "x.csv", "--concurrency", "0"}, "--concurrency 0 is out of range"},
 		{[]string{"status"}, "missing the onboarding id"},
@@ -98,22 +96,27 @@ func TestInvalidInputChangesNothing(t *testing.T) {
 		{[]string{"add", "--partner", "p1", "--name", "Acme", "--email", "not-an-email", "--cloud", "main-cloud"}, []string{"email:", "not a valid email address"}},
 		{[]string{"add", "--partner", "p1", "--name", " ", "--email", "a@b.example", "--cloud", "Main Cloud"}, []string{"name: must not be empty", "cloud:"}},
 		{[]string{"add", "--partner", "P 1", "--name", "Acme", "--email", "a@b.example", "--cloud", "main-cloud"}, []string{"partner:", "not a partner id"}},
-		{[]string{"add", "--partner", "p1", "--name", "Acme", "--email", "a@b.example", "--cloud", "main-cloud", "--confirm-within", "1ms"}, []string{"--confirm-within"}},
+		{[]string{"add", "--partner", "p1", "--name", "Acme", "--email", "a@b.example", "--cloud", "main-cloud", "--confirm-within", "1ms"}, []string{"--confirm-within", "out of range", "from 1s to 8760h"}},
+		// Zero is out of range too: never taken silently as the default.
+		{[]string{"add", "--partner", "p1", "--name", "Acme", "--email", "a@b.example", "--cloud", "main-cloud", "--confirm-within", "0s"}, []string{"--confirm-within", `"0s" is out of range`}},
+		{[]string{"add", "--partner", "p1", "--name", "Acme", "--email", "a@b.example", "--cloud", "main-cloud", "--confirm-within", "abc"}, []string{"--confirm-within", `"abc"`}},
+		{[]string{"suspend", "onboarding/p1/acme", "--retention", "0s"}, []string{"--retention", `"0s" is out of range`, "1440h"}},
+		{[]string{"suspend", "onboarding/p1/acme", "--retention", "1441h"}, []string{"--retention", "out of range"}},
 		{[]string{"edit", "onboarding/p1/acme", "--name", "Other"}, []string{"--name refused", "cannot be changed", "nothing was changed"}},
 		{[]string{"edit", "onboarding/p1/acme", "--email", "nope"}, []string{"email:", "nothing was changed"}},
 		{[]string{"partner", "add", "--id", "Bad Id", "--name", "X"}, []string{"not a partner id"}},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			runStarter(t, offline, tc.args...).fails(t, exitFailed, tc.want...)
+			runStarter(t, offline, tc.args...).fails(t, exitRefused, tc.want...)
 		})
 	}
 }
 
 func TestUnreachableStack(t *testing.T) {
-	runStarter(t, offline, "partner", "add", "--id", "p1", "--name", "P").fails(t, exitFailed, "cannot use the database", "DATABASE_URL")
+	runStarter(t, offline, "partner", "add", "--id", "p1", "--name", "P").fails(t, exitUnavailable, "cannot use the database", "DATABASE_URL")
 	runStarter(t, map[string]string{"TEMPORAL_ADDRESS": "127.0.0.1:1", "DATABASE_URL": testenv.NewDatabase(t)},
-		"status", "onboarding/p1/x").fails(t, exitFailed, "cannot reach Temporal", "TEMPORAL_ADDRESS")
-	runStarter(t, map[string]string{"RESEND_MAX": "lots"}, "status", "x").fails(t, exitFailed, "configuration", "RESEND_MAX")
+		"status", "onboarding/p1/x").fails(t, exitUnavailable, "cannot reach Temporal", "TEMPORAL_ADDRESS")
+	runStarter(t, map[string]string{"RESEND_MAX": "lots"}, "status", "x").fails(t, exitRefused, "configuration", "RESEND_MAX")
 }
 
 // TestBinary runs the built binary: exit codes and the one-line stderr.
@@ -129,7 +132,9 @@ func TestBinary(t *testing.T) {
 	}{
 		{[]string{"--help"}, 0, "Usage: starter COMMAND", ""},
 		{[]string{"bogus"}, 2, "", `starter: unknown command "bogus"`},
-		{[]string{"status", "onboarding/nobody/none"}, 1, "", `starter: status: no onboarding with id "onboarding/nobody/none"`},
+		{[]string{"add", "--partner", "p1", "--name", "A", "--email", "a@b.example", "--cloud", "main-cloud", "--confirm-within", "0s"}, 1, "",
+			`starter: add: --confirm-within: "0s" is out of range`},
+		{[]string{"status", "onboarding/nobody/none"}, 1, "", `starter: status: no customer or onboarding "onboarding/nobody/none"; check the id with ` + "`starter list`"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			cmd := exec.Command(bin, tc.args...)

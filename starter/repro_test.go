@@ -8,7 +8,7 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 
-	"github.com/cloudpartners/onboarding/internal/onboarding"
+	stacklib "github.com/cloudpartners/onboarding/internal/stack"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 	"github.com/cloudpartners/onboarding/workflows"
 )
@@ -20,7 +20,7 @@ func TestLongNonASCIINames(t *testing.T) {
 	s := newStack(t, nil)
 	partner := s.partner()
 	for _, name := range []string{strings.Repeat("東", 109) + " repro", strings.Repeat("é", 170)} {
-		var l onboarding.Launched
+		var l launchedJSON
 		s.run("add", "--json", "--partner", partner, "--name", name, "--email", email("long"), "--cloud", "main-cloud").ok(t).decode(t, &l)
 		if !l.Launched || len(l.OnboardingID) > workflows.MaxIDLength || l.OnboardingID != workflows.WorkflowID(partner, name) {
 			t.Fatalf("launch of a %d-character name = %+v", len([]rune(name)), l)
@@ -30,7 +30,7 @@ func TestLongNonASCIINames(t *testing.T) {
 			t.Errorf("status of %s names customer %q", l.OnboardingID, v.Customer)
 		}
 		// The same customer again finds the same onboarding.
-		var again onboarding.Launched
+		var again launchedJSON
 		s.run("add", "--json", "--partner", partner, "--name", strings.ToUpper(name), "--email", email("long"), "--cloud", "main-cloud").ok(t).decode(t, &again)
 		if again.Launched || again.OnboardingID != l.OnboardingID {
 			t.Errorf("relaunch = %+v, want the onboarding %s", again, l.OnboardingID)
@@ -53,7 +53,7 @@ func TestNoWorker(t *testing.T) {
 	id := workflows.WorkflowID(partner, "Lonely Co")
 	for _, cmd := range []string{"resend", "cancel"} {
 		start := time.Now()
-		s.runEnv(lonely, cmd, id).fails(t, exitFailed, "no worker is polling the task queue", "nothing was sent", "start the worker")
+		s.runEnv(lonely, cmd, id).fails(t, exitUnavailable, "the onboarding service is not running", "nothing was sent", "start the worker")
 		if d := time.Since(start); d > 10*time.Second {
 			t.Errorf("%s took %s to say no worker polls", cmd, d)
 		}
@@ -82,11 +82,15 @@ func TestConfirmedViaAfterTheEnd(t *testing.T) {
 	for _, via := range []string{workflows.ViaLink, workflows.ViaLogin} {
 		id := s.add(partner, "Via "+via)
 		s.waitStage(id, workflows.StageAwaiting)
-		if err := s.tc.SignalWorkflow(context.Background(), id, "", workflows.SignalConfirm, workflows.Confirm{Via: via}); err != nil {
+		token, err := stacklib.TokenOf(s.drv.Link(s.emails[id], 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.drv.Onboarding.Confirm(context.Background(), token, via); err != nil {
 			t.Fatal(err)
 		}
 		v := s.waitOutcome(id, workflows.OutcomeActive)
-		testenv.Eventually(t, 20*time.Second, "the workflow to close", func() bool { v = s.status(id); return !v.Running() })
+		testenv.Eventually(t, 20*time.Second, "the workflow to close", func() bool { v = s.status(id); return !(v.Workflow == "RUNNING") })
 		if v.ConfirmedVia != via {
 			t.Errorf("status --json of %s: confirmed_via %q, want %q", id, v.ConfirmedVia, via)
 		}

@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"text/tabwriter"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
+	"github.com/cloudpartners/onboarding/internal/text"
 )
 
 func runStaff(ctx context.Context, e *env, args []string) error {
@@ -31,16 +32,16 @@ then manage their staff in the portal.`)
 	if err := parseNone(fs, args, "partner", "email", "role"); err != nil {
 		return err
 	}
-	svc, err := e.serviceFor(ctx, customer.ValidatePartnerID(*partner), customer.ValidateStaff(*email, *role))
+	a, err := e.serviceFor(ctx, domain.ValidatePartnerID(*partner), domain.ValidateStaff(*email, *role))
 	if err != nil {
 		return err
 	}
-	st, err := svc.AddStaff(ctx, e.operator(), *partner, *email, *role, *pii)
+	st, err := a.Access.AddStaff(ctx, e.operator(), *partner, *email, *role, *pii)
 	if err != nil {
 		return err
 	}
 	if e.json {
-		return e.printJSON(st)
+		return e.printJSON(staffOf(st))
 	}
 	e.printf("%s is %s of partner %s%s.\n", st.Email, st.Role, st.PartnerID, map[bool]string{true: ", with personal data", false: ""}[st.PersonalData])
 	return nil
@@ -53,23 +54,25 @@ List who may sign in to the portal for a partner, and with which role.`)
 	if err := parseNone(fs, args, "partner"); err != nil {
 		return err
 	}
-	svc, err := e.serviceFor(ctx, customer.ValidatePartnerID(*partner))
+	a, err := e.serviceFor(ctx, domain.ValidatePartnerID(*partner))
 	if err != nil {
 		return err
 	}
-	staff, err := svc.Staff(ctx, e.operator(), *partner)
+	staff, err := a.Access.Staff(ctx, e.operator(), *partner)
 	if err != nil {
 		return err
 	}
 	if e.json {
-		return e.printJSON(struct {
-			Staff any `json:"staff"`
-		}{staff})
+		out := staffListJSON{Staff: make([]staffJSON, 0, len(staff))}
+		for _, st := range staff {
+			out.Staff = append(out.Staff, staffOf(st))
+		}
+		return e.printJSON(out)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "EMAIL\tROLE\tPERSONAL DATA\tLAST SIGN-IN")
 	for _, st := range staff {
-		fmt.Fprintf(tw, "%s\t%s\t%t\t%s\n", st.Email, st.Role, st.PersonalData, dash(fmtTime(st.LastLoginAt)))
+		fmt.Fprintf(tw, "%s\t%s\t%t\t%s\n", st.Email, st.Role, st.PersonalData, text.Dash(fmtTime(st.LastLoginAt)))
 	}
 	return tw.Flush()
 }

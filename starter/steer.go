@@ -5,11 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"strings"
-	"time"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/deps"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/onboarding"
-	"github.com/cloudpartners/onboarding/internal/store"
 )
 
 func runResend(ctx context.Context, e *env, args []string) error {
@@ -19,11 +18,12 @@ Send the confirmation email again, to the customer's current email address
 Refused, with the reason, when the last email went out too recently, when
 all allowed emails have been sent, or when the onboarding is not waiting for
 confirmation. Needs a running worker: without one it says so at once.`)
-	resend := func(svc *onboarding.Service, id string) (resent, error) {
-		s, err := svc.Resend(ctx, e.operator(), id)
-		return resent{id, s.EmailsSent, timePtr(s.LastSentAt), timePtr(s.NextResendAt), timePtr(s.Deadline)}, err
+	resend := func(a *deps.Actions, id string) (resentJSON, error) {
+		r, err := a.Onboarding.Resend(ctx, e.operator(), id)
+		s := r.Status
+		return resentJSON{id, s.EmailsSent, timePtr(s.LastSentAt), timePtr(s.NextResendAt), timePtr(s.Deadline)}, err
 	}
-	return onID(ctx, e, fs, args, resend, nil, func(id string, s resent) error {
+	return onID(ctx, e, fs, args, resend, func(r resentJSON) any { return r }, func(id string, s resentJSON) error {
 		e.printf("Confirmation email sent again for %s: %d sent so far.\n", id, s.EmailsSent)
 		if s.NextResendAt != nil {
 			e.printf("The next resend is possible from %s.\n", fmtTime(s.NextResendAt))
@@ -34,46 +34,33 @@ confirmation. Needs a running worker: without one it says so at once.`)
 	})
 }
 
-// resent is what resend prints.
-type resent struct {
-	OnboardingID string     `json:"onboarding_id"`
-	EmailsSent   int        `json:"emails_sent"`
-	LastSentAt   *time.Time `json:"last_sent_at,omitempty"`
-	NextResendAt *time.Time `json:"next_resend_at,omitempty"`
-	Deadline     *time.Time `json:"deadline,omitempty"`
-}
-
 func runCancel(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("cancel", "cancel ID [--json]", `
 Delete the unconfirmed subaccount: its status becomes INACTIVE, its
 organization is deleted, its role bindings revoked and the link dies.
 Refused once the customer has confirmed. Needs a running worker: without
 one it says so at once and changes nothing.`)
-	cancel := func(svc *onboarding.Service, id string) (cancelled, error) {
-		res, err := svc.Cancel(ctx, e.operator(), id)
-		return cancelled{id, res.Outcome, res.SubaccountID}, err
+	cancel := func(a *deps.Actions, id string) (cancelledJSON, error) {
+		c, err := a.Onboarding.Cancel(ctx, e.operator(), id)
+		return cancelledJSON{id, c.Result.Outcome, c.Result.SubaccountID}, err
 	}
-	return onID(ctx, e, fs, args, cancel, nil, func(id string, c cancelled) error {
+	return onID(ctx, e, fs, args, cancel, func(c cancelledJSON) any { return c }, func(id string, c cancelledJSON) error {
 		e.printf("Cancelled %s: subaccount %s is deleted.\n", id, c.SubaccountID)
 		return nil
 	})
-}
-
-// cancelled is what cancel prints.
-type cancelled struct {
-	OnboardingID string `json:"onboarding_id"`
-	Outcome      string `json:"outcome"`
-	SubaccountID string `json:"subaccount_id"`
 }
 
 func runLink(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("link", "link ID [--json]", `
 Print the customer's confirmation link, for the partner to send by other
 means. Refused unless the onboarding is waiting for confirmation.`)
-	link := func(svc *onboarding.Service, id string) (onboarding.Link, error) {
-		return svc.Link(ctx, e.operator(), id)
+	link := func(a *deps.Actions, id string) (onboarding.Link, error) {
+		return a.Onboarding.Link(ctx, e.operator(), id)
 	}
-	return onID(ctx, e, fs, args, link, nil, func(_ string, l onboarding.Link) error {
+	asJSON := func(l onboarding.Link) any {
+		return linkJSON{OnboardingID: l.OnboardingID, SubaccountID: l.SubaccountID, URL: l.URL, ValidUntil: l.ValidUntil}
+	}
+	return onID(ctx, e, fs, args, link, asJSON, func(_ string, l onboarding.Link) error {
 		e.printf("%s\n(valid until %s; send it to the customer of %s)\n", l.URL, fmtTime(timePtr(l.ValidUntil)), l.OnboardingID)
 		return nil
 	})
@@ -97,7 +84,7 @@ the cloud name once the cloud exists. Role bindings never change.`)
 	if err != nil {
 		return err
 	}
-	var ed store.Edit
+	var ed domain.Edit
 	var changed []string
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
@@ -114,30 +101,26 @@ the cloud name once the cloud exists. Role bindings never change.`)
 	if ed.Name == nil && len(changed) == 0 {
 		return usagef("edit: nothing to change: give --email, --contact or --cloud (see `starter edit --help`)")
 	}
-	// Refused before anything connects; the service checks again.
+	// Refused before anything connects; the action checks again.
 	if ed.Name != nil {
-		return fmt.Errorf("--name refused: %w; nothing was changed", customer.ErrNameImmutable)
+		return fmt.Errorf("--name refused: %w; nothing was changed", domain.ErrNameImmutable)
 	}
 	if err := ed.Validate(); err != nil {
 		return fmt.Errorf("%w; nothing was changed", err)
 	}
-	svc, err := e.service(ctx)
+	a, err := e.service(ctx)
 	if err != nil {
 		return err
 	}
-	sa, err := svc.Edit(ctx, e.operator(), id, ed)
+	sa, err := a.Onboarding.Edit(ctx, e.operator(), id, ed)
 	if err != nil {
 		return err
 	}
 	if e.json {
-		return e.printJSON(struct {
-			OnboardingID string           `json:"onboarding_id"`
-			Changed      []string         `json:"changed"`
-			Subaccount   store.Subaccount `json:"subaccount"`
-		}{sa.OnboardingID, changed, sa})
+		return e.printJSON(editedJSON{OnboardingID: sa.OnboardingID, Changed: changed, Subaccount: subaccountOf(sa)})
 	}
 	e.printf("Edited subaccount %s of %s: %s changed.\n", sa.ID, sa.OnboardingID, strings.Join(changed, ", "))
-	if ed.Email != nil && sa.Status == customer.StatusAcceptanceRequired {
+	if ed.Email != nil && sa.Status == domain.StatusAcceptanceRequired {
 		e.printf("To send the confirmation to the new address: starter resend '%s'\n", sa.OnboardingID)
 	}
 	return nil

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 )
 
@@ -45,7 +45,7 @@ func TestAddIsOneTrace(t *testing.T) {
 		}
 		return false
 	})
-	for _, leak := range testenv.Leaks(col.Spans(), name, customer.NameKey(name), addr) {
+	for _, leak := range testenv.Leaks(col.Spans(), name, domain.NameKey(name), addr) {
 		t.Error(leak)
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/loginhook"
 	"github.com/cloudpartners/onboarding/workflows"
 )
@@ -45,7 +45,7 @@ func TestDecline(t *testing.T) {
 			t.Fatalf("outcome %s with cloud %q, want DECLINED without a cloud", r.Outcome, r.CloudID)
 		}
 		sa := e.row(t, o)
-		if sa.Status != customer.StatusInactive || sa.DeletedReason != customer.ReasonDeclined || sa.Answer != customer.AnswerDecline {
+		if sa.Status != domain.StatusInactive || sa.DeletedReason != domain.ReasonDeclined || sa.Answer != domain.AnswerDecline {
 			t.Errorf("subaccount %s (%s, answer %q), want INACTIVE (DECLINED)", sa.Status, sa.DeletedReason, sa.Answer)
 		}
 		// A later confirm — page, button or login hook — says so and changes nothing.

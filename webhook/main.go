@@ -5,58 +5,63 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"net"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"golang.org/x/time/rate"
 
 	"github.com/cloudpartners/onboarding/internal/config"
-	"github.com/cloudpartners/onboarding/internal/edge"
-	"github.com/cloudpartners/onboarding/internal/httpserver"
+	"github.com/cloudpartners/onboarding/internal/daemon"
+	"github.com/cloudpartners/onboarding/internal/deps"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "webhook:", err)
-		os.Exit(1)
-	}
-}
+func main() { daemon.Main("webhook", run) }
 
 // maxClients bounds the rate limiter's memory.
 const maxClients = 10_000
 
-// run opens the edge (config → store → Temporal client → actions), serves
-// the HTTP server until ctx is done, then shuts down gracefully.
-func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer) error {
-	e, err := edge.Open(ctx, "webhook", getenv, stderr)
+// run opens the dependencies (store, Temporal client) and the actions,
+// serves until ctx is done, then drains: readiness fails first, then the
+// requests in flight finish.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	set, vars := loadSettings(getenv)
+	if help, err := config.Help(args); help || err != nil {
+		vars.Usage(stdout, "webhook", summary)
+		return err
+	}
+	if err := vars.Err(); err != nil {
+		return err
+	}
+	logger := set.log.Logger(stderr, "webhook")
+	metrics := daemon.NewMetrics()
+	d, err := deps.Open(ctx, deps.Options{Service: "webhook", Logger: logger, Tracing: set.tracing, Postgres: set.postgres,
+		Temporal: set.temporal, OnStatement: metrics.DBStatements.Inc})
 	if err != nil {
 		return err
 	}
-	defer e.Close()
-	cfg, logger := e.Config, e.Logger
+	defer d.Close()
 	pg, err := parsePages()
 	if err != nil {
 		return err
 	}
+	actions := d.Actions(config.Launch{}, set.links)
+	health := daemon.NewHealth(logger, daemon.Check{Name: "database", Fn: d.Store.Ping},
+		daemon.Check{Name: "temporal", Fn: func(ctx context.Context) error { _, err := d.Temporal.CheckHealth(ctx, nil); return err }})
 	s := &server{
-		invitations: e.Actions, loginCalls: e.Store, loginSecret: cfg.LoginSecret,
-		brand: cfg.Brand, now: time.Now, logger: logger, pages: pg, ping: e.Store.Ping,
-		limiter: newLimiter(rate.Limit(cfg.WebhookRate), cfg.WebhookBurst, maxClients, time.Now),
+		invitations: actions.Onboarding, loginCalls: d.Store, loginSecret: set.loginSecret,
+		brand: set.brand, now: time.Now, logger: logger, pages: pg, health: health,
+		limiter: newLimiter(rate.Limit(set.rate), set.burst, maxClients, time.Now),
 	}
-
-	ln, err := net.Listen("tcp", cfg.WebhookAddr)
+	stopMetrics, err := daemon.ServeMetrics("METRICS_ADDR", set.metricsAddr, metrics, logger)
 	if err != nil {
-		return fmt.Errorf("WEBHOOK_ADDR %s: %w", cfg.WebhookAddr, err)
+		return err
 	}
-	srv := httpserver.New(e.Tracing.HTTP(s.routes()), logger)
-	logger.Info("webhook listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
-		"temporal", cfg.Temporal.HostPort, "namespace", cfg.Temporal.Namespace, "rate", cfg.WebhookRate, "burst", cfg.WebhookBurst)
-	return httpserver.Run(ctx, srv, ln, logger)
+	defer stopMetrics()
+	ln, err := daemon.Listen("WEBHOOK_ADDR", set.addr)
+	if err != nil {
+		return err
+	}
+	logger.Info("webhook listening", "addr", ln.Addr().String(), "public_url", set.links.PublicURL,
+		"temporal", set.temporal.Options.HostPort, "namespace", set.temporal.Options.Namespace, "rate", set.rate, "burst", set.burst)
+	return daemon.Serve(ctx, daemon.NewServer(d.Tracing.HTTP(s.routes()), logger), ln, health, set.drainDelay, logger)
 }

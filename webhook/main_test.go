@@ -13,8 +13,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"github.com/cloudpartners/onboarding/internal/config"
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/links"
 	"github.com/cloudpartners/onboarding/internal/onboarding"
 	"github.com/cloudpartners/onboarding/internal/store"
@@ -36,8 +35,8 @@ const (
 type env struct {
 	st          *store.Store
 	c           client.Client
-	svc         *onboarding.Service // launches as `starter add` does
-	base        string              // the webhook's URL
+	drv         *testenv.Driver // launches as `starter add` does
+	base        string          // the webhook's URL
 	tq          string
 	suffix      string
 	partnerID   string
@@ -81,7 +80,7 @@ func startEnv(t *testing.T, sharedVars, webhookVars map[string]string) *env {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, nil, testenv.Getenv(webhookVars2), e.logs) }()
+	go func() { done <- run(ctx, nil, testenv.Getenv(webhookVars2), e.logs, e.logs) }()
 	var stopOnce sync.Once
 	e.stop = func() {
 		stopOnce.Do(func() {
@@ -111,14 +110,8 @@ func startEnv(t *testing.T, sharedVars, webhookVars map[string]string) *env {
 		return resp.StatusCode == http.StatusOK
 	})
 
-	e.c = testenv.Client(t)
-	cfg, err := config.Load(testenv.Getenv(shared))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e.svc, err = onboarding.New(cfg, st, e.c); err != nil {
-		t.Fatal(err)
-	}
+	e.drv = testenv.NewDriver(t, shared)
+	e.c = e.drv.Temporal
 
 	e.partnerID = "p-" + e.suffix
 	e.partnerName = `Partner <b>& "Sons"</b> ` + e.suffix
@@ -135,7 +128,7 @@ type invited struct {
 	email string
 	link  string
 	token string
-	sa    store.Subaccount
+	sa    domain.Subaccount
 }
 
 // launch starts an onboarding the way the starter does and waits for its email.
@@ -146,14 +139,9 @@ func (e *env) launch(t *testing.T, key string, within time.Duration) *invited {
 		name:  `<script>alert("x")</script> & Co ` + key,
 		email: "customer-" + key + "-" + e.suffix + "@example.com",
 	}
-	l, err := e.svc.Launch(ctx, onboarding.Operator("test"), e.partnerID,
-		onboarding.NewCustomer{Name: o.name, Email: o.email, Cloud: "cloud-" + key, ConfirmWithin: within})
-	if err != nil || !l.Launched {
-		t.Fatalf("launch: %+v, %v", l, err)
-	}
+	l := e.drv.Launch(e.partnerID, onboarding.NewCustomer{Name: o.name, Email: o.email, Cloud: "cloud-" + key, ConfirmWithin: within})
 	o.run = e.c.GetWorkflow(ctx, l.OnboardingID, l.RunID)
-	msgs := testenv.WaitMail(t, o.email, 1, 30*time.Second)
-	o.link = testenv.LinkIn(t, msgs[0])
+	o.link = e.drv.Link(o.email, 1)
 	if !strings.HasPrefix(o.link, e.base+"/confirm?token=") {
 		t.Fatalf("the email links to %q, want the webhook at %s", o.link, e.base)
 	}
@@ -162,7 +150,7 @@ func (e *env) launch(t *testing.T, key string, within time.Duration) *invited {
 		t.Fatal(err)
 	}
 	o.token = u.Query().Get("token")
-	o.sa, err = e.st.SubaccountByOnboarding(ctx, o.run.GetID())
+	o.sa, err = e.st.SubaccountByOnboarding(ctx, "", o.run.GetID())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,8 +169,8 @@ func (e *env) awaiting(t *testing.T, o *invited) {
 	if s := e.status(t, o); s.Stage != workflows.StageAwaiting || s.ConfirmedVia != "" {
 		t.Errorf("onboarding stage %s, confirmed via %q; want %s and no confirmation", s.Stage, s.ConfirmedVia, workflows.StageAwaiting)
 	}
-	if sa := e.row(t, o); sa.Status != customer.StatusAcceptanceRequired || sa.CloudID != "" {
-		t.Errorf("subaccount %s with cloud %q, want %s and no cloud", sa.Status, sa.CloudID, customer.StatusAcceptanceRequired)
+	if sa := e.row(t, o); sa.Status != domain.StatusAcceptanceRequired || sa.CloudID != "" {
+		t.Errorf("subaccount %s with cloud %q, want %s and no cloud", sa.Status, sa.CloudID, domain.StatusAcceptanceRequired)
 	}
 }
 
@@ -199,9 +187,9 @@ func (e *env) status(t *testing.T, o *invited) workflows.Status {
 	return s
 }
 
-func (e *env) row(t *testing.T, o *invited) store.Subaccount {
+func (e *env) row(t *testing.T, o *invited) domain.Subaccount {
 	t.Helper()
-	sa, err := e.st.Subaccount(context.Background(), o.sa.ID)
+	sa, err := e.st.Subaccount(context.Background(), "", o.sa.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +216,7 @@ func (e *env) activeWithCloud(t *testing.T, o *invited, via string) {
 		t.Fatalf("outcome %s with cloud %q, want ACTIVE with a cloud", r.Outcome, r.CloudID)
 	}
 	sa := e.row(t, o)
-	if sa.Status != customer.StatusActive || sa.CloudID != r.CloudID {
+	if sa.Status != domain.StatusActive || sa.CloudID != r.CloudID {
 		t.Errorf("subaccount %s with cloud %q, want ACTIVE with cloud %s", sa.Status, sa.CloudID, r.CloudID)
 	}
 	if s := e.status(t, o); s.ConfirmedVia != via {

@@ -4,19 +4,19 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/links"
 	"github.com/cloudpartners/onboarding/internal/loginhook"
 	"github.com/cloudpartners/onboarding/internal/onboarding"
 )
 
-// Errors the handlers return; problemFor turns each into a status and words.
+// The webhook's own refusals; problemFor turns each into a page or JSON.
 var (
-	errBadJSON     = errors.New(`the body is not JSON of the form {"token": "..."}`)
-	errReplayed    = errors.New("this signed call was already received")
-	errTooLarge    = errors.New("the request body is too large")
-	errRateLimited = errors.New("too many requests from this address")
-	errBadAction   = errors.New(`the form's action is neither "confirm" nor "decline"`)
+	errBadJSON     = domain.New(domain.Invalid, "BadJSON", `the body is not JSON of the form {"token": "..."}`)
+	errReplayed    = domain.New(domain.Conflict, "Replayed", "this signed call was already received")
+	errTooLarge    = domain.New(domain.Invalid, "TooLarge", "the request body is too large")
+	errRateLimited = domain.New(domain.Unavailable, "RateLimited", "too many requests from this address")
+	errBadAction   = domain.New(domain.Invalid, "BadAction", `the form's action is neither "confirm" nor "decline"`)
 )
 
 // problem is how one kind of failure is shown: an HTML page for people, a
@@ -29,62 +29,64 @@ type problem struct {
 	Hint   string // what to do
 }
 
-// problemFor is the one place that maps an error to an HTTP status.
+// problems are the customer's own pages, one for each thing that can be
+// wrong with a link or a call, by the failure's code: each link's state
+// has its own words and status (410 for a link that has gone).
+var problems = map[string]problem{
+	links.ErrMalformed.Code: {http.StatusBadRequest, "malformed_link", "This link is incomplete",
+		"The confirmation link is damaged or cut short, so nothing was confirmed.",
+		"Open the link by clicking it in the email, or copy the whole link into the address bar."},
+	onboarding.ErrNoToken.Code: {http.StatusBadRequest, "malformed_link", "This link is incomplete",
+		"The confirmation link is damaged or cut short, so nothing was confirmed.",
+		"Open the link by clicking it in the email, or copy the whole link into the address bar."},
+	links.ErrForged.Code: {http.StatusNotFound, "unknown_link", "This link is not valid",
+		"We issued no invitation for this link, so nothing was confirmed.",
+		"Use the link from the most recent email you received, or ask your partner to send a new one."},
+	onboarding.ErrLinkExpired.Code: {http.StatusGone, "expired", "This link has expired",
+		"The time to confirm has passed and the invitation was withdrawn, so nothing was confirmed.",
+		"Ask your partner to add you again; you will receive a new email."},
+	onboarding.ErrLinkCancelled.Code: {http.StatusGone, "cancelled", "This invitation was withdrawn",
+		"The invitation was cancelled before it was confirmed, so there is nothing to confirm.",
+		"Contact your partner if you think this is a mistake."},
+	onboarding.ErrLinkDeclined.Code: {http.StatusGone, "declined", "You declined this invitation",
+		"This invitation was declined, so it can no longer be confirmed and nothing was changed.",
+		"If this was a mistake, ask your partner to add you again; you will receive a new email."},
+	onboarding.ErrLinkEnded.Code: {http.StatusGone, "ended", "This invitation can no longer be confirmed",
+		"The onboarding this link belongs to has ended, so nothing was confirmed.",
+		"Contact your partner; they can start it again."},
+	errBadAction.Code: {http.StatusBadRequest, "bad_action", "This request is not understood",
+		"The form asked for something other than Confirm or Decline, so nothing was changed.",
+		"Open the link from the email again and press one of its buttons."},
+	loginhook.ErrMalformed.Code: {http.StatusBadRequest, "malformed_signature", "Malformed signature",
+		"the X-Signature header is missing or malformed: want t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">", ""},
+	loginhook.ErrSignature.Code: {http.StatusUnauthorized, "bad_signature", "Bad signature",
+		"the signature does not match the body under the shared login-hook secret", ""},
+	loginhook.ErrStale.Code: {http.StatusUnauthorized, "stale_timestamp", "Stale timestamp",
+		"the signature timestamp is more than 5 minutes away from the server's clock", ""},
+	errReplayed.Code: {http.StatusConflict, "replayed", "Replayed call",
+		"this signed call was already received; sign each call afresh", ""},
+	errBadJSON.Code: {http.StatusBadRequest, "bad_json", "Bad request", errBadJSON.Msg, ""},
+	errTooLarge.Code: {http.StatusRequestEntityTooLarge, "too_large", "Request too large",
+		"The request is larger than this page ever sends, so it was refused and nothing was changed.", ""},
+	errRateLimited.Code: {http.StatusTooManyRequests, "rate_limited", "Too many requests",
+		"There were too many requests from your address in a short time, so this one was refused and nothing was changed.",
+		"Wait a few seconds and try again."},
+}
+
+// problemFor is the one place that maps an error to an HTTP status: by its
+// code where the customer has a page of its own for it, else by its kind.
 func problemFor(err error) problem {
-	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.Is(err, links.ErrMalformed), errors.Is(err, onboarding.ErrNoToken):
-		return problem{http.StatusBadRequest, "malformed_link", "This link is incomplete",
-			"The confirmation link is damaged or cut short, so nothing was confirmed.",
-			"Open the link by clicking it in the email, or copy the whole link into the address bar."}
-	case errors.Is(err, links.ErrForged), errors.Is(err, customer.ErrNotFound):
-		return problem{http.StatusNotFound, "unknown_link", "This link is not valid",
-			"We issued no invitation for this link, so nothing was confirmed.",
-			"Use the link from the most recent email you received, or ask your partner to send a new one."}
-	case errors.Is(err, onboarding.ErrLinkExpired):
-		return problem{http.StatusGone, "expired", "This link has expired",
-			"The time to confirm has passed and the invitation was withdrawn, so nothing was confirmed.",
-			"Ask your partner to add you again; you will receive a new email."}
-	case errors.Is(err, onboarding.ErrLinkCancelled):
-		return problem{http.StatusGone, "cancelled", "This invitation was withdrawn",
-			"The invitation was cancelled before it was confirmed, so there is nothing to confirm.",
-			"Contact your partner if you think this is a mistake."}
-	case errors.Is(err, onboarding.ErrLinkDeclined):
-		return problem{http.StatusGone, "declined", "You declined this invitation",
-			"This invitation was declined, so it can no longer be confirmed and nothing was changed.",
-			"If this was a mistake, ask your partner to add you again; you will receive a new email."}
-	case errors.Is(err, errBadAction):
-		return problem{http.StatusBadRequest, "bad_action", "This request is not understood",
-			"The form asked for something other than Confirm or Decline, so nothing was changed.",
-			"Open the link from the email again and press one of its buttons."}
-	case errors.Is(err, onboarding.ErrLinkEnded):
-		return problem{http.StatusGone, "ended", "This invitation can no longer be confirmed",
-			"The onboarding this link belongs to has ended, so nothing was confirmed.",
-			"Contact your partner; they can start it again."}
-	case errors.Is(err, loginhook.ErrMalformed):
-		return problem{http.StatusBadRequest, "malformed_signature", "Malformed signature",
-			"the X-Signature header is missing or malformed: want t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">", ""}
-	case errors.Is(err, loginhook.ErrSignature):
-		return problem{http.StatusUnauthorized, "bad_signature", "Bad signature",
-			"the signature does not match the body under the shared login-hook secret", ""}
-	case errors.Is(err, loginhook.ErrStale):
-		return problem{http.StatusUnauthorized, "stale_timestamp", "Stale timestamp",
-			"the signature timestamp is more than 5 minutes away from the server's clock", ""}
-	case errors.Is(err, errReplayed):
-		return problem{http.StatusConflict, "replayed", "Replayed call",
-			"this signed call was already received; sign each call afresh", ""}
-	case errors.Is(err, errBadJSON):
-		return problem{http.StatusBadRequest, "bad_json", "Bad request", errBadJSON.Error(), ""}
-	case errors.Is(err, errTooLarge), errors.As(err, &tooLarge):
-		return problem{http.StatusRequestEntityTooLarge, "too_large", "Request too large",
-			"The request is larger than this page ever sends, so it was refused and nothing was changed.", ""}
-	case errors.Is(err, errRateLimited):
-		return problem{http.StatusTooManyRequests, "rate_limited", "Too many requests",
-			"There were too many requests from your address in a short time, so this one was refused and nothing was changed.",
-			"Wait a few seconds and try again."}
-	default:
-		return problem{http.StatusInternalServerError, "internal", "Something went wrong",
-			"Something went wrong on our side and nothing was confirmed.",
-			"Please try again in a minute."}
+	if errors.As(err, new(*http.MaxBytesError)) {
+		return problems[errTooLarge.Code]
 	}
+	if p, ok := problems[domain.CodeOf(err)]; ok {
+		return p
+	}
+	if domain.KindOf(err) == domain.NotFound {
+		// An id that names no customer: the link names nothing we issued.
+		return problems[links.ErrForged.Code]
+	}
+	return problem{http.StatusInternalServerError, "internal", "Something went wrong",
+		"Something went wrong on our side and nothing was confirmed.",
+		"Please try again in a minute."}
 }

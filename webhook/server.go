@@ -10,11 +10,11 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/cloudpartners/onboarding/internal/daemon"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/httpserver"
 	"github.com/cloudpartners/onboarding/internal/loginhook"
 	"github.com/cloudpartners/onboarding/internal/onboarding"
-	"github.com/cloudpartners/onboarding/internal/store"
-	"github.com/cloudpartners/onboarding/workflows"
 )
 
 // Limits of the HTTP edge.
@@ -28,9 +28,9 @@ const (
 // Invitations are the customer's actions on a confirmation link;
 // *onboarding.Service carries them out.
 type Invitations interface {
-	Invitation(ctx context.Context, token string) (store.Subaccount, error)
-	Confirm(ctx context.Context, token, via string) (sa store.Subaccount, already bool, err error)
-	Decline(ctx context.Context, token string) (sa store.Subaccount, already bool, err error)
+	Invitation(ctx context.Context, token string) (domain.Subaccount, error)
+	Confirm(ctx context.Context, token, via string) (sa domain.Subaccount, already bool, err error)
+	Decline(ctx context.Context, token string) (domain.Subaccount, error)
 }
 
 // LoginCalls remembers accepted login-hook calls, so that a replay is refused.
@@ -50,7 +50,7 @@ type server struct {
 	logger      *slog.Logger
 	limiter     *limiter
 	pages       httpserver.Pages
-	ping        func(context.Context) error // for /healthz
+	health      *daemon.Health // /healthz and /readyz
 }
 
 // routes is the server's handler: every route, behind the common headers
@@ -61,8 +61,8 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /confirm", s.showConfirm)
 	mux.Handle("POST /confirm", s.limited(s.failPage, s.postConfirm))
 	mux.Handle("POST /hooks/login", s.limited(s.failJSON, s.loginHook))
-	mux.HandleFunc("GET /healthz", s.healthz)
-	return httpserver.LogRequests(s.logger, httpserver.SecurityHeaders(csp, "no-referrer", mux), "/healthz")
+	s.health.Routes(mux)
+	return httpserver.LogRequests(s.logger, httpserver.SecurityHeaders(csp, "no-referrer", mux), "/healthz", "/readyz")
 }
 
 // responder answers a failed request in the route's format.
@@ -97,14 +97,14 @@ func (s *server) postConfirm(w http.ResponseWriter, r *http.Request) {
 		s.failPage(w, r, errBadAction)
 		return
 	}
-	sa, already, err := s.invitations.Confirm(r.Context(), r.PostForm.Get("token"), workflows.ViaLink)
+	sa, already, err := s.invitations.Confirm(r.Context(), r.PostForm.Get("token"), domain.ViaLink)
 	switch {
 	case err != nil:
 		s.failPage(w, r, err)
 	case already:
 		s.page(w, r, http.StatusOK, "already", sa, "Already confirmed", "")
 	default:
-		s.logger.Info("confirmation sent to the onboarding", "onboarding", sa.OnboardingID, "subaccount", sa.ID, "via", workflows.ViaLink)
+		s.logger.Info("confirmation sent to the onboarding", "onboarding", sa.OnboardingID, "subaccount", sa.ID, "via", domain.ViaLink)
 		s.page(w, r, http.StatusOK, "confirmed", sa, "Confirmed", "")
 	}
 }
@@ -112,7 +112,7 @@ func (s *server) postConfirm(w http.ResponseWriter, r *http.Request) {
 // postDecline declines the invitation: the customer does not want to work
 // with the partner.
 func (s *server) postDecline(w http.ResponseWriter, r *http.Request) {
-	sa, _, err := s.invitations.Decline(r.Context(), r.PostForm.Get("token"))
+	sa, err := s.invitations.Decline(r.Context(), r.PostForm.Get("token"))
 	switch {
 	case errors.Is(err, onboarding.ErrAlreadyConfirmed):
 		// Confirmed first (perhaps a moment ago, in another tab): the truth.
@@ -155,32 +155,20 @@ func (s *server) loginHook(w http.ResponseWriter, r *http.Request) {
 		s.failJSON(w, r, errReplayed)
 		return
 	}
-	sa, already, err := s.invitations.Confirm(r.Context(), call.Token, workflows.ViaLogin)
+	sa, already, err := s.invitations.Confirm(r.Context(), call.Token, domain.ViaLogin)
 	switch {
 	case err != nil:
 		s.failJSON(w, r, err)
 	case already:
-		writeJSON(w, http.StatusOK, map[string]string{"status": "already_confirmed", "subaccount_id": sa.ID})
+		writeJSON(w, http.StatusOK, hookAnswer{Status: "already_confirmed", SubaccountID: sa.ID})
 	default:
-		s.logger.Info("confirmation sent to the onboarding", "onboarding", sa.OnboardingID, "subaccount", sa.ID, "via", workflows.ViaLogin)
-		writeJSON(w, http.StatusAccepted, map[string]string{"status": "confirmed", "subaccount_id": sa.ID})
+		s.logger.Info("confirmation sent to the onboarding", "onboarding", sa.OnboardingID, "subaccount", sa.ID, "via", domain.ViaLogin)
+		writeJSON(w, http.StatusAccepted, hookAnswer{Status: "confirmed", SubaccountID: sa.ID})
 	}
-}
-
-func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	if err := s.ping(ctx); err != nil {
-		s.logger.Error("health check: database unreachable", "error", err)
-		http.Error(w, "database unreachable", http.StatusServiceUnavailable)
-		return
-	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	_, _ = io.WriteString(w, "ok\n")
 }
 
 // page renders a page about a subaccount.
-func (s *server) page(w http.ResponseWriter, r *http.Request, status int, name string, sa store.Subaccount, title, token string) {
+func (s *server) page(w http.ResponseWriter, r *http.Request, status int, name string, sa domain.Subaccount, title, token string) {
 	d := pageData{
 		Brand: s.brand, Title: title, Partner: sa.PartnerName, Customer: sa.Name, Cloud: sa.CloudName,
 		Deadline: sa.ConfirmDeadline.UTC().Format("Monday, 2 January 2006 at 15:04 MST"), Token: token,
@@ -203,7 +191,7 @@ func (s *server) failPage(w http.ResponseWriter, r *http.Request, err error) {
 // failJSON answers a failed machine call with a one-line JSON reason.
 func (s *server) failJSON(w http.ResponseWriter, r *http.Request, err error) {
 	p := s.problem(r, err)
-	writeJSON(w, p.Status, map[string]string{"error": p.Code, "reason": p.Text})
+	writeJSON(w, p.Status, hookAnswer{Error: p.Code, Reason: p.Text})
 }
 
 // problem maps the error and logs it: 5xx as errors, the rest as information.
@@ -215,6 +203,15 @@ func (s *server) problem(r *http.Request, err error) problem {
 		s.logger.Info("request refused", "method", r.Method, "path", r.URL.Path, "status", p.Status, "reason", p.Code)
 	}
 	return p
+}
+
+// hookAnswer is the login hook's JSON answer: a status and the subaccount
+// when accepted, an error code and a reason when not.
+type hookAnswer struct {
+	Status       string `json:"status,omitempty"`
+	SubaccountID string `json:"subaccount_id,omitempty"`
+	Error        string `json:"error,omitempty"`
+	Reason       string `json:"reason,omitempty"`
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -10,7 +10,7 @@ import (
 
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 )
 
@@ -72,7 +72,7 @@ func TestConfirmIsOneTraceFromTheRequestToTheCloud(t *testing.T) {
 	}
 
 	// Nothing personal, nothing secret, anywhere.
-	for _, leak := range testenv.Leaks(spans, o.email, o.name, customer.NameKey(o.name), o.token, "@example.com") {
+	for _, leak := range testenv.Leaks(spans, o.email, o.name, domain.NameKey(o.name), o.token, "@example.com") {
 		t.Error(leak)
 	}
 	if t.Failed() || testing.Verbose() {

@@ -12,7 +12,7 @@ import (
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/client"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/links"
 	"github.com/cloudpartners/onboarding/internal/loginhook"
 	"github.com/cloudpartners/onboarding/workflows"
@@ -149,7 +149,7 @@ func TestConfirm(t *testing.T) {
 		}
 		expect(t, e.post(t, o.token), http.StatusGone, pageExpired)
 		expect(t, e.get(t, http.MethodGet, o.link), http.StatusGone, pageExpired)
-		if sa := e.row(t, o); sa.Status != customer.StatusInactive || sa.DeletedReason != customer.ReasonExpired {
+		if sa := e.row(t, o); sa.Status != domain.StatusInactive || sa.DeletedReason != domain.ReasonExpired {
 			t.Errorf("subaccount %s (%s), want INACTIVE (EXPIRED)", sa.Status, sa.DeletedReason)
 		}
 	})
@@ -173,7 +173,7 @@ func TestConfirm(t *testing.T) {
 			t.Errorf("outcome %s, want CANCELLED", r.Outcome)
 		}
 		after := e.row(t, o)
-		if after.Status != customer.StatusInactive || after.DeletedReason != customer.ReasonCancelled || !after.UpdatedAt.Equal(before.UpdatedAt) {
+		if after.Status != domain.StatusInactive || after.DeletedReason != domain.ReasonCancelled || !after.UpdatedAt.Equal(before.UpdatedAt) {
 			t.Errorf("subaccount %s (%s) updated %s, want INACTIVE (CANCELLED) untouched since %s", after.Status, after.DeletedReason, after.UpdatedAt, before.UpdatedAt)
 		}
 		if s := e.status(t, o); s.IgnoredCount != 0 {
@@ -188,8 +188,8 @@ func TestConfirm(t *testing.T) {
 			t.Fatal(err)
 		}
 		expect(t, e.post(t, o.token), http.StatusGone, pageEnded)
-		if sa := e.row(t, o); sa.Status != customer.StatusAcceptanceRequired {
-			t.Errorf("subaccount %s, want it left as it was (%s)", sa.Status, customer.StatusAcceptanceRequired)
+		if sa := e.row(t, o); sa.Status != domain.StatusAcceptanceRequired {
+			t.Errorf("subaccount %s, want it left as it was (%s)", sa.Status, domain.StatusAcceptanceRequired)
 		}
 	})
 

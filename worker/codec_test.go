@@ -21,6 +21,7 @@ import (
 
 	"github.com/cloudpartners/onboarding/internal/codec"
 	"github.com/cloudpartners/onboarding/internal/config"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/onboarding"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 	"github.com/cloudpartners/onboarding/workflows"
@@ -52,12 +53,9 @@ func TestPayloadsAreEncryptedAndKeysRotate(t *testing.T) {
 	s := startWorker(t, map[string]string{"PAYLOAD_KEYS": k1})
 	ctx := context.Background()
 	partner, email := newCustomer(t, s)
-	cfg1, err := config.Load(testenv.Getenv(map[string]string{"PAYLOAD_KEYS": k1, "TASK_QUEUE": s.tq}))
-	require.NoError(t, err)
-	c1 := dialWith(t, cfg1)
-	svc, err := onboarding.New(cfg1, s.st, c1)
-	require.NoError(t, err)
-	l, err := svc.Launch(ctx, onboarding.Operator("test"), partner, onboarding.NewCustomer{Name: "Secret Co", Email: email, Contact: "Ann Secret", Cloud: "main"})
+	drv1 := testenv.NewDriver(t, map[string]string{"PAYLOAD_KEYS": k1, "TASK_QUEUE": s.tq, "DATABASE_URL": s.dsn})
+	c1 := dialWith(t, keysOf(t, k1))
+	l, err := drv1.Onboarding.Launch(ctx, domain.Operator("test"), partner, onboarding.NewCustomer{Name: "Secret Co", Email: email, Contact: "Ann Secret", Cloud: "main"})
 	require.NoError(t, err)
 	testenv.Eventually(t, 20*time.Second, "the wait", func() bool {
 		v, err := c1.QueryWorkflow(ctx, l.OnboardingID, "", workflows.QueryStatus)
@@ -79,8 +77,7 @@ func TestPayloadsAreEncryptedAndKeysRotate(t *testing.T) {
 	// Rotate: every worker gets k2 as primary with k1 kept (here the one
 	// worker is replaced). The waiting onboarding finishes.
 	s.stop()
-	cfg2, err := config.Load(testenv.Getenv(map[string]string{"PAYLOAD_KEYS": k2 + "," + k1}))
-	require.NoError(t, err)
+	cfg2 := keysOf(t, k2+","+k1)
 	c2 := dialWith(t, cfg2)
 	startWorkerOn(t, s, map[string]string{"PAYLOAD_KEYS": k2 + "," + k1})
 	require.NoError(t, c2.SignalWorkflow(ctx, l.OnboardingID, "", workflows.SignalConfirm, workflows.Confirm{Via: workflows.ViaLink}))
@@ -115,8 +112,8 @@ func TestPayloadsAreEncryptedAndKeysRotate(t *testing.T) {
 			}
 		}
 	}
-	replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: cfg2.Codec.DataConverter(),
-		FailureConverter: cfg2.Codec.FailureConverter()})
+	replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: cfg2.DataConverter(),
+		FailureConverter: cfg2.FailureConverter()})
 	require.NoError(t, err)
 	replayer.RegisterWorkflowWithOptions(workflows.Onboarding, workflow.RegisterOptions{Name: workflows.WorkflowName})
 	require.NoError(t, replayer.ReplayWorkflowHistory(tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), h))
@@ -127,8 +124,17 @@ func TestPayloadsAreEncryptedAndKeysRotate(t *testing.T) {
 	require.Error(t, plain.GetWorkflow(ctx, l.OnboardingID, "").Get(ctx, &res))
 }
 
-// dialWith dials the stack's Temporal with a configuration's converters.
-func dialWith(t *testing.T, cfg config.Config) client.Client {
+// keysOf is the payload codec of PAYLOAD_KEYS, as every binary reads it.
+func keysOf(t *testing.T, keys string) *codec.Codec {
 	t.Helper()
-	return testenv.ClientWith(t, cfg.Temporal.DataConverter)
+	v := config.New(testenv.Getenv(map[string]string{"PAYLOAD_KEYS": keys}))
+	c := config.LoadCodec(v)
+	require.NoError(t, v.Err())
+	return c
+}
+
+// dialWith dials the stack's Temporal with a codec's converters.
+func dialWith(t *testing.T, c *codec.Codec) client.Client {
+	t.Helper()
+	return testenv.ClientWith(t, c.DataConverter())
 }

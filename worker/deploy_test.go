@@ -10,11 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/cloudpartners/onboarding/internal/config"
-	"github.com/cloudpartners/onboarding/internal/customer"
-	"github.com/cloudpartners/onboarding/internal/onboarding"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	stacklib "github.com/cloudpartners/onboarding/internal/stack"
-	"github.com/cloudpartners/onboarding/internal/store"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 	"github.com/cloudpartners/onboarding/workflows"
 )
@@ -97,37 +94,32 @@ func TestDeployMeetsOnboardingsInFlight(t *testing.T) {
 		"--email", duringEmail, "--contact", "Dana Sealed", "--cloud", "deploy-cloud"), &during))
 	ids["sealed+confirm"] = during.OnboardingID
 	testenv.Start(t, "worker", workerEnv)
-	st, err := store.Open(ctx, dsn, store.Options{})
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
-	cfg, err := config.Load(testenv.Getenv(env))
-	require.NoError(t, err)
-	svc, err := onboarding.New(cfg, st, tc)
-	require.NoError(t, err)
-	op := onboarding.Operator("deploy-test")
+	drv := testenv.NewDriver(t, env)
+	st := drv.Store
+	op := domain.Operator("deploy-test")
 	token := func(id string) string {
-		l, err := svc.Link(ctx, op, id)
+		l, err := drv.Onboarding.Link(ctx, op, id)
 		require.NoError(t, err)
 		u, err := url.Parse(l.URL)
 		require.NoError(t, err)
 		return u.Query().Get("token")
 	}
 
-	_, already, err := svc.Confirm(ctx, token(ids["confirm"]), workflows.ViaLink)
+	_, already, err := drv.Onboarding.Confirm(ctx, token(ids["confirm"]), workflows.ViaLink)
 	require.NoError(t, err)
 	require.False(t, already)
-	_, err = svc.Cancel(ctx, op, ids["cancel"])
+	_, err = drv.Onboarding.Cancel(ctx, op, ids["cancel"])
 	require.NoError(t, err)
-	_, _, err = svc.Decline(ctx, token(ids["decline"]))
+	_, err = drv.Onboarding.Decline(ctx, token(ids["decline"]))
 	require.NoError(t, err, "an onboarding started before the decline branch can be declined")
 	time.Sleep(1100 * time.Millisecond)
-	s, err := svc.Resend(ctx, op, ids["resend+confirm"])
+	s, err := drv.Onboarding.Resend(ctx, op, ids["resend+confirm"])
 	require.NoError(t, err)
-	require.Equal(t, 3, s.EmailsSent)
-	_, _, err = svc.Confirm(ctx, token(ids["resend+confirm"]), workflows.ViaLink)
+	require.Equal(t, 3, s.Status.EmailsSent)
+	_, _, err = drv.Onboarding.Confirm(ctx, token(ids["resend+confirm"]), workflows.ViaLink)
 	require.NoError(t, err)
 	testenv.WaitMail(t, duringEmail, 1, 30*time.Second) // the sealed address, opened
-	_, _, err = svc.Confirm(ctx, token(ids["sealed+confirm"]), workflows.ViaLink)
+	_, _, err = drv.Onboarding.Confirm(ctx, token(ids["sealed+confirm"]), workflows.ViaLink)
 	require.NoError(t, err)
 
 	want := map[string]string{"confirm": workflows.OutcomeActive, "expire": workflows.OutcomeExpired, "cancel": workflows.OutcomeCancelled,
@@ -138,13 +130,13 @@ func TestDeployMeetsOnboardingsInFlight(t *testing.T) {
 		require.NoError(t, tc.GetWorkflow(wctx, id, "").Get(wctx, &r), plan)
 		cancel()
 		require.Equal(t, want[plan], r.Outcome, plan)
-		sa, err := st.Subaccount(ctx, r.SubaccountID)
+		sa, err := st.Subaccount(ctx, "", r.SubaccountID)
 		require.NoError(t, err)
 		if r.Outcome == workflows.OutcomeActive {
-			require.Equal(t, customer.StatusActive, sa.Status, plan)
+			require.Equal(t, domain.StatusActive, sa.Status, plan)
 			require.Equal(t, 1, sa.Clouds, plan)
 		} else {
-			require.Equal(t, customer.StatusInactive, sa.Status, plan)
+			require.Equal(t, domain.StatusInactive, sa.Status, plan)
 			require.Equal(t, r.Outcome, sa.DeletedReason, plan)
 		}
 		if plan == "sealed+confirm" {
@@ -158,7 +150,7 @@ func TestDeployMeetsOnboardingsInFlight(t *testing.T) {
 	}
 
 	// A customer onboarded by the released code goes on to its life after onboarding.
-	c, err := svc.AddCloud(ctx, op, ids["confirm"], "after-deploy")
+	c, err := drv.Lifecycle.AddCloud(ctx, op, ids["confirm"], "after-deploy")
 	require.NoError(t, err)
 	require.True(t, c.Created)
 }

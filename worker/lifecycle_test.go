@@ -7,8 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
-	"github.com/cloudpartners/onboarding/internal/onboarding"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/workflows"
 )
 
@@ -21,10 +20,10 @@ func TestDeclineEndToEnd(t *testing.T) {
 	r, err := s.result(run)
 	require.NoError(t, err)
 	require.Equal(t, workflows.OutcomeDeclined, r.Outcome)
-	sa, err := s.st.Subaccount(context.Background(), r.SubaccountID)
+	sa, err := s.st.Subaccount(context.Background(), "", r.SubaccountID)
 	require.NoError(t, err)
-	require.Equal(t, customer.StatusInactive, sa.Status)
-	require.Equal(t, customer.ReasonDeclined, sa.DeletedReason)
+	require.Equal(t, domain.StatusInactive, sa.Status)
+	require.Equal(t, domain.ReasonDeclined, sa.DeletedReason)
 	s.save(run, "declined")
 }
 
@@ -35,25 +34,25 @@ func TestCustomerLifecycleEndToEnd(t *testing.T) {
 	s := startWorker(t, nil)
 	ctx := context.Background()
 	partner, email := newCustomer(t, s)
-	op := onboarding.Operator("test")
+	op := domain.Operator("test")
 	run := s.launch(partner, "Lifelong Customer", email, time.Hour)
 	s.waitStage(run, workflows.StageAwaiting)
 	require.NoError(t, s.c.SignalWorkflow(ctx, run.GetID(), run.GetRunID(), workflows.SignalConfirm, workflows.Confirm{Via: workflows.ViaLink}))
 	r, err := s.result(run)
 	require.NoError(t, err)
 
-	c, err := s.svc.AddCloud(ctx, op, run.GetID(), "second-cloud")
+	c, err := s.drv.Lifecycle.AddCloud(ctx, op, run.GetID(), "second-cloud")
 	require.NoError(t, err)
 	require.True(t, c.Created)
-	l, err := s.svc.Suspend(ctx, op, r.SubaccountID, "audit", 0)
+	l, err := s.drv.Lifecycle.Suspend(ctx, op, r.SubaccountID, "audit", 0)
 	require.NoError(t, err)
-	require.Equal(t, customer.StatusSuspended, l.Status)
-	_, err = s.svc.AddCloud(ctx, op, run.GetID(), "third-cloud")
-	require.ErrorIs(t, err, customer.ErrSuspended)
-	l, err = s.svc.Resume(ctx, op, r.SubaccountID)
+	require.Equal(t, domain.StatusSuspended, l.Status)
+	_, err = s.drv.Lifecycle.AddCloud(ctx, op, run.GetID(), "third-cloud")
+	require.ErrorIs(t, err, domain.ErrSuspended)
+	l, err = s.drv.Lifecycle.Resume(ctx, op, r.SubaccountID)
 	require.NoError(t, err)
-	require.Equal(t, customer.StatusActive, l.Status)
-	_, err = s.svc.Suspend(ctx, op, r.SubaccountID, "", 2*time.Second)
+	require.Equal(t, domain.StatusActive, l.Status)
+	_, err = s.drv.Lifecycle.Suspend(ctx, op, r.SubaccountID, "", 2*time.Second)
 	require.NoError(t, err)
 
 	life := s.c.GetWorkflow(ctx, workflows.CustomerWorkflowID(r.SubaccountID), "")
@@ -61,11 +60,11 @@ func TestCustomerLifecycleEndToEnd(t *testing.T) {
 	wctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	require.NoError(t, life.Get(wctx, &res))
-	require.Equal(t, customer.ReasonSuspensionExpired, res.Outcome)
-	sa, err := s.st.Subaccount(ctx, r.SubaccountID)
+	require.Equal(t, domain.ReasonSuspensionExpired, res.Outcome)
+	sa, err := s.st.Subaccount(ctx, "", r.SubaccountID)
 	require.NoError(t, err)
-	require.Equal(t, customer.StatusInactive, sa.Status)
-	require.Equal(t, customer.ReasonSuspensionExpired, sa.DeletedReason)
+	require.Equal(t, domain.StatusInactive, sa.Status)
+	require.Equal(t, domain.ReasonSuspensionExpired, sa.DeletedReason)
 	require.Equal(t, 2, sa.Clouds, "rows are kept")
 	sus, err := s.st.Suspensions(ctx, r.SubaccountID)
 	require.NoError(t, err)

@@ -8,117 +8,106 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
-	prom "github.com/prometheus/client_golang/prometheus"
 	"github.com/uber-go/tally/v4"
 	tallyprom "github.com/uber-go/tally/v4/prometheus"
 	"go.temporal.io/sdk/client"
 	sdktally "go.temporal.io/sdk/contrib/tally"
-	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/cloudpartners/onboarding/activities"
 	"github.com/cloudpartners/onboarding/internal/config"
+	"github.com/cloudpartners/onboarding/internal/daemon"
+	"github.com/cloudpartners/onboarding/internal/deps"
 	"github.com/cloudpartners/onboarding/internal/links"
 	"github.com/cloudpartners/onboarding/internal/mail"
 	"github.com/cloudpartners/onboarding/internal/seal"
-	"github.com/cloudpartners/onboarding/internal/store"
-	"github.com/cloudpartners/onboarding/internal/telemetry"
 	"github.com/cloudpartners/onboarding/workflows"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "worker:", err)
-		os.Exit(1)
-	}
-}
+func main() { daemon.Main("worker", run) }
 
-// run wires config → store → mail → Temporal client → worker and runs until
-// ctx is done.
-func run(ctx context.Context, _ []string, getenv config.Getenv, stderr io.Writer) error {
-	cfg, err := config.Load(getenv)
-	if err != nil {
+// run wires settings → metrics → store, Temporal client (deps) → mailer →
+// worker, serves health and metrics, and runs until ctx is done; then the
+// worker stops polling, lets the tasks it holds finish and exits.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	set, vars := loadSettings(getenv)
+	if help, err := config.Help(args); help || err != nil {
+		vars.Usage(stdout, "worker", summary)
 		return err
 	}
-	logger := cfg.Logger(stderr).With("service", "worker")
-	tracing, err := telemetry.Start(ctx, cfg, "worker", logger)
-	if err != nil {
+	if err := vars.Err(); err != nil {
 		return err
 	}
-	defer tracing.Close(ctx) // last: after the worker's final spans
-
-	st, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxOpenConns: cfg.DBMaxConns, Tracing: tracing.Provider()})
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	mailer, err := mail.New(mail.Options{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS,
-		Tracing: tracing.Provider()})
-	if err != nil {
-		return err
-	}
-	sealer, err := seal.New(cfg.Secret)
-	if err != nil {
-		return err
-	}
-
-	metrics, closeMetrics := newMetrics(logger)
+	logger := set.log.Logger(stderr, "worker")
+	metrics := daemon.NewMetrics()
+	sdkMetrics, closeMetrics := newSDKMetrics(metrics, logger)
 	defer closeMetrics()
-
-	opts := cfg.Temporal
-	opts.Logger = tlog.NewStructuredLogger(logger)
-	opts.MetricsHandler = metrics.handler
-	opts.Interceptors = append(opts.Interceptors, tracing.Interceptors()...)
-	c, err := client.DialContext(ctx, opts)
+	d, err := deps.Open(ctx, deps.Options{Service: "worker", Logger: logger, Tracing: set.tracing, Postgres: set.postgres,
+		Temporal: set.temporal, MetricsHandler: sdkMetrics, OnStatement: metrics.DBStatements.Inc})
 	if err != nil {
-		return fmt.Errorf("connect to Temporal at %s: %w", opts.HostPort, err)
+		return err
 	}
-	defer c.Close()
+	defer d.Close() // last: after the worker's final spans
+	mailer, err := mail.New(mail.Options{Addr: set.smtp.Addr, From: set.smtp.From, Username: set.smtp.Username, Password: set.smtp.Password,
+		TLS: set.smtp.TLS, Tracing: d.Tracing.Provider()})
+	if err != nil {
+		return err
+	}
+	sealer, err := seal.New(set.links.Secret)
+	if err != nil {
+		return err
+	}
 
-	worker.SetStickyWorkflowCacheSize(cfg.WorkflowCacheSize)
+	worker.SetStickyWorkflowCacheSize(set.cacheSize)
 	// The activities that carry out the customer's answer continue the
 	// answer's trace: one trace from POST /confirm to the cloud.
-	w := worker.New(c, cfg.TaskQueue, worker.Options{Interceptors: tracing.FollowSignals(workflows.SignalConfirm, workflows.SignalDecline),
-		MaxConcurrentWorkflowTaskPollers: cfg.WorkflowPollers, MaxConcurrentActivityTaskPollers: cfg.ActivityPollers})
+	w := worker.New(d.Temporal, set.taskQueue, worker.Options{Interceptors: d.Tracing.FollowSignals(workflows.SignalConfirm, workflows.SignalDecline),
+		MaxConcurrentWorkflowTaskPollers: set.workflowPollers, MaxConcurrentActivityTaskPollers: set.activityPollers,
+		WorkerStopTimeout: set.stopTimeout})
 	w.RegisterWorkflowWithOptions(workflows.Onboarding, workflow.RegisterOptions{Name: workflows.WorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.Customer, workflow.RegisterOptions{Name: workflows.CustomerWorkflowName})
 	w.RegisterActivity(&activities.Activities{
-		Store: st, Mailer: mailer, Sealer: sealer, Links: links.NewSigner(cfg.Secret),
-		PublicURL: cfg.PublicURL, Brand: cfg.Brand, MailHost: cfg.MailHost(), Now: time.Now,
+		Store: d.Store, Mailer: mailer, Sealer: sealer, Links: links.NewSigner(set.links.Secret),
+		PublicURL: set.links.PublicURL, Brand: set.brand, MailHost: set.smtp.MailHost(), Now: time.Now,
 	})
 
-	srv, err := serveHealth(cfg.WorkerAddr, st.Ping, metrics.http, logger)
+	health := daemon.NewHealth(logger, daemon.Check{Name: "database", Fn: d.Store.Ping},
+		daemon.Check{Name: "temporal", Fn: func(ctx context.Context) error { _, err := d.Temporal.CheckHealth(ctx, nil); return err }})
+	ln, err := daemon.Listen("WORKER_ADDR", set.addr)
 	if err != nil {
 		return err
 	}
+	mux := http.NewServeMux()
+	health.Routes(mux)
+	mux.Handle("GET /metrics", metrics.Handler())
+	srv := daemon.NewServer(mux, logger)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
 	defer srv.Shutdown(context.WithoutCancel(ctx)) //nolint:errcheck
 
-	logger.Info("worker started", "task_queue", cfg.TaskQueue, "temporal", opts.HostPort, "namespace", opts.Namespace, "health", "http://"+cfg.WorkerAddr+"/healthz", "metrics", "http://"+cfg.WorkerAddr+"/metrics")
+	logger.Info("worker started", "task_queue", set.taskQueue, "temporal", set.temporal.Options.HostPort, "namespace", set.temporal.Options.Namespace,
+		"health", "http://"+ln.Addr().String()+"/healthz", "metrics", "http://"+ln.Addr().String()+"/metrics")
 	stop := make(chan any)
-	go func() { <-ctx.Done(); close(stop) }()
+	go func() {
+		select {
+		case <-ctx.Done():
+		case err := <-served:
+			if err != nil && !errors.Is(err, http.ErrServerClosed) {
+				logger.Error("health server", "error", err)
+			}
+		}
+		health.Drain()
+		close(stop)
+	}()
 	if err := w.Run(stop); err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
 	logger.Info("worker stopped")
 	return nil
-}
-
-// workerMetrics are the SDK's worker and client metrics (task latencies,
-// schedule-to-start, sticky cache, failures...) and the workflows' business
-// metrics (workflows/metrics.go), in Prometheus format.
-type workerMetrics struct {
-	handler client.MetricsHandler
-	http    http.Handler
 }
 
 // latencyBuckets are the histogram buckets of every timer, in seconds:
@@ -130,12 +119,14 @@ var latencyBuckets = []float64{
 	60, 300, 900, 3600, 6 * 3600, 24 * 3600, 3 * 24 * 3600, 7 * 24 * 3600, 14 * 24 * 3600, 30 * 24 * 3600, // up to a confirmation
 }
 
-// newMetrics reports the metrics to a registry of this worker's own.
-// Timers are histograms, which add up across workers (a summary's
-// quantiles do not) and which the dashboard reads with histogram_quantile.
-func newMetrics(logger *slog.Logger) (workerMetrics, func()) {
-	reg := prom.NewRegistry()
-	reporter := tallyprom.NewReporter(tallyprom.Options{Registerer: reg, Gatherer: reg,
+// newSDKMetrics reports the SDK's worker and client metrics (task
+// latencies, schedule-to-start, sticky cache, failures...) and the
+// workflows' business metrics (workflows/metrics.go) into the process's
+// registry. Timers are histograms, which add up across workers (a
+// summary's quantiles do not) and which the dashboard reads with
+// histogram_quantile.
+func newSDKMetrics(m *daemon.Metrics, logger *slog.Logger) (client.MetricsHandler, func()) {
+	reporter := tallyprom.NewReporter(tallyprom.Options{Registerer: m.Registry, Gatherer: m.Registry,
 		DefaultTimerType: tallyprom.HistogramTimerType, DefaultHistogramBuckets: latencyBuckets,
 		// A metric emitted with other labels than before is a bug to see in
 		// the log, never a panic in a workflow task.
@@ -145,32 +136,5 @@ func newMetrics(logger *slog.Logger) (workerMetrics, func()) {
 		Separator:       tallyprom.DefaultSeparator,
 		SanitizeOptions: &sdktally.PrometheusSanitizeOptions,
 	}, time.Second)
-	return workerMetrics{handler: sdktally.NewMetricsHandler(scope), http: reporter.HTTPHandler()},
-		func() { _ = closer.Close() }
-}
-
-// serveHealth answers /healthz with 200 while Postgres answers, and
-// /metrics with the SDK's metrics.
-func serveHealth(addr string, ping func(context.Context) error, metrics http.Handler, logger *slog.Logger) (*http.Server, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("WORKER_ADDR %s: %w", addr, err)
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		if err := ping(r.Context()); err != nil {
-			logger.Warn("health check: database unreachable", "error", err)
-			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ok")
-	})
-	mux.Handle("GET /metrics", metrics)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			logger.Error("health server", "error", err)
-		}
-	}()
-	return srv, nil
+	return sdktally.NewMetricsHandler(scope), func() { _ = closer.Close() }
 }

@@ -17,8 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/cloudpartners/onboarding/internal/config"
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/links"
 	"github.com/cloudpartners/onboarding/internal/onboarding"
 	"github.com/cloudpartners/onboarding/internal/seal"
@@ -47,7 +46,7 @@ type stack struct {
 	tq     string
 	sealer *seal.Sealer
 	signer *links.Signer
-	svc    *onboarding.Service // launches as `starter add` does
+	drv    *testenv.Driver // the actions, as the starter takes them
 }
 
 func startWorker(t *testing.T, vars map[string]string) *stack {
@@ -55,14 +54,10 @@ func startWorker(t *testing.T, vars map[string]string) *stack {
 	st, dsn := testenv.NewStore(t)
 	s := &stack{t: t, st: st, tq: "tq-" + testenv.Suffix(), dsn: dsn}
 	env := s.runWorker(vars)
-	c := testenv.Client(t)
 	sealer, err := seal.New([]byte(secret))
 	require.NoError(t, err)
-	cfg, err := config.Load(testenv.Getenv(env))
-	require.NoError(t, err)
-	svc, err := onboarding.New(cfg, st, c)
-	require.NoError(t, err)
-	s.c, s.sealer, s.signer, s.svc = c, sealer, links.NewSigner([]byte(secret)), svc
+	s.drv = testenv.NewDriver(t, env)
+	s.c, s.sealer, s.signer = s.drv.Temporal, sealer, links.NewSigner([]byte(secret))
 	return s
 }
 
@@ -86,7 +81,7 @@ func (s *stack) runWorker(vars map[string]string) map[string]string {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, nil, testenv.Getenv(env), io.Discard) }()
+	go func() { done <- run(ctx, nil, testenv.Getenv(env), io.Discard, io.Discard) }()
 	stopped := false
 	s.stop = func() {
 		if !stopped {
@@ -101,10 +96,7 @@ func (s *stack) runWorker(vars map[string]string) map[string]string {
 
 func (s *stack) launch(partner, name, email string, within time.Duration) client.WorkflowRun {
 	s.t.Helper()
-	l, err := s.svc.Launch(context.Background(), onboarding.Operator("test"), partner,
-		onboarding.NewCustomer{Name: name, Email: email, Cloud: "main", ConfirmWithin: within})
-	require.NoError(s.t, err)
-	require.True(s.t, l.Launched)
+	l := s.drv.Launch(partner, onboarding.NewCustomer{Name: name, Email: email, Cloud: "main", ConfirmWithin: within})
 	return s.c.GetWorkflow(context.Background(), l.OnboardingID, l.RunID)
 }
 
@@ -175,9 +167,9 @@ func TestHappyPathEndToEnd(t *testing.T) {
 	token := strings.TrimPrefix(testenv.LinkIn(t, msgs[0]), "http://127.0.0.1:8088/confirm?token=")
 	claims, err := s.signer.Parse(token)
 	require.NoError(t, err)
-	sa, err := s.st.Subaccount(context.Background(), claims.SubaccountID)
+	sa, err := s.st.Subaccount(context.Background(), "", claims.SubaccountID)
 	require.NoError(t, err)
-	require.Equal(t, customer.StatusAcceptanceRequired, sa.Status)
+	require.Equal(t, domain.StatusAcceptanceRequired, sa.Status)
 	require.Equal(t, run.GetID(), sa.OnboardingID)
 	s.waitStage(run, workflows.StageAwaiting)
 
@@ -185,9 +177,9 @@ func TestHappyPathEndToEnd(t *testing.T) {
 	r, err := s.result(run)
 	require.NoError(t, err)
 	require.Equal(t, workflows.OutcomeActive, r.Outcome)
-	sa, err = s.st.Subaccount(context.Background(), claims.SubaccountID)
+	sa, err = s.st.Subaccount(context.Background(), "", claims.SubaccountID)
 	require.NoError(t, err)
-	require.Equal(t, customer.StatusActive, sa.Status)
+	require.Equal(t, domain.StatusActive, sa.Status)
 	require.Equal(t, r.CloudID, sa.CloudID, "the cloud row is there")
 	require.Equal(t, 1, sa.EmailsSent)
 
@@ -213,10 +205,10 @@ func TestDeadlineEndToEnd(t *testing.T) {
 	r, err := s.result(run)
 	require.NoError(t, err)
 	require.Equal(t, workflows.OutcomeExpired, r.Outcome)
-	sa, err := s.st.Subaccount(context.Background(), r.SubaccountID)
+	sa, err := s.st.Subaccount(context.Background(), "", r.SubaccountID)
 	require.NoError(t, err)
-	require.Equal(t, customer.StatusInactive, sa.Status)
-	require.Equal(t, customer.ReasonExpired, sa.DeletedReason)
+	require.Equal(t, domain.StatusInactive, sa.Status)
+	require.Equal(t, domain.ReasonExpired, sa.DeletedReason)
 	require.Empty(t, sa.CloudID)
 	require.Len(t, testenv.WaitMail(t, email, 1, 10*time.Second), 1)
 	s.save(run, "expired")
@@ -252,14 +244,14 @@ func TestCancelResendAndLateConfirmEndToEnd(t *testing.T) {
 	r, err := s.result(run)
 	require.NoError(t, err)
 	require.Equal(t, workflows.OutcomeCancelled, r.Outcome)
-	sa, err := s.st.Subaccount(context.Background(), r.SubaccountID)
+	sa, err := s.st.Subaccount(context.Background(), "", r.SubaccountID)
 	require.NoError(t, err)
-	require.Equal(t, customer.ReasonCancelled, sa.DeletedReason)
+	require.Equal(t, domain.ReasonCancelled, sa.DeletedReason)
 
 	// A confirm after the end cannot reach the closed workflow: nothing changes.
 	err = s.c.SignalWorkflow(context.Background(), run.GetID(), run.GetRunID(), workflows.SignalConfirm, workflows.Confirm{Via: workflows.ViaLink})
 	require.Error(t, err)
-	again, err := s.st.Subaccount(context.Background(), r.SubaccountID)
+	again, err := s.st.Subaccount(context.Background(), "", r.SubaccountID)
 	require.NoError(t, err)
 	require.Equal(t, sa, again)
 	s.save(run, "cancelled-after-resend")
@@ -271,16 +263,16 @@ func TestFailuresEndToEnd(t *testing.T) {
 	// Launch refuses an unknown partner before starting anything; the
 	// workflow's own refusal — for a partner gone between launch and the
 	// record — is seen by starting it directly, as Launch would.
-	_, err := s.svc.Launch(context.Background(), onboarding.Operator("test"), "no-such-partner",
+	_, err := s.drv.Onboarding.Launch(context.Background(), domain.Operator("test"), "no-such-partner",
 		onboarding.NewCustomer{Name: "Orphan", Email: email, Cloud: "main"})
-	require.ErrorIs(t, err, customer.ErrUnknownPartner)
+	require.ErrorIs(t, err, domain.ErrUnknownPartner)
 	sealed, err := s.sealer.Seal(workflows.Contact{Email: email})
 	require.NoError(t, err)
 	run, err := s.c.ExecuteWorkflow(context.Background(), workflows.StartOptions(s.tq, "no-such-partner", "Orphan"), workflows.WorkflowName,
 		workflows.Input{PartnerID: "no-such-partner", CustomerName: "Orphan", CloudName: "main", SealedContact: sealed, ConfirmWithin: time.Hour})
 	require.NoError(t, err)
 	_, err = s.result(run)
-	require.ErrorContains(t, err, "unknown partner")
+	require.ErrorContains(t, err, `partner "no-such-partner" is not registered`)
 	var n int
 	require.NoError(t, s.st.DB().Get(&n, `SELECT count(*) FROM subaccounts`))
 	require.Zero(t, n, "nothing is created for an unknown partner")
@@ -294,17 +286,17 @@ func TestFailuresEndToEnd(t *testing.T) {
 	r, err := s.result(run)
 	require.NoError(t, err)
 	require.Equal(t, workflows.OutcomeCancelled, r.Outcome)
-	sa, err := s.st.Subaccount(context.Background(), r.SubaccountID)
+	sa, err := s.st.Subaccount(context.Background(), "", r.SubaccountID)
 	require.NoError(t, err)
-	require.Equal(t, customer.StatusInactive, sa.Status)
+	require.Equal(t, domain.StatusInactive, sa.Status)
 	s.save(run, "workflow-cancelled")
 }
 
 func TestBadConfigIsRefused(t *testing.T) {
-	err := run(context.Background(), nil, testenv.Getenv(map[string]string{"DATABASE_URL": "mysql://x"}), io.Discard)
+	err := run(context.Background(), nil, testenv.Getenv(map[string]string{"DATABASE_URL": "mysql://x"}), io.Discard, io.Discard)
 	require.ErrorContains(t, err, "DATABASE_URL: not a postgres:// URL")
-	err = run(context.Background(), nil, testenv.Getenv(map[string]string{"RESEND_MAX": "lots"}), io.Discard)
-	require.ErrorContains(t, err, "RESEND_MAX")
+	err = run(context.Background(), nil, testenv.Getenv(map[string]string{"WORKFLOW_POLLERS": "lots"}), io.Discard, io.Discard)
+	require.ErrorContains(t, err, "WORKFLOW_POLLERS")
 	require.False(t, errors.Is(err, context.Canceled))
 }
 

@@ -16,8 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
-	"github.com/cloudpartners/onboarding/internal/onboarding"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 	"github.com/cloudpartners/onboarding/workflows"
 )
@@ -33,7 +32,7 @@ func TestMetricsEndToEnd(t *testing.T) {
 	s := startWorker(t, map[string]string{"WORKFLOW_CACHE_SIZE": "1", "RESEND_MAX": "1"})
 	ctx := context.Background()
 	partner, email := newCustomer(t, s)
-	op := onboarding.Operator("test")
+	op := domain.Operator("test")
 	update := func(run client.WorkflowRun, name string, result any) error {
 		h, err := s.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: run.GetID(), RunID: run.GetRunID(),
 			UpdateName: name, WaitForStage: client.WorkflowUpdateStageCompleted})
@@ -61,19 +60,19 @@ func TestMetricsEndToEnd(t *testing.T) {
 	require.ErrorContains(t, err, "onboarding failed")
 
 	// After onboarding: a cloud, a suspension resumed, one that runs out.
-	_, err = s.svc.AddCloud(ctx, op, confirmed.GetID(), "second-cloud")
+	_, err = s.drv.Lifecycle.AddCloud(ctx, op, confirmed.GetID(), "second-cloud")
 	require.NoError(t, err)
-	_, err = s.svc.Suspend(ctx, op, r.SubaccountID, "audit", 0)
+	_, err = s.drv.Lifecycle.Suspend(ctx, op, r.SubaccountID, "audit", 0)
 	require.NoError(t, err)
-	_, err = s.svc.Resume(ctx, op, r.SubaccountID)
+	_, err = s.drv.Lifecycle.Resume(ctx, op, r.SubaccountID)
 	require.NoError(t, err)
-	_, err = s.svc.Suspend(ctx, op, r.SubaccountID, "", 2*time.Second)
+	_, err = s.drv.Lifecycle.Suspend(ctx, op, r.SubaccountID, "", 2*time.Second)
 	require.NoError(t, err)
 	var life workflows.CustomerResult
 	wctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	require.NoError(t, s.c.GetWorkflow(ctx, workflows.CustomerWorkflowID(r.SubaccountID), "").Get(wctx, &life))
-	require.Equal(t, customer.ReasonSuspensionExpired, life.Outcome)
+	require.Equal(t, domain.ReasonSuspensionExpired, life.Outcome)
 
 	// Label values are sanitized for Prometheus: '-' becomes '_'.
 	tq := strings.ReplaceAll(s.tq, "-", "_")

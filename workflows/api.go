@@ -11,14 +11,14 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/cloudpartners/onboarding/internal/config"
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/activities"
+	"github.com/cloudpartners/onboarding/internal/domain"
 )
 
 // Names the starter, the webhook, the worker and the tests share.
 const (
 	// TaskQueue is the default task queue of the onboarding worker (TASK_QUEUE).
-	TaskQueue = config.DefaultTaskQueue
+	TaskQueue = domain.DefaultTaskQueue
 	// WorkflowName is the registered name of the onboarding workflow type.
 	WorkflowName = "Onboarding"
 	// SignalConfirm confirms an onboarding (payload Confirm).
@@ -44,23 +44,24 @@ var (
 // SearchAttributes lists the custom search attributes the workflow uses.
 var SearchAttributes = []temporal.SearchAttributeKey{AttrPartner, AttrStage, AttrOutcome}
 
-// Stages an onboarding moves through.
+// Stages an onboarding moves through: the domain's, published as the
+// OnboardingStage search attribute.
 const (
-	StageCreating   = "CREATING_RECORD"
-	StageSending    = "SENDING_EMAIL"
-	StageAwaiting   = "AWAITING_CONFIRMATION"
-	StageActivating = "ACTIVATING"
-	StageDeleting   = "DELETING"
-	StageDone       = "DONE"
-	StageFailed     = "FAILED"
+	StageCreating   = domain.StageCreating
+	StageSending    = domain.StageSending
+	StageAwaiting   = domain.StageAwaiting
+	StageActivating = domain.StageActivating
+	StageDeleting   = domain.StageDeleting
+	StageDone       = domain.StageDone
+	StageFailed     = domain.StageFailed
 )
 
 // Outcomes: an onboarding ends in exactly one.
 const (
-	OutcomeActive    = "ACTIVE"
-	OutcomeExpired   = "EXPIRED"
-	OutcomeCancelled = "CANCELLED"
-	OutcomeDeclined  = "DECLINED"
+	OutcomeActive    = domain.OutcomeActive
+	OutcomeExpired   = domain.OutcomeExpired
+	OutcomeCancelled = domain.OutcomeCancelled
+	OutcomeDeclined  = domain.OutcomeDeclined
 )
 
 // Changes to the released onboarding workflow, each introduced with
@@ -73,9 +74,9 @@ const (
 
 // Defaults for Input fields left zero: the product's, in one place.
 const (
-	DefaultConfirmWithin = customer.DefaultConfirmWithin
-	DefaultResendAfter   = customer.DefaultResendAfter
-	DefaultMaxSends      = customer.DefaultMaxSends
+	DefaultConfirmWithin = domain.DefaultConfirmWithin
+	DefaultResendAfter   = domain.DefaultResendAfter
+	DefaultMaxSends      = domain.DefaultMaxSends
 )
 
 // MaxIDLength is the longest workflow id every Temporal server stores: the
@@ -97,11 +98,11 @@ const idHashLen = 32
 // A valid name of up to 200 characters can escape to more than MaxIDLength
 // bytes (each CJK character takes nine, each ASCII one at least one). Such an id keeps as much of the
 // escaped name as fits, then "~" and the first 128 bits of the SHA-256 of
-// the whole normalized name: still readable, still one id per customer. An
+// the whole normalized name: still readable, still one id per domain. An
 // id that fits is never shortened, so every customer keeps the id it had
 // before this rule existed.
 func WorkflowID(partnerID, customerName string) string {
-	key := customer.NameKey(customerName)
+	key := domain.NameKey(customerName)
 	var b strings.Builder
 	b.WriteString("onboarding/" + partnerID + "/")
 	for i := 0; i < len(key); i++ {
@@ -125,6 +126,29 @@ func WorkflowID(partnerID, customerName string) string {
 	return id[:cut] + tag
 }
 
+// PartnerOf is the partner an onboarding id names ("onboarding/PARTNER/name"),
+// or "" for what is not an onboarding id.
+func PartnerOf(onboardingID string) string {
+	rest, ok := strings.CutPrefix(onboardingID, "onboarding/")
+	if !ok {
+		return ""
+	}
+	p, _, _ := strings.Cut(rest, "/")
+	return p
+}
+
+// Carriable reports whether a workflow id can travel in the gRPC header the
+// Temporal client puts it in — printable ASCII only — so could name an
+// onboarding at all.
+func Carriable(id string) bool {
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x20 || id[i] > 0x7e {
+			return false
+		}
+	}
+	return id != ""
+}
+
 // StartOptions are the options every onboarding starts with, whoever
 // launches it: the id from the business key; a new run allowed once an
 // earlier one has closed (a deleted customer may be onboarded again), and
@@ -143,7 +167,7 @@ func StartOptions(taskQueue, partnerID, customerName string) client.StartWorkflo
 }
 
 // Contact is the customer's personal data that Input.SealedContact carries.
-type Contact = customer.Contact
+type Contact = activities.Contact
 
 // Input starts one onboarding. Like every payload, it is encrypted by the
 // payload codec (internal/codec) before it reaches Temporal: the history
@@ -175,8 +199,8 @@ type Decline struct {
 
 // Ways a confirmation arrives.
 const (
-	ViaLink  = "link"
-	ViaLogin = "login"
+	ViaLink  = domain.ViaLink
+	ViaLogin = domain.ViaLogin
 )
 
 // Ignored records a request that came after the outcome was decided.

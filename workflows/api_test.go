@@ -10,7 +10,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
 )
 
 // TestStackRegistersTheSearchAttributes keeps scripts/stack.sh, which
@@ -56,7 +56,7 @@ func TestWorkflowIDOfLongNames(t *testing.T) {
 	}
 	seen := map[string]string{}
 	for _, name := range long {
-		require.NoError(t, customer.ValidateName(name))
+		require.NoError(t, domain.ValidateName(name))
 		id := WorkflowID("partner-with-a-rather-long-id-0123456789-0123456789-0123456789", name)
 		require.LessOrEqual(t, len(id), MaxIDLength, name)
 		require.Regexp(t, `~[0-9a-f]{32}$`, id)
@@ -78,7 +78,7 @@ func FuzzWorkflowID(f *testing.F) {
 	f.Add("p1", "Acme")
 	f.Add("p1", strings.Repeat("東", 150))
 	f.Fuzz(func(t *testing.T, partner, name string) {
-		if customer.ValidatePartnerID(partner) != nil || customer.ValidateName(name) != nil {
+		if domain.ValidatePartnerID(partner) != nil || domain.ValidateName(name) != nil {
 			return
 		}
 		id := WorkflowID(partner, name)

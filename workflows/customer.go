@@ -12,7 +12,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/cloudpartners/onboarding/activities"
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
 )
 
 // maxRunOperations bounds the operations one run carries out before it
@@ -76,7 +76,7 @@ func newLifecycle(ctx workflow.Context, in CustomerInput) (*lifecycle, error) {
 var lifecycleOptions = CommitOptions
 
 func (c *lifecycle) run(ctx workflow.Context) (CustomerResult, error) {
-	for c.status != customer.StatusInactive {
+	for c.status != domain.StatusInactive {
 		seen := c.changed
 		if c.susp != nil {
 			susp := *c.susp
@@ -130,7 +130,7 @@ func (c *lifecycle) expire(ctx workflow.Context, susp Suspension) error {
 	if err != nil {
 		return err
 	}
-	c.status, c.susp, c.outcome, c.deleted = customer.StatusInactive, nil, customer.ReasonSuspensionExpired, workflow.Now(ctx)
+	c.status, c.susp, c.outcome, c.deleted = domain.StatusInactive, nil, domain.ReasonSuspensionExpired, workflow.Now(ctx)
 	count(ctx, MetricSuspensionsExpired)
 	c.logger.Info("suspended subaccount deleted: the retention period ran out")
 	c.publish(ctx)
@@ -140,36 +140,36 @@ func (c *lifecycle) expire(ctx workflow.Context, susp Suspension) error {
 // refusal explains why an operation cannot be carried out in the current status.
 func (c *lifecycle) refusal(what string) error {
 	switch c.status {
-	case customer.StatusInactive:
+	case domain.StatusInactive:
 		return fmt.Errorf("cannot %s: the subaccount has been deleted (%s)", what, c.outcome)
-	case customer.StatusSuspended:
+	case domain.StatusSuspended:
 		return fmt.Errorf("cannot %s: the subaccount is suspended; resume its services first", what)
 	}
 	return fmt.Errorf("cannot %s: the subaccount is %s", what, c.status)
 }
 
 func (c *lifecycle) validateAddCloud(_ workflow.Context, req CloudRequest) error {
-	if err := customer.ValidateCloudName(req.Name); err != nil {
+	if err := domain.ValidateCloudName(req.Name); err != nil {
 		return err
 	}
-	if c.status != customer.StatusActive {
+	if c.status != domain.StatusActive {
 		return c.refusal("create a cloud")
 	}
 	return nil
 }
 
 func (c *lifecycle) validateSuspend(_ workflow.Context, req SuspendRequest) error {
-	if err := errors.Join(customer.ValidateRetention(req.Retention), customer.ValidateSuspendReason(req.Reason)); err != nil {
+	if err := errors.Join(domain.ValidateRetention(req.Retention), domain.ValidateSuspendReason(req.Reason)); err != nil {
 		return err
 	}
-	if c.status != customer.StatusActive && c.status != customer.StatusSuspended {
+	if c.status != domain.StatusActive && c.status != domain.StatusSuspended {
 		return c.refusal("suspend")
 	}
 	return nil
 }
 
 func (c *lifecycle) validateResume(workflow.Context) error {
-	if c.status != customer.StatusActive && c.status != customer.StatusSuspended {
+	if c.status != domain.StatusActive && c.status != domain.StatusSuspended {
 		return c.refusal("resume")
 	}
 	return nil
@@ -226,12 +226,12 @@ func (c *lifecycle) suspend(ctx workflow.Context, req SuspendRequest) (CustomerS
 		return CustomerStatus{}, err
 	}
 	defer c.mu.Unlock()
-	if c.status == customer.StatusSuspended {
+	if c.status == domain.StatusSuspended {
 		return c.snapshot(), nil // suspending twice is one suspension
 	}
 	retention := req.Retention
 	if retention == 0 {
-		retention = customer.DefaultRetention
+		retention = domain.DefaultRetention
 	}
 	now := workflow.Now(ctx)
 	// The id is decided here, once, from the operation's number: a retry
@@ -245,7 +245,7 @@ func (c *lifecycle) suspend(ctx workflow.Context, req SuspendRequest) (CustomerS
 	if err != nil {
 		return CustomerStatus{}, err
 	}
-	c.status, c.susp = customer.StatusSuspended, &susp
+	c.status, c.susp = domain.StatusSuspended, &susp
 	count(ctx, MetricSuspended)
 	c.logger.Info("services stopped", "delete_after", susp.DeleteAfter)
 	c.publish(ctx)
@@ -257,14 +257,14 @@ func (c *lifecycle) resume(ctx workflow.Context) (CustomerStatus, error) {
 		return CustomerStatus{}, err
 	}
 	defer c.mu.Unlock()
-	if c.status == customer.StatusActive {
+	if c.status == domain.StatusActive {
 		return c.snapshot(), nil // resuming twice is one resume
 	}
 	var acc activities.Account
 	if err := workflow.ExecuteActivity(withOptions(ctx, lifecycleOptions, "resume services"), a.Resume, c.in.SubaccountID).Get(ctx, &acc); err != nil {
 		return CustomerStatus{}, err
 	}
-	c.status, c.susp = customer.StatusActive, nil
+	c.status, c.susp = domain.StatusActive, nil
 	count(ctx, MetricResumed)
 	c.logger.Info("services resumed")
 	c.publish(ctx)
@@ -288,7 +288,7 @@ func (c *lifecycle) publish(ctx workflow.Context) {
 func (c *lifecycle) setDetails(ctx workflow.Context) {
 	var d string
 	switch {
-	case c.status == customer.StatusInactive:
+	case c.status == domain.StatusInactive:
 		d = fmt.Sprintf("Deleted at %s: the services were stopped and not resumed in time.", c.deleted.UTC().Format(time.RFC1123))
 	case c.susp != nil:
 		d = fmt.Sprintf("Suspended since %s (%s). The subaccount is deleted at %s unless the partner resumes its services.",

@@ -18,7 +18,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/cloudpartners/onboarding/activities"
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
 )
 
 // lifeHarness runs one customer workflow with mocked activities.
@@ -55,18 +55,18 @@ func newLifeHarness(t *testing.T, first ...func(*testsuite.TestWorkflowEnvironme
 		func(_ context.Context, in activities.SuspendInput) (activities.Account, error) {
 			h.calls = append(h.calls, "suspend")
 			require.True(t, in.DeleteAfter.After(in.At))
-			return activities.Account{SubaccountID: subID, Status: customer.StatusSuspended, SuspensionID: in.SuspensionID, DeleteAfter: in.DeleteAfter}, nil
+			return activities.Account{SubaccountID: subID, Status: domain.StatusSuspended, SuspensionID: in.SuspensionID, DeleteAfter: in.DeleteAfter}, nil
 		}).Maybe()
 	h.env.OnActivity(a.Resume, mock.Anything, subID).Return(
 		func(_ context.Context, _ string) (activities.Account, error) {
 			h.calls = append(h.calls, "resume")
-			return activities.Account{SubaccountID: subID, Status: customer.StatusActive}, nil
+			return activities.Account{SubaccountID: subID, Status: domain.StatusActive}, nil
 		}).Maybe()
 	h.env.OnActivity(a.ExpireSuspension, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.ExpireInput) (activities.Account, error) {
 			h.calls = append(h.calls, "expire")
 			h.expired = true
-			return activities.Account{SubaccountID: subID, Status: customer.StatusInactive}, nil
+			return activities.Account{SubaccountID: subID, Status: domain.StatusInactive}, nil
 		}).Maybe()
 	h.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
 		sa := args.Get(0).(temporal.SearchAttributes)
@@ -78,7 +78,7 @@ func newLifeHarness(t *testing.T, first ...func(*testsuite.TestWorkflowEnvironme
 }
 
 func lifeInput() CustomerInput {
-	return CustomerInput{PartnerID: "acme", SubaccountID: subID, CustomerName: "ACME Corp", Status: customer.StatusActive}
+	return CustomerInput{PartnerID: "acme", SubaccountID: subID, CustomerName: "ACME Corp", Status: domain.StatusActive}
 }
 
 // do sends an update at start+d; the result or error lands in res.
@@ -118,16 +118,16 @@ func TestSuspensionRunsOut(t *testing.T) {
 	require.NoError(t, h.env.GetWorkflowError())
 	var r CustomerResult
 	require.NoError(t, h.env.GetWorkflowResult(&r))
-	require.Equal(t, customer.ReasonSuspensionExpired, r.Outcome)
+	require.Equal(t, domain.ReasonSuspensionExpired, r.Outcome)
 	// 60 days of retention, skipped: deleted exactly then.
-	require.Equal(t, start.Add(2*time.Hour+customer.DefaultRetention), r.DeletedAt)
+	require.Equal(t, start.Add(2*time.Hour+domain.DefaultRetention), r.DeletedAt)
 	require.Equal(t, []string{"add-cloud second-cloud", "suspend", "expire"}, h.calls, "suspending twice is one suspension")
 	require.True(t, cloud.value.(CloudResult).Created)
 	s := susp.value.(CustomerStatus)
-	require.Equal(t, customer.StatusSuspended, s.Status)
+	require.Equal(t, domain.StatusSuspended, s.Status)
 	require.Equal(t, "unpaid", s.Suspension.Reason)
 	require.Equal(t, s.Suspension.ID, again.value.(CustomerStatus).Suspension.ID)
-	require.Equal(t, []string{customer.StatusSuspended, customer.StatusInactive}, h.status)
+	require.Equal(t, []string{domain.StatusSuspended, domain.StatusInactive}, h.status)
 	// Each counted once: the second suspend changed nothing.
 	require.EqualValues(t, 1, counted(h.metrics, MetricCloudsCreated, "when", "later"))
 	require.EqualValues(t, 1, counted(h.metrics, MetricSuspended))
@@ -146,7 +146,7 @@ func TestResumeCancelsTheDeletion(t *testing.T) {
 	// Well past the first suspension's deadline: nothing is deleted.
 	h.env.RegisterDelayedCallback(func() {
 		s := h.query()
-		require.Equal(t, customer.StatusActive, s.Status)
+		require.Equal(t, domain.StatusActive, s.Status)
 		require.Nil(t, s.Suspension)
 		h.env.CancelWorkflow()
 	}, 100*time.Hour)
@@ -154,10 +154,10 @@ func TestResumeCancelsTheDeletion(t *testing.T) {
 	require.True(t, h.env.IsWorkflowCompleted())
 	require.False(t, h.expired, "a resume before the deadline cancels the deletion")
 	require.ErrorContains(t, cloudWhileSuspended.rejected, "suspended; resume its services first", "no new cloud while suspended")
-	require.Equal(t, customer.StatusActive, res.value.(CustomerStatus).Status)
-	require.Equal(t, customer.StatusActive, res2.value.(CustomerStatus).Status)
+	require.Equal(t, domain.StatusActive, res.value.(CustomerStatus).Status)
+	require.Equal(t, domain.StatusActive, res2.value.(CustomerStatus).Status)
 	require.Equal(t, []string{"suspend", "resume", "add-cloud later-cloud"}, h.calls, "resuming twice is one resume")
-	require.Equal(t, []string{customer.StatusSuspended, customer.StatusActive}, h.status)
+	require.Equal(t, []string{domain.StatusSuspended, domain.StatusActive}, h.status)
 	require.EqualValues(t, 1, counted(h.metrics, MetricSuspended))
 	require.EqualValues(t, 1, counted(h.metrics, MetricResumed), "the second resume changed nothing")
 	require.Zero(t, counted(h.metrics, MetricSuspensionsExpired))
@@ -171,9 +171,9 @@ func TestLifecycleRefusals(t *testing.T) {
 	h.do(time.Hour, UpdateSuspend, &badReason, SuspendRequest{Reason: "two\nlines"})
 	h.env.RegisterDelayedCallback(h.env.CancelWorkflow, 2*time.Hour)
 	h.env.ExecuteWorkflow(Customer, lifeInput())
-	require.ErrorIs(t, badName.rejected, customer.ErrInvalid)
-	require.ErrorIs(t, badRetention.rejected, customer.ErrInvalid)
-	require.ErrorIs(t, badReason.rejected, customer.ErrInvalid)
+	require.ErrorIs(t, badName.rejected, domain.ErrInvalid)
+	require.ErrorIs(t, badRetention.rejected, domain.ErrInvalid)
+	require.ErrorIs(t, badReason.rejected, domain.ErrInvalid)
 	require.Empty(t, h.calls, "a refused operation runs nothing")
 	require.Zero(t, h.query().Operations)
 }
@@ -181,7 +181,7 @@ func TestLifecycleRefusals(t *testing.T) {
 func TestRefusedByTheStore(t *testing.T) {
 	h := newLifeHarness(t, func(env *testsuite.TestWorkflowEnvironment) {
 		env.OnActivity(a.AddCloud, mock.Anything, mock.Anything).Return(activities.CloudCreated{},
-			temporal.NewNonRetryableApplicationError("another cloud has this name", activities.ErrTypeCloudNameTaken, errors.New("taken"))).Once()
+			temporal.NewNonRetryableApplicationError("the customer's services are stopped", domain.ErrSuspended.Code, errors.New("suspended"))).Once()
 	})
 	var taken updateResult
 	h.do(time.Hour, UpdateAddCloud, &taken, CloudRequest{Name: "acme-prod"})
@@ -189,14 +189,14 @@ func TestRefusedByTheStore(t *testing.T) {
 	h.env.ExecuteWorkflow(Customer, lifeInput())
 	var app *temporal.ApplicationError
 	require.ErrorAs(t, taken.err, &app)
-	require.Equal(t, activities.ErrTypeCloudNameTaken, app.Type())
+	require.Equal(t, domain.ErrSuspended.Code, app.Type())
 }
 
 func TestExpiredWhileTheWorkerWasAway(t *testing.T) {
 	// A run that starts (continues) after its suspension's deadline deletes at once.
 	h := newLifeHarness(t)
 	in := lifeInput()
-	in.Status = customer.StatusSuspended
+	in.Status = domain.StatusSuspended
 	in.Suspension = &Suspension{ID: "44444444-4444-4444-8444-444444444444", At: start.Add(-61 * 24 * time.Hour), DeleteAfter: start.Add(-time.Hour)}
 	h.env.ExecuteWorkflow(Customer, in)
 	require.NoError(t, h.env.GetWorkflowError())

@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
 )
 
 func (h *harness) decline() { h.env.SignalWorkflow(SignalDecline, Decline{Via: ViaLink}) }
@@ -20,7 +20,7 @@ func TestDecline(t *testing.T) {
 	r, err := h.run(input())
 	require.NoError(t, err)
 	require.Equal(t, OutcomeDeclined, r.Outcome)
-	require.Equal(t, []string{customer.ReasonDeclined}, h.deleted, "the record is deleted as declined")
+	require.Equal(t, []string{domain.ReasonDeclined}, h.deleted, "the record is deleted as declined")
 	require.Equal(t, start.Add(time.Hour), r.DecidedAt)
 	last := h.upserts[len(h.upserts)-1]
 	require.Equal(t, map[string]string{AttrStage.GetName(): OutcomeDeclined, AttrOutcome.GetName(): OutcomeDeclined}, last)
@@ -54,7 +54,7 @@ func TestDeclineAfterTheDeadline(t *testing.T) {
 	r, err := h.run(input())
 	require.NoError(t, err)
 	require.Equal(t, OutcomeExpired, r.Outcome)
-	require.Equal(t, []string{customer.ReasonExpired}, h.deleted)
+	require.Equal(t, []string{domain.ReasonExpired}, h.deleted)
 }
 
 // TestDeclineInAHistoryFromBeforeThePatch: where the released code (which

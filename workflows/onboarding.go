@@ -12,7 +12,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/cloudpartners/onboarding/activities"
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
 )
 
 // maxIgnored bounds the late requests kept in the status.
@@ -131,7 +131,7 @@ func (o *onboarding) run(ctx workflow.Context) (Result, error) {
 		// The record exists but the customer can never be reached: delete it
 		// rather than leave it half-done.
 		o.logger.Error("first confirmation email failed; deleting the record", "error", err)
-		_ = o.delete(ctx, customer.ReasonFailed)
+		_ = o.delete(ctx, domain.ReasonFailed)
 		return Result{}, o.fail(ctx, err)
 	}
 
@@ -147,8 +147,8 @@ func (o *onboarding) run(ctx workflow.Context) (Result, error) {
 			return Result{}, o.fail(ctx, err)
 		}
 	default:
-		reason := map[string]string{OutcomeExpired: customer.ReasonExpired, OutcomeCancelled: customer.ReasonCancelled,
-			OutcomeDeclined: customer.ReasonDeclined}[outcome]
+		reason := map[string]string{OutcomeExpired: domain.ReasonExpired, OutcomeCancelled: domain.ReasonCancelled,
+			OutcomeDeclined: domain.ReasonDeclined}[outcome]
 		if err := o.delete(ctx, reason); err != nil {
 			return Result{}, o.fail(ctx, err)
 		}

@@ -17,7 +17,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/cloudpartners/onboarding/activities"
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
 )
 
 var start = time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
@@ -106,7 +106,7 @@ func (h *harness) mockDefaults() {
 			require.Equal(t, "acme", in.PartnerID)
 			require.Equal(t, start.Add(7*24*time.Hour), in.Deadline)
 			require.NotEmpty(t, in.SubaccountID)
-			return activities.Record{SubaccountID: subID, OrganizationID: orgID, Status: customer.StatusAcceptanceRequired}, nil
+			return activities.Record{SubaccountID: subID, OrganizationID: orgID, Status: domain.StatusAcceptanceRequired}, nil
 		}).Maybe()
 	h.env.OnActivity(a.SendConfirmation, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.SendInput) (activities.Sent, error) {
@@ -115,12 +115,12 @@ func (h *harness) mockDefaults() {
 			require.Equal(t, subID, in.SubaccountID)
 			return activities.Sent{MessageID: "m", SentAt: h.env.Now()}, nil
 		}).Maybe()
-	h.env.OnActivity(a.Activate, mock.Anything, subID).Return(activities.Record{SubaccountID: subID, Status: customer.StatusActive}, nil).Maybe()
+	h.env.OnActivity(a.Activate, mock.Anything, subID).Return(activities.Record{SubaccountID: subID, Status: domain.StatusActive}, nil).Maybe()
 	h.env.OnActivity(a.CreateCloud, mock.Anything, mock.Anything).Return(activities.CloudCreated{CloudID: cloudID, Name: "acme-prod"}, nil).Maybe()
 	h.env.OnActivity(a.Delete, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.DeleteInput) (activities.Record, error) {
 			h.deleted = append(h.deleted, in.Reason)
-			return activities.Record{SubaccountID: subID, Status: customer.StatusInactive}, nil
+			return activities.Record{SubaccountID: subID, Status: domain.StatusInactive}, nil
 		}).Maybe()
 	h.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
 		sa := args.Get(0).(temporal.SearchAttributes)
@@ -222,7 +222,7 @@ func TestDeadline(t *testing.T) {
 	require.Equal(t, StageAwaiting, before.Stage, "still waiting a second before the deadline")
 	require.Equal(t, OutcomeExpired, r.Outcome)
 	require.Equal(t, start.Add(7*24*time.Hour+confirmGrace), r.DecidedAt)
-	require.Equal(t, []string{customer.ReasonExpired}, h.deleted)
+	require.Equal(t, []string{domain.ReasonExpired}, h.deleted)
 	require.Empty(t, r.CloudID)
 	require.Equal(t, map[string]string{"OnboardingStage": OutcomeExpired, "OnboardingOutcome": OutcomeExpired}, h.upserts[len(h.upserts)-1])
 	h.env.AssertActivityNumberOfCalls(t, "Activate", 0)
@@ -272,7 +272,7 @@ func TestCancel(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, OutcomeCancelled, r.Outcome)
 	require.Equal(t, OutcomeCancelled, res.Outcome, "the cancel update answers with the outcome")
-	require.Equal(t, []string{customer.ReasonCancelled}, h.deleted)
+	require.Equal(t, []string{domain.ReasonCancelled}, h.deleted)
 	h.env.AssertActivityNumberOfCalls(t, "Activate", 0)
 }
 
@@ -451,7 +451,7 @@ func TestEmailRejectedDeletesTheRecord(t *testing.T) {
 		Return(activities.Sent{}, temporal.NewNonRetryableApplicationError("550 no such user", activities.ErrTypeRejected, nil)).Once()
 	_, err := h.run(input())
 	require.ErrorContains(t, err, "550 no such user")
-	require.Equal(t, []string{customer.ReasonFailed}, h.deleted, "no half-created record is left")
+	require.Equal(t, []string{domain.ReasonFailed}, h.deleted, "no half-created record is left")
 	h.env.AssertActivityNumberOfCalls(t, "SendConfirmation", 1)
 }
 
@@ -461,7 +461,7 @@ func TestWorkflowCancellationStillDeletes(t *testing.T) {
 	r, err := h.run(input())
 	require.NoError(t, err)
 	require.Equal(t, OutcomeCancelled, r.Outcome)
-	require.Equal(t, []string{customer.ReasonCancelled}, h.deleted, "the deletion runs in a disconnected context")
+	require.Equal(t, []string{domain.ReasonCancelled}, h.deleted, "the deletion runs in a disconnected context")
 }
 
 func TestWorkflowID(t *testing.T) {

@@ -1,57 +1,19 @@
-// Package httpserver is what every HTTP edge (webhook, portal, the local
-// identity provider) runs with: a server with bounded timeouts, a graceful
-// shutdown, one log line per request and the security headers of pages
-// that carry secrets.
+// Package httpserver is what every HTTP edge's handlers share: one log
+// line per request, the security headers of pages that carry secrets, the
+// client's address, and pages parsed and rendered whole (pages.go). The
+// servers themselves run under internal/daemon.
 package httpserver
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/cloudpartners/onboarding/internal/text"
 )
-
-// ShutdownTimeout bounds how long a stopping server waits for requests in flight.
-const ShutdownTimeout = 15 * time.Second
-
-// New returns a server for handler with timeouts that keep slow clients
-// from holding connections, and the server's own errors in logger.
-func New(handler http.Handler, logger *slog.Logger) *http.Server {
-	return &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second, // above every bounded wait for Temporal
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-}
-
-// Run serves on ln until ctx is done, then shuts down gracefully: requests
-// in flight get ShutdownTimeout to finish.
-func Run(ctx context.Context, srv *http.Server, ln net.Listener, logger *slog.Logger) error {
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	select {
-	case err := <-served:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-	logger.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("shut down: %w", err)
-	}
-	logger.Info("stopped")
-	return nil
-}
 
 // LogRequests logs one line per request: method, path, status, duration,
 // client and user agent — never the query or the body, which may carry
@@ -67,7 +29,7 @@ func LogRequests(logger *slog.Logger, next http.Handler, quiet ...string) http.H
 		}
 		logger.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
 			"duration", time.Since(start).Round(time.Microsecond), "client", ClientAddr(r),
-			"user_agent", strings.ToValidUTF8(truncate(r.UserAgent(), 120), "?"))
+			"user_agent", text.Truncate(strings.ToValidUTF8(r.UserAgent(), "?"), 120))
 	})
 }
 
@@ -112,11 +74,4 @@ func ClientAddr(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }

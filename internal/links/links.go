@@ -11,18 +11,19 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"net/url"
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/cloudpartners/onboarding/internal/domain"
 )
 
 // Errors returned by Parse.
 var (
-	ErrMalformed = errors.New("the link is malformed")
-	ErrForged    = errors.New("the link was not issued by us")
+	ErrMalformed = domain.New(domain.Invalid, "MalformedLink", "the link is malformed")
+	ErrForged    = domain.New(domain.NotFound, "UnknownLink", "the link was not issued by us")
 )
 
 const (

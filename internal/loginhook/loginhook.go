@@ -8,10 +8,11 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cloudpartners/onboarding/internal/domain"
 )
 
 // HeaderName is the request header that carries the signature.
@@ -29,9 +30,9 @@ const (
 
 // Errors returned by ParseHeader and Verify.
 var (
-	ErrMalformed = errors.New("the X-Signature header is malformed: want t=<unix seconds>,v1=<hex HMAC-SHA256>")
-	ErrStale     = errors.New("the signature timestamp is more than 5 minutes from the server's clock")
-	ErrSignature = errors.New("the signature does not match the body")
+	ErrMalformed = domain.New(domain.Invalid, "MalformedSignature", "the X-Signature header is malformed: want t=<unix seconds>,v1=<hex HMAC-SHA256>")
+	ErrStale     = domain.New(domain.Forbidden, "StaleSignature", "the signature timestamp is more than 5 minutes from the server's clock")
+	ErrSignature = domain.New(domain.Forbidden, "BadSignature", "the signature does not match the body")
 )
 
 // Header is a parsed X-Signature header.

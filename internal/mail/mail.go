@@ -20,11 +20,13 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/cloudpartners/onboarding/internal/domain"
 )
 
 // ErrRejected means the mail server refused the message for good (say, an
 // address it does not know); retrying will not help.
-var ErrRejected = errors.New("the mail server rejected the message permanently")
+var ErrRejected = domain.New(domain.Invalid, "EmailRejected", "the mail server rejected the message permanently")
 
 // Confirmation is what the confirmation email says.
 type Confirmation struct {

@@ -11,8 +11,9 @@ import (
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/store"
+	"github.com/cloudpartners/onboarding/internal/text"
 )
 
 // ListQuery selects a page of onboardings; empty fields match everything.
@@ -27,60 +28,62 @@ type ListQuery struct {
 	Limit     int    // 1-1000, default 50
 	// Runs joins each record with its Temporal run (stage, outcome, the
 	// workflow's status): one visibility query a page. Without it the page
-	// is read from Postgres alone.
+	// is read from Postgres alone, in one query.
 	Runs bool
 }
 
 // List is one page of onboardings, newest first, with the cursors of the
 // pages beside it ("" where there is none).
 type List struct {
-	Onboardings []View `json:"onboardings"`
-	Next        string `json:"next,omitempty"`
-	Prev        string `json:"prev,omitempty"`
+	Onboardings []View
+	Next        string
+	Prev        string
 }
 
 // Validate checks the query's values.
 func (q ListQuery) Validate() error {
 	var errs []error
 	if q.PartnerID != "" {
-		errs = append(errs, customer.ValidatePartnerID(q.PartnerID))
+		errs = append(errs, domain.ValidatePartnerID(q.PartnerID))
 	}
-	if q.Status != "" && !slices.Contains(customer.Statuses, q.Status) {
-		errs = append(errs, customer.Invalid("status", "%q is not a subaccount status; want one of %s", truncate(q.Status, 40), strings.Join(customer.Statuses, ", ")))
+	if q.Status != "" && !slices.Contains(domain.Statuses, q.Status) {
+		errs = append(errs, domain.Invalidf("status", "%q is not a subaccount status; want one of %s", text.Truncate(q.Status, 40), strings.Join(domain.Statuses, ", ")))
+	}
+	if q.Reason != "" && !slices.Contains(domain.Reasons, q.Reason) {
+		errs = append(errs, domain.Invalidf("reason", "%q is not a reason a customer was deleted; want one of %s", text.Truncate(q.Reason, 40), strings.Join(domain.Reasons, ", ")))
 	}
 	if q.Limit < 0 || q.Limit > 1000 {
-		errs = append(errs, customer.Invalid("limit", "%d is out of range; want 1 to 1000", q.Limit))
+		errs = append(errs, domain.Invalidf("limit", "%d is out of range; want 1 to 1000", q.Limit))
 	}
 	if q.After != "" && q.Before != "" {
-		errs = append(errs, customer.Invalid("cursor", "give a page after a cursor or before one, not both"))
+		errs = append(errs, domain.Invalidf("cursor", "give a page after a cursor or before one, not both"))
 	}
 	return errors.Join(errs...)
 }
 
 // List reads one page of customer records from Postgres, the system of
 // record, by keyset — a page deep in a long list costs what the first
-// costs — and, when asked (q.Runs), joins each with its Temporal run by the
-// exact run id stored with the record, in one visibility query per page. An onboarding that
-// has not created its record (just launched, or failed before) is not
-// listed: `starter status` and the Web UI show it.
-func (s *Service) List(ctx context.Context, by Actor, q ListQuery) (List, error) {
+// costs — in one query, the actor's partner scope in its WHERE; and, when
+// asked (q.Runs), joins each with its Temporal run by the exact run id
+// stored with the record, in one visibility query per page. An onboarding
+// that has not created its record (just launched, or failed before) is
+// not listed: its status and the Web UI show it.
+func (s *Service) List(ctx context.Context, by domain.Actor, q ListQuery) (List, error) {
 	if err := q.Validate(); err != nil {
 		return List{}, err
 	}
-	if err := s.authorize(ctx, by, permRead, "list"); err != nil {
+	if err := by.Authorize(domain.Read, "list"); err != nil {
 		return List{}, err
 	}
-	if by.PartnerID != "" {
-		if q.PartnerID != "" && q.PartnerID != by.PartnerID {
-			return List{}, fmt.Errorf("partner %q: %w", q.PartnerID, customer.ErrUnknownPartner)
-		}
-		q.PartnerID = by.PartnerID
-	}
-	if q.PartnerID != "" {
+	switch {
+	case by.Scope() != "" && q.PartnerID != "" && q.PartnerID != by.Scope():
+		return List{}, domain.UnknownPartner(q.PartnerID)
+	case by.Scope() != "":
+		q.PartnerID = by.Scope()
+	case q.PartnerID != "":
+		// An operator naming a partner: an unknown one is refused, not
+		// shown as a partner without customers.
 		if _, err := s.store.Partner(ctx, q.PartnerID); err != nil {
-			if errors.Is(err, customer.ErrUnknownPartner) {
-				return List{}, fmt.Errorf("partner %q is not registered (%w); see the registered partners' onboardings with `starter list`", q.PartnerID, customer.ErrUnknownPartner)
-			}
 			return List{}, err
 		}
 	}
@@ -128,7 +131,7 @@ func (s *Service) List(ctx context.Context, by Actor, q ListQuery) (List, error)
 
 // runs reads the Temporal runs that created the given records, by run id,
 // in one visibility query.
-func (s *Service) runs(ctx context.Context, subs []store.Subaccount) (map[string]*workflowpb.WorkflowExecutionInfo, error) {
+func (s *Service) runs(ctx context.Context, subs []domain.Subaccount) (map[string]*workflowpb.WorkflowExecutionInfo, error) {
 	var ids []string
 	for _, sa := range subs {
 		if isRunID(sa.RunID) {

@@ -1,4 +1,4 @@
-package onboarding
+package onboarding_test
 
 import (
 	"context"
@@ -8,51 +8,47 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/cloudpartners/onboarding/internal/config"
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
+	"github.com/cloudpartners/onboarding/internal/onboarding"
+	"github.com/cloudpartners/onboarding/internal/request"
 	"github.com/cloudpartners/onboarding/internal/store"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 	"github.com/cloudpartners/onboarding/workflows"
 )
 
-// world is one test's slice of the real stack: its database, task queue,
-// the real worker binary and the actions over them.
+// world is one test's slice of the real stack: its database and task
+// queue, the real worker binary and the actions over them.
 type world struct {
-	svc  *Service
-	st   *store.Store
+	*testenv.Driver
 	vars map[string]string
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	testenv.RequireStack(t)
-	st, dsn := testenv.NewStore(t)
+	_, dsn := testenv.NewStore(t)
 	vars := map[string]string{"DATABASE_URL": dsn, "TASK_QUEUE": "tq-" + testenv.Suffix(), "RESEND_MIN_INTERVAL": "100ms"}
-	cfg, err := config.Load(testenv.Getenv(vars))
-	require.NoError(t, err)
-	svc, err := New(cfg, st, testenv.Client(t))
-	require.NoError(t, err)
-	return &world{svc: svc, st: st, vars: vars}
+	return &world{Driver: testenv.NewDriver(t, vars), vars: vars}
 }
 
 func (w *world) worker(t *testing.T) *testenv.Process {
 	t.Helper()
-	vars := map[string]string{"WORKER_ADDR": testenv.FreePort(t)}
-	for k, v := range w.vars {
-		vars[k] = v
-	}
-	return testenv.Start(t, "worker", vars)
+	return testenv.Start(t, "worker", testenv.Vars(w.vars, map[string]string{"WORKER_ADDR": testenv.FreePort(t)}))
 }
 
-func (w *world) awaiting(t *testing.T, by Actor, id string) View {
+func (w *world) awaiting(t *testing.T, by domain.Actor, id string) onboarding.View {
 	t.Helper()
-	var v View
+	var v onboarding.View
 	testenv.Eventually(t, 30*time.Second, id+" to await confirmation", func() bool {
 		var err error
-		v, err = w.svc.Status(context.Background(), by, id)
+		v, err = w.Onboarding.Status(context.Background(), by, id)
 		return err == nil && v.Stage == workflows.StageAwaiting
 	})
 	return v
+}
+
+// staff is a partner's member of staff with a role, its partner with partner status.
+func staff(id, partner, role string) domain.Actor {
+	return domain.Actor{Kind: domain.ActorUser, ID: id, PartnerID: partner, Role: role, PartnerStatus: true}
 }
 
 // TestActorsSeeOnlyTheirPartner: an actor scoped to one partner finds
@@ -62,73 +58,77 @@ func TestActorsSeeOnlyTheirPartner(t *testing.T) {
 	w := newWorld(t)
 	w.worker(t)
 	ctx := context.Background()
-	op := Operator("test")
 	// Partner ids of their own: the dev server is shared by every test.
 	sfx := testenv.Suffix()
 	pa, pb := "alpha-"+sfx, "beta-"+sfx
 	for _, p := range []string{pa, pb} {
-		_, err := w.svc.AddPartner(ctx, op, p, "Partner "+p)
-		require.NoError(t, err)
+		w.Partner(p, "Partner "+p)
 	}
-	alpha := Actor{Kind: ActorUser, ID: "a@alpha.example", PartnerID: pa, Role: customer.StaffEditor}
-	beta := Actor{Kind: ActorUser, ID: "b@beta.example", PartnerID: pb, Role: customer.StaffEditor}
-	l, err := w.svc.Launch(ctx, beta, pb, NewCustomer{Name: "Beta Customer", Email: "x@beta.example", Cloud: "beta-cloud"})
+	alpha, beta := staff("a@alpha.example", pa, domain.StaffEditor), staff("b@beta.example", pb, domain.StaffEditor)
+	l, err := w.Onboarding.Launch(ctx, beta, pb, onboarding.NewCustomer{Name: "Beta Customer", Email: "x@beta.example", Cloud: "beta-cloud"})
 	require.NoError(t, err)
 	v := w.awaiting(t, beta, l.OnboardingID)
 	require.NotEmpty(t, v.SubaccountID, "%+v", v)
 
-	_, err = w.svc.Launch(ctx, alpha, pb, NewCustomer{Name: "Intruder", Email: "x@alpha.example", Cloud: "nope-cloud"})
-	require.ErrorIs(t, err, customer.ErrUnknownPartner)
-	_, err = w.svc.AddPartner(ctx, alpha, "gamma", "Gamma")
-	require.Error(t, err)
+	_, err = w.Onboarding.Launch(ctx, alpha, pb, onboarding.NewCustomer{Name: "Intruder", Email: "x@alpha.example", Cloud: "nope-cloud"})
+	require.ErrorIs(t, err, domain.ErrUnknownPartner)
+	_, err = w.Access.AddPartner(ctx, alpha, "gamma", "Gamma")
+	require.ErrorIs(t, err, domain.ErrForbidden)
 	for _, id := range []string{l.OnboardingID, v.SubaccountID} {
-		_, err := w.svc.Status(ctx, alpha, id)
-		require.ErrorIs(t, err, customer.ErrNotFound, id)
-		_, err = w.svc.Link(ctx, alpha, id)
-		require.ErrorIs(t, err, customer.ErrNotFound, id)
-		_, err = w.svc.Resend(ctx, alpha, id)
-		require.ErrorIs(t, err, customer.ErrNotFound, id)
-		_, err = w.svc.Cancel(ctx, alpha, id)
-		require.ErrorIs(t, err, customer.ErrNotFound, id)
+		_, err := w.Onboarding.Status(ctx, alpha, id)
+		require.ErrorIs(t, err, domain.ErrNotFound, id)
+		_, err = w.Onboarding.Link(ctx, alpha, id)
+		require.ErrorIs(t, err, domain.ErrNotFound, id)
+		_, err = w.Onboarding.Resend(ctx, alpha, id)
+		require.ErrorIs(t, err, domain.ErrNotFound, id)
+		_, err = w.Onboarding.Cancel(ctx, alpha, id)
+		require.ErrorIs(t, err, domain.ErrNotFound, id)
 		email := "changed@alpha.example"
-		_, err = w.svc.Edit(ctx, alpha, id, store.Edit{Email: &email})
-		require.ErrorIs(t, err, customer.ErrNotFound, id)
+		_, err = w.Onboarding.Edit(ctx, alpha, id, domain.Edit{Email: &email})
+		require.ErrorIs(t, err, domain.ErrNotFound, id)
 		// Not found reads exactly like an unknown id.
-		_, unknownErr := w.svc.Status(ctx, alpha, "onboarding/"+pb+"/nobody")
-		require.Equal(t, errors.Is(unknownErr, customer.ErrNotFound), errors.Is(err, customer.ErrNotFound))
+		_, unknownErr := w.Onboarding.Status(ctx, alpha, "onboarding/"+pb+"/nobody")
+		require.Equal(t, domain.KindOf(unknownErr), domain.KindOf(err))
+		require.Equal(t, domain.CodeOf(unknownErr), domain.CodeOf(err))
 	}
 	// Each attempt is audited as a refusal, under alpha, not in beta's customer's log.
-	tried, err := w.st.PartnerAuditLog(ctx, pa, 100)
+	tried, err := w.Store.AuditLog(ctx, store.AuditQuery{Scope: pa, Limit: 100})
 	require.NoError(t, err)
-	require.Len(t, tried, 8) // link, resend, cancel and edit, by each id
+	require.Len(t, tried, 9) // the launch, then link, resend, cancel and edit by each id
 	for _, e := range tried {
-		require.Equal(t, "refused", e.Outcome, "%s: %s", e.Action, e.Detail)
-		require.Nil(t, e.SubaccountID, e.Action)
+		require.Equal(t, domain.OutcomeRefused, e.Outcome, "%s: %s", e.Action, e.Detail)
+		require.Empty(t, e.SubaccountID, e.Action)
 	}
-	log, err := w.st.AuditLog(ctx, v.SubaccountID, 100)
+	log, err := w.Store.AuditLog(ctx, store.AuditQuery{SubaccountID: v.SubaccountID, Limit: 100})
 	require.NoError(t, err)
 	for _, e := range log {
 		require.NotEqual(t, alpha.ID, e.ActorID, "alpha's attempt %s is in beta's customer's log", e.Action)
 	}
-	list, err := w.svc.List(ctx, alpha, ListQuery{})
+	list, err := w.Onboarding.List(ctx, alpha, onboarding.ListQuery{})
 	require.NoError(t, err)
 	require.Empty(t, list.Onboardings)
-	_, err = w.svc.List(ctx, alpha, ListQuery{PartnerID: pb})
-	require.ErrorIs(t, err, customer.ErrUnknownPartner)
+	_, err = w.Onboarding.List(ctx, alpha, onboarding.ListQuery{PartnerID: pb})
+	require.ErrorIs(t, err, domain.ErrUnknownPartner)
 
 	// Nothing changed for beta's customer; beta sees it by either id.
-	after, err := w.svc.Status(ctx, beta, v.SubaccountID)
+	after, err := w.Onboarding.Status(ctx, beta, v.SubaccountID)
 	require.NoError(t, err)
 	require.Equal(t, workflows.StageAwaiting, after.Stage)
 	require.Equal(t, 1, after.EmailsSent)
-	sa, err := w.st.Subaccount(ctx, v.SubaccountID)
+	sa, err := w.Store.Subaccount(ctx, "", v.SubaccountID)
 	require.NoError(t, err)
 	require.Equal(t, "x@beta.example", sa.Email)
-	list, err = w.svc.List(ctx, beta, ListQuery{Runs: true})
+	list, err = w.Onboarding.List(ctx, beta, onboarding.ListQuery{Runs: true})
 	require.NoError(t, err)
 	require.Len(t, list.Onboardings, 1)
 	require.Equal(t, workflows.StageAwaiting, list.Onboardings[0].Stage, "the list joins the run by its id")
 	require.Equal(t, l.RunID, list.Onboardings[0].RunID)
+	// The poll reads the record alone: the same stage.
+	p, err := w.Onboarding.Progress(ctx, beta, v.SubaccountID)
+	require.NoError(t, err)
+	require.Equal(t, workflows.StageAwaiting, p.Stage())
+	_, err = w.Onboarding.Progress(ctx, alpha, v.SubaccountID)
+	require.ErrorIs(t, err, domain.ErrNotFound)
 }
 
 // TestQueuedRequestsSayTheTruth: a cancel that no worker answers in time
@@ -137,36 +137,34 @@ func TestActorsSeeOnlyTheirPartner(t *testing.T) {
 func TestQueuedRequestsSayTheTruth(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	op := Operator("test")
+	op := w.Operator
 	partner := "queued-" + testenv.Suffix()
-	_, err := w.svc.AddPartner(ctx, op, partner, "Queued partner")
-	require.NoError(t, err)
+	w.Partner(partner, "Queued partner")
 	p := w.worker(t)
-	l, err := w.svc.Launch(ctx, op, partner, NewCustomer{Name: "Queued Co", Email: "q@queued.example", Cloud: "q-cloud"})
-	require.NoError(t, err)
+	l := w.Launch(partner, onboarding.NewCustomer{Name: "Queued Co", Email: "q@queued.example", Cloud: "q-cloud"})
 	v := w.awaiting(t, op, l.OnboardingID)
 	p.Stop()
 
 	// The worker polled a moment ago, so the request is sent and waits.
-	w.svc.updateWait = 2 * time.Second
-	_, err = w.svc.Cancel(ctx, op, l.OnboardingID)
-	require.ErrorIs(t, err, ErrQueued)
-	require.ErrorContains(t, err, "will be carried out when a worker takes it")
-	sa, err := w.st.Subaccount(ctx, v.SubaccountID)
+	impatient := onboarding.New(onboarding.Settings{TaskQueue: w.vars["TASK_QUEUE"], Secret: []byte("not used for a cancel at all, 0123456789")},
+		w.Store, w.Temporal, w.Audit, request.New(w.Temporal, 2*time.Second))
+	_, err := impatient.Cancel(ctx, op, l.OnboardingID)
+	require.ErrorIs(t, err, request.ErrQueued)
+	require.ErrorContains(t, err, "carried out when a worker takes it")
+	sa, err := w.Store.Subaccount(ctx, "", v.SubaccountID)
 	require.NoError(t, err)
-	require.Equal(t, customer.StatusAcceptanceRequired, sa.Status, "nothing happens without a worker")
+	require.Equal(t, domain.StatusAcceptanceRequired, sa.Status, "nothing happens without a worker")
 
 	w.worker(t)
 	testenv.Eventually(t, 60*time.Second, "the queued cancel to be carried out", func() bool {
-		sa, err = w.st.Subaccount(ctx, v.SubaccountID)
-		return err == nil && sa.Status == customer.StatusInactive
+		sa, err = w.Store.Subaccount(ctx, "", v.SubaccountID)
+		return err == nil && sa.Status == domain.StatusInactive
 	})
-	require.Equal(t, customer.ReasonCancelled, sa.DeletedReason)
+	require.Equal(t, domain.ReasonCancelled, sa.DeletedReason)
 	// Once the onboarding has closed (moments after the record is deleted),
 	// asking again says it has ended.
-	var r workflows.Result
-	require.NoError(t, w.svc.temporal.GetWorkflow(ctx, l.OnboardingID, "").Get(ctx, &r))
-	require.Equal(t, workflows.OutcomeCancelled, r.Outcome)
-	_, err = w.svc.Cancel(ctx, op, l.OnboardingID)
-	require.ErrorIs(t, err, ErrEnded)
+	w.WaitOutcome(l.OnboardingID, workflows.OutcomeCancelled)
+	_, err = w.Onboarding.Cancel(ctx, op, l.OnboardingID)
+	require.ErrorIs(t, err, domain.ErrEnded)
+	require.True(t, errors.Is(err, domain.ErrEnded))
 }

@@ -13,8 +13,9 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
-	"github.com/cloudpartners/onboarding/internal/store"
+	"github.com/cloudpartners/onboarding/internal/domain"
+	"github.com/cloudpartners/onboarding/internal/request"
+	"github.com/cloudpartners/onboarding/internal/text"
 	"github.com/cloudpartners/onboarding/workflows"
 )
 
@@ -24,40 +25,33 @@ const queryTimeout = 5 * time.Second
 
 // View is where one onboarding stands, from Temporal and the database.
 type View struct {
-	OnboardingID     string     `json:"onboarding_id"`
-	RunID            string     `json:"run_id,omitempty"`
-	PartnerID        string     `json:"partner_id,omitempty"`
-	Customer         string     `json:"customer,omitempty"`
-	Workflow         string     `json:"workflow,omitempty"` // Temporal's execution status: RUNNING, COMPLETED, ...
-	Stage            string     `json:"stage,omitempty"`
-	Outcome          string     `json:"outcome,omitempty"`
-	SubaccountID     string     `json:"subaccount_id,omitempty"`
-	SubaccountStatus string     `json:"subaccount_status,omitempty"`
-	DeletedReason    string     `json:"deleted_reason,omitempty"`
-	CloudName        string     `json:"cloud_name,omitempty"`
-	CloudID          string     `json:"cloud_id,omitempty"`
-	Deadline         *time.Time `json:"deadline,omitempty"`
-	EmailsSent       int        `json:"emails_sent"`
-	LastSentAt       *time.Time `json:"last_sent_at,omitempty"`
-	NextResendAt     *time.Time `json:"next_resend_at,omitempty"`
-	ConfirmedVia     string     `json:"confirmed_via,omitempty"`
-	Failure          string     `json:"failure,omitempty"`
-	StartedAt        *time.Time `json:"started_at,omitempty"`
-	ClosedAt         *time.Time `json:"closed_at,omitempty"`
-	CreatedAt        *time.Time `json:"created_at,omitempty"` // when the customer record was created
-	CloudCount       int        `json:"cloud_count"`
-	Clouds           []Cloud    `json:"clouds,omitempty"` // in Status, not in List
-	SuspendedAt      *time.Time `json:"suspended_at,omitempty"`
-	DeleteAfter      *time.Time `json:"delete_after,omitempty"` // while suspended: deleted then unless resumed
-	SuspendReason    string     `json:"suspend_reason,omitempty"`
-	Note             string     `json:"note,omitempty"`
-}
-
-// Cloud is one of a customer's clouds.
-type Cloud struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	CreatedAt time.Time `json:"created_at"`
+	OnboardingID     string
+	RunID            string
+	PartnerID        string
+	Customer         string
+	Workflow         string // Temporal's execution status: RUNNING, COMPLETED, ...
+	Stage            string
+	Outcome          string
+	SubaccountID     string
+	SubaccountStatus string
+	DeletedReason    string
+	CloudName        string
+	CloudID          string
+	Deadline         *time.Time
+	EmailsSent       int
+	LastSentAt       *time.Time
+	NextResendAt     *time.Time
+	ConfirmedVia     string
+	Failure          string
+	StartedAt        *time.Time
+	ClosedAt         *time.Time
+	CreatedAt        *time.Time // when the customer record was created
+	CloudCount       int
+	Clouds           []domain.Cloud // in Status, not in List
+	SuspendedAt      *time.Time
+	DeleteAfter      *time.Time // while suspended: deleted then unless resumed
+	SuspendReason    string
+	Note             string
 }
 
 // Running reports whether the onboarding's workflow still runs.
@@ -74,8 +68,7 @@ func timePtr(t time.Time) *time.Time {
 // applyExecution fills the view from Temporal's record of one run.
 func (v *View) applyExecution(info *workflowpb.WorkflowExecutionInfo) {
 	v.RunID = info.GetExecution().GetRunId()
-	v.Workflow = strings.TrimPrefix(info.GetStatus().String(), "WORKFLOW_EXECUTION_STATUS_")
-	v.Workflow = strings.ToUpper(v.Workflow)
+	v.Workflow = strings.ToUpper(strings.TrimPrefix(info.GetStatus().String(), "WORKFLOW_EXECUTION_STATUS_"))
 	v.StartedAt = timePtr(info.GetStartTime().AsTime())
 	if info.GetCloseTime() != nil {
 		v.ClosedAt = timePtr(info.GetCloseTime().AsTime())
@@ -113,7 +106,7 @@ func (v *View) applyStatus(s workflows.Status) {
 }
 
 // applySubaccount fills the view from the system of record.
-func (v *View) applySubaccount(sa store.Subaccount) {
+func (v *View) applySubaccount(sa domain.Subaccount) {
 	v.OnboardingID = sa.OnboardingID
 	v.PartnerID, v.Customer = sa.PartnerID, sa.Name
 	v.SubaccountID, v.SubaccountStatus, v.DeletedReason = sa.ID, sa.Status, sa.DeletedReason
@@ -127,43 +120,60 @@ func (v *View) applySubaccount(sa store.Subaccount) {
 	v.SuspendedAt, v.DeleteAfter, v.SuspendReason = sa.SuspendedAt, sa.DeleteAfter, sa.SuspendReason
 	// The database counts the emails the mail server accepted.
 	v.EmailsSent = max(v.EmailsSent, sa.EmailsSent)
-	if v.Outcome == "" && sa.Status == customer.StatusInactive {
+	if v.LastSentAt == nil {
+		v.LastSentAt = sa.LastSentAt
+	}
+	// How the customer answered is in the record: no history is read.
+	if v.ConfirmedVia == "" && sa.Answer == domain.AnswerConfirm && sa.Status != domain.StatusAcceptanceRequired {
+		v.ConfirmedVia = sa.AnswerVia
+	}
+	if v.Stage == "" {
+		v.Stage = sa.Stage()
+	}
+	if v.Outcome == "" {
 		// A deleted record tells its outcome even where Temporal's record is gone.
-		v.Outcome = sa.DeletedReason
+		v.Outcome = sa.Outcome()
 	}
 }
 
-// target is what an id given to an action names: an onboarding, the run
-// to act on, and its customer record once it exists.
-type target struct {
-	id    string // the onboarding id
-	runID string // empty: the latest run
-	sa    *store.Subaccount
+// found is what a reference an action was given names: the customer
+// record, when it exists, and the onboarding.
+type found struct {
+	id     string // the onboarding id
+	runID  string // the run that made the record; "" for the latest
+	sa     *domain.Subaccount
+	clouds []domain.Cloud
 }
 
-// resolve finds what an id names — an onboarding id (as `starter add`
-// prints it) or a subaccount id — among what the actor may see. Any other
-// partner's onboarding is not found, exactly like an unknown one.
-func (s *Service) resolve(ctx context.Context, by Actor, id string) (target, error) {
-	if sa, err := s.store.Subaccount(ctx, id); err == nil {
-		if !by.sees(sa.PartnerID) {
-			return target{}, notFound(id)
-		}
-		return target{id: sa.OnboardingID, runID: sa.RunID, sa: &sa}, nil
-	} else if !errors.Is(err, customer.ErrNotFound) {
-		return target{}, err
+// find looks up what a reference names — a subaccount id or an onboarding
+// id (as `starter add` prints it) — among what the actor may see, with one
+// indexed query: another partner's is not found, exactly like an unknown
+// one, from the store's WHERE. An onboarding that has not created its
+// record yet is found by its id alone, when the id is the actor's partner's.
+func (s *Service) find(ctx context.Context, by domain.Actor, ref string) (found, error) {
+	sa, clouds, err := s.store.Customer(ctx, by.Scope(), ref)
+	switch {
+	case err == nil:
+		return found{id: sa.OnboardingID, runID: sa.RunID, sa: &sa, clouds: clouds}, nil
+	case !errors.Is(err, domain.ErrNotFound):
+		return found{}, err
 	}
 	// No onboarding can have an id the Temporal client could not carry.
-	if !carriable(id) || !by.sees(partnerOf(id)) {
-		return target{}, notFound(id)
+	if !workflows.Carriable(ref) || workflows.PartnerOf(ref) == "" || !by.Sees(workflows.PartnerOf(ref)) {
+		return found{}, notFound(ref)
 	}
-	return target{id: id}, nil
+	return found{id: ref}, nil
+}
+
+// notFound is a reference that names nothing the actor may see.
+func notFound(ref string) error {
+	return domain.NotFoundf("no customer or onboarding %q", text.Truncate(ref, 120))
 }
 
 // describe returns Temporal's record of a run (the latest when runID is empty).
 func (s *Service) describe(ctx context.Context, id, runID string) (*workflowpb.WorkflowExecutionInfo, error) {
 	desc, err := s.temporal.DescribeWorkflow(ctx, id, runID)
-	if isNotFound(err) {
+	if request.IsNotFound(err) {
 		return nil, notFound(id)
 	}
 	if err != nil {
@@ -174,44 +184,34 @@ func (s *Service) describe(ctx context.Context, id, runID string) (*workflowpb.W
 
 // Status says where one onboarding stands: Temporal's record of its run,
 // the workflow's own status (its query, or its result once closed) and the
-// customer record.
-func (s *Service) Status(ctx context.Context, by Actor, id string) (View, error) {
-	if err := s.authorize(ctx, by, permRead, "status"); err != nil {
+// customer record with its clouds.
+func (s *Service) Status(ctx context.Context, by domain.Actor, ref string) (View, error) {
+	if err := by.Authorize(domain.Read, "status"); err != nil {
 		return View{}, err
 	}
-	v, sa, err := s.lookup(ctx, by, id)
-	if err != nil || sa == nil {
-		return v, err
-	}
-	clouds, err := s.store.Clouds(ctx, sa.ID)
+	f, err := s.find(ctx, by, ref)
 	if err != nil {
 		return View{}, err
 	}
-	for _, c := range clouds {
-		v.Clouds = append(v.Clouds, Cloud{ID: c.ID, Name: c.Name, CreatedAt: c.CreatedAt.UTC()})
-	}
-	return v, nil
+	return s.view(ctx, by, f)
 }
 
-func (s *Service) lookup(ctx context.Context, by Actor, id string) (View, *store.Subaccount, error) {
-	t, err := s.resolve(ctx, by, id)
+// view joins what the store found with Temporal's record of the run.
+func (s *Service) view(ctx context.Context, by domain.Actor, f found) (View, error) {
+	info, err := s.describe(ctx, f.id, f.runID)
 	if err != nil {
-		return View{}, nil, err
+		return View{}, err
 	}
-	info, err := s.describe(ctx, t.id, t.runID)
-	if err != nil {
-		return View{}, nil, err
-	}
-	v := View{OnboardingID: t.id}
+	v := View{OnboardingID: f.id}
 	v.applyExecution(info)
-	if !by.sees(v.PartnerID) {
-		return View{}, nil, notFound(id)
+	if !by.Sees(v.PartnerID) {
+		return View{}, notFound(f.id)
 	}
 	haveStatus := false
 	if info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 		qctx, cancel := context.WithTimeout(ctx, queryTimeout)
 		var st workflows.Status
-		val, err := s.temporal.QueryWorkflow(qctx, t.id, v.RunID, workflows.QueryStatus)
+		val, err := s.temporal.QueryWorkflow(qctx, f.id, v.RunID, workflows.QueryStatus)
 		if err == nil {
 			err = val.Get(&st)
 		}
@@ -225,32 +225,21 @@ func (s *Service) lookup(ctx context.Context, by Actor, id string) (View, *store
 	} else {
 		haveStatus = s.applyResult(ctx, &v)
 	}
-
-	sa := t.sa
-	if sa == nil || (haveStatus && v.SubaccountID != "" && v.SubaccountID != sa.ID) {
-		var row store.Subaccount
-		switch {
-		case haveStatus && v.SubaccountID != "":
-			row, err = s.store.Subaccount(ctx, v.SubaccountID)
-		case haveStatus:
-			err = customer.ErrNotFound // the record is not created yet
-		default:
-			row, err = s.store.SubaccountByOnboarding(ctx, t.id)
-		}
-		switch {
-		case err == nil:
-			sa = &row
-		case !errors.Is(err, customer.ErrNotFound):
-			return View{}, nil, err
+	sa := f.sa
+	if sa == nil && haveStatus && v.SubaccountID != "" {
+		// Created since the look-up.
+		if row, clouds, err := s.store.Customer(ctx, by.Scope(), v.SubaccountID); err == nil {
+			sa, f.clouds = &row, clouds
 		}
 	}
 	if sa != nil {
 		v.applySubaccount(*sa)
+		v.Clouds = f.clouds
 	}
-	return v, sa, nil
+	return v, nil
 }
 
-// applyResult fills the view of a closed run from its history: no worker
+// applyResult fills the view of a closed run from its result: no worker
 // needed. It reports whether the run's own record was read.
 func (s *Service) applyResult(ctx context.Context, v *View) bool {
 	var res workflows.Result
@@ -260,7 +249,7 @@ func (s *Service) applyResult(ctx context.Context, v *View) bool {
 		if errors.As(err, &appErr) {
 			v.Failure = appErr.Message()
 		} else {
-			v.Failure = oneLine(err.Error())
+			v.Failure = text.OneLine(err.Error())
 		}
 		if v.Stage == "" || v.Stage == workflows.StageCreating {
 			v.Stage = workflows.StageFailed
@@ -270,39 +259,55 @@ func (s *Service) applyResult(ctx context.Context, v *View) bool {
 	v.Outcome, v.Stage = res.Outcome, workflows.StageDone
 	v.SubaccountID, v.CloudID, v.EmailsSent = res.SubaccountID, res.CloudID, res.EmailsSent
 	v.Deadline = timePtr(res.Deadline)
-	if res.Outcome == workflows.OutcomeActive {
-		v.ConfirmedVia = s.confirmedVia(ctx, v.OnboardingID, v.RunID)
-	}
 	return true
 }
 
-// dataConverter decodes payloads as the client does.
-func (s *Service) dataConverter() converter.DataConverter {
-	if dc := s.cfg.Temporal.DataConverter; dc != nil {
-		return dc
+// Progress is where a customer stands as its record alone shows it — one
+// indexed query, no Temporal: what a page that follows a customer polls.
+func (s *Service) Progress(ctx context.Context, by domain.Actor, subaccountID string) (domain.Subaccount, error) {
+	if err := by.Authorize(domain.Read, "status"); err != nil {
+		return domain.Subaccount{}, err
 	}
-	return converter.GetDefaultDataConverter()
+	return s.store.Subaccount(ctx, by.Scope(), subaccountID)
 }
 
-// confirmedVia reads how an ACTIVE onboarding was confirmed from its
-// history: the first confirm signal is the one the wait took.
-func (s *Service) confirmedVia(ctx context.Context, id, runID string) string {
-	it := s.temporal.GetWorkflowHistory(ctx, id, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for it.HasNext() {
-		e, err := it.Next()
-		if err != nil {
-			return ""
-		}
-		a := e.GetWorkflowExecutionSignaledEventAttributes()
-		if a == nil || a.GetSignalName() != workflows.SignalConfirm {
-			continue
-		}
-		var c workflows.Confirm
-		// History events come as stored: encrypted by the payload codec.
-		if p := a.GetInput().GetPayloads(); len(p) == 1 && s.dataConverter().FromPayload(p[0], &c) == nil {
-			return c.Via
-		}
-		return ""
+// Customer is everything a customer's page shows of it: where it stands
+// and its contact details, masked for those without the personal-data
+// permission.
+type Customer struct {
+	View
+	Email        string
+	Contact      string
+	PersonalData bool // false: Email and Contact are masked
+	Organization domain.Organization
+	Display      string // the status as people read it
+	Answer       string
+	// Progress is the stage as the record shows it (domain.Subaccount.Stage):
+	// what Progress answers, so a page that polls it compares like with like.
+	Progress string
+}
+
+// Customer reads one customer for its page: status, details and clouds.
+func (s *Service) Customer(ctx context.Context, by domain.Actor, ref string) (Customer, error) {
+	if err := by.Authorize(domain.Read, "read a customer"); err != nil {
+		return Customer{}, err
 	}
-	return ""
+	f, err := s.find(ctx, by, ref)
+	if err != nil {
+		return Customer{}, err
+	}
+	v, err := s.view(ctx, by, f)
+	if err != nil {
+		return Customer{}, err
+	}
+	if f.sa == nil {
+		return Customer{View: v, Display: "Starting"}, nil
+	}
+	sa := *f.sa
+	c := Customer{View: v, Email: sa.Email, Contact: sa.Contact, PersonalData: by.PersonalData,
+		Organization: sa.Organization(), Display: domain.DisplayStatus(sa.Status, sa.DeletedReason), Answer: sa.Answer, Progress: sa.Stage()}
+	if !by.PersonalData {
+		c.Email, c.Contact = domain.MaskEmail(sa.Email), domain.MaskText(sa.Contact)
+	}
+	return c, nil
 }

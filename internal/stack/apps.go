@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/cloudpartners/onboarding/internal/config"
 	"go.temporal.io/sdk/client"
 )
 
@@ -75,15 +74,15 @@ func (s *Stack) Client(ctx context.Context, name string) (client.Client, error) 
 	return Dial(ctx, s.TemporalAddress(), f)
 }
 
-// Config is the configuration the apps run with, with extra NAME=VALUE
+// Getenv is the environment the apps run with, with extra NAME=VALUE
 // settings last so that they win: what a program needs to take the same
-// actions as the starter against this stack.
-func (a *Apps) Config(extra ...string) (config.Config, error) {
+// actions as the starter against this stack (OpenDriver).
+func (a *Apps) Getenv(extra ...string) func(string) string {
 	vars := map[string]string{}
 	for _, kv := range append(append([]string{}, a.Env...), extra...) {
 		if k, v, ok := strings.Cut(kv, "="); ok {
 			vars[k] = v
 		}
 	}
-	return config.Load(func(k string) string { return vars[k] })
+	return func(k string) string { return vars[k] }
 }

@@ -18,11 +18,11 @@ import (
 func Dial(ctx context.Context, hostPort string, log io.Writer) (client.Client, error) {
 	// The binaries' default configuration: the development payload key, so
 	// that this client reads what they write.
-	cfg, err := config.Load(func(string) string { return "" })
-	if err != nil {
+	v := config.New(func(string) string { return "" })
+	opts := config.LoadTemporal(v).Options
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	opts := cfg.Temporal
 	opts.HostPort = hostPort
 	opts.Logger = tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	c, err := client.DialContext(ctx, opts)

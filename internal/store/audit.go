@@ -2,55 +2,133 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/cloudpartners/onboarding/internal/domain"
+	"github.com/cloudpartners/onboarding/internal/text"
 )
 
-// AuditEvent is one action taken: by whom, what, on which customer, when,
-// from where, and how it ended.
-type AuditEvent struct {
-	ID           int64     `db:"id" json:"id"`
-	At           time.Time `db:"at" json:"at"`
-	PartnerID    string    `db:"partner_id" json:"partner_id,omitempty"`
-	ActorKind    string    `db:"actor_kind" json:"actor_kind"`
-	ActorID      string    `db:"actor_id" json:"actor"`
-	Action       string    `db:"action" json:"action"`
-	SubaccountID *string   `db:"subaccount_id" json:"subaccount_id,omitempty"`
-	OnboardingID string    `db:"onboarding_id" json:"onboarding_id,omitempty"`
-	Addr         string    `db:"addr" json:"addr,omitempty"`
-	Outcome      string    `db:"outcome" json:"outcome"` // done, refused or failed
-	Detail       string    `db:"detail" json:"detail,omitempty"`
+type auditRow struct {
+	ID           int64          `db:"id"`
+	At           time.Time      `db:"at"`
+	PartnerID    string         `db:"partner_id"`
+	ActorKind    string         `db:"actor_kind"`
+	ActorID      string         `db:"actor_id"`
+	Action       string         `db:"action"`
+	SubaccountID sql.NullString `db:"subaccount_id"`
+	OnboardingID string         `db:"onboarding_id"`
+	Addr         string         `db:"addr"`
+	Outcome      string         `db:"outcome"`
+	Detail       string         `db:"detail"`
 }
 
+func (r auditRow) domain() domain.AuditEvent {
+	return domain.AuditEvent{ID: r.ID, At: r.At.UTC(), PartnerID: r.PartnerID, ActorKind: r.ActorKind, ActorID: r.ActorID,
+		Action: r.Action, SubaccountID: r.SubaccountID.String, OnboardingID: r.OnboardingID, Addr: r.Addr, Outcome: r.Outcome, Detail: r.Detail}
+}
+
+const auditColumns = `a.id, a.at, a.partner_id, a.actor_kind, a.actor_id, a.action, a.subaccount_id, a.onboarding_id, a.addr, a.outcome, a.detail`
+
 // Audit records an action.
-func (s *Store) Audit(ctx context.Context, e AuditEvent) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO audit_events (at, partner_id, actor_kind, actor_id, action, subaccount_id, onboarding_id, addr, outcome, detail)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		e.At, e.PartnerID, e.ActorKind, e.ActorID, e.Action, e.SubaccountID, e.OnboardingID, e.Addr, e.Outcome, e.Detail)
-	if err != nil {
+func (s *Store) Audit(ctx context.Context, e domain.AuditEvent) error {
+	if err := audit(ctx, s.db, e); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
 	return nil
 }
 
-// AuditLog returns a customer's audit events, newest first, at most limit.
-func (s *Store) AuditLog(ctx context.Context, subaccountID string, limit int) ([]AuditEvent, error) {
-	out := []AuditEvent{}
-	err := s.db.SelectContext(ctx, &out, `SELECT id, at, partner_id, actor_kind, actor_id, action, subaccount_id, onboarding_id, addr, outcome, detail
-		FROM audit_events WHERE subaccount_id = $1 ORDER BY at DESC, id DESC LIMIT $2`, subaccountID, limit)
-	if err != nil {
+// audit writes one audit row, in the caller's transaction when it has one.
+func audit(ctx context.Context, ex sqlx.ExecerContext, e domain.AuditEvent) error {
+	var sub *string
+	if e.SubaccountID != "" {
+		sub = &e.SubaccountID
+	}
+	_, err := ex.ExecContext(ctx, `INSERT INTO audit_events (at, partner_id, actor_kind, actor_id, action, subaccount_id, onboarding_id, addr, outcome, detail)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		e.At, e.PartnerID, e.ActorKind, e.ActorID, e.Action, sub, e.OnboardingID, e.Addr, e.Outcome, e.Detail)
+	return err
+}
+
+// AuditQuery selects audit events; empty fields match everything. The
+// partner scope is always in the WHERE ("": every partner).
+type AuditQuery struct {
+	Scope        string
+	SubaccountID string
+	Actor        string    // an actor's id, exactly
+	From, To     time.Time // [From, To); zero: unbounded
+	Limit        int       // 0: no limit (exports)
+}
+
+func (q AuditQuery) sql() (string, []any) {
+	args := []any{q.Scope}
+	where := []string{"($1 = '' OR a.partner_id = $1)"}
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	if q.SubaccountID != "" {
+		where = append(where, "a.subaccount_id = "+arg(q.SubaccountID))
+	}
+	if q.Actor != "" {
+		where = append(where, "a.actor_id = "+arg(q.Actor))
+	}
+	if !q.From.IsZero() {
+		where = append(where, "a.at >= "+arg(q.From))
+	}
+	if !q.To.IsZero() {
+		where = append(where, "a.at < "+arg(q.To))
+	}
+	text := `SELECT ` + auditColumns + ` FROM audit_events a WHERE ` + strings.Join(where, " AND ") + ` ORDER BY a.at DESC, a.id DESC`
+	if q.Limit > 0 {
+		text += " LIMIT " + arg(q.Limit)
+	}
+	return text, args
+}
+
+// AuditLog returns the audit events a query selects, newest first.
+func (s *Store) AuditLog(ctx context.Context, q AuditQuery) ([]domain.AuditEvent, error) {
+	if q.SubaccountID != "" && !isUUID(q.SubaccountID) {
+		return nil, notFound("customer %q", text.Truncate(q.SubaccountID, 80))
+	}
+	text, args := q.sql()
+	var rows []auditRow
+	if err := s.db.SelectContext(ctx, &rows, text, args...); err != nil {
 		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	out := make([]domain.AuditEvent, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, r.domain())
 	}
 	return out, nil
 }
 
-// PartnerAuditLog returns a partner's audit events, newest first, at most limit.
-func (s *Store) PartnerAuditLog(ctx context.Context, partnerID string, limit int) ([]AuditEvent, error) {
-	out := []AuditEvent{}
-	err := s.db.SelectContext(ctx, &out, `SELECT id, at, partner_id, actor_kind, actor_id, action, subaccount_id, onboarding_id, addr, outcome, detail
-		FROM audit_events WHERE partner_id = $1 ORDER BY at DESC, id DESC LIMIT $2`, partnerID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("audit log: %w", err)
+// EachAuditEvent streams the audit events a query selects, newest first,
+// to fn one at a time, however many there are: an export of a year of a
+// large partner's log holds one row in memory. fn's error stops it.
+func (s *Store) EachAuditEvent(ctx context.Context, q AuditQuery, fn func(domain.AuditEvent) error) error {
+	if q.SubaccountID != "" && !isUUID(q.SubaccountID) {
+		return notFound("customer %q", text.Truncate(q.SubaccountID, 80))
 	}
-	return out, nil
+	text, args := q.sql()
+	rows, err := s.db.QueryxContext(ctx, text, args...)
+	if err != nil {
+		return fmt.Errorf("audit export: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r auditRow
+		if err := rows.StructScan(&r); err != nil {
+			return fmt.Errorf("audit export: %w", err)
+		}
+		if err := fn(r.domain()); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("audit export: %w", err)
+	}
+	return nil
 }

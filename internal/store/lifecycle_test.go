@@ -2,14 +2,16 @@ package store_test
 
 import (
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/store"
+	"github.com/cloudpartners/onboarding/internal/testenv"
 )
 
 func TestAnswerRace(t *testing.T) {
@@ -18,43 +20,96 @@ func TestAnswerRace(t *testing.T) {
 	require.NoError(t, err)
 	// Confirm and decline at once, many times over: exactly one answer stands.
 	var wg sync.WaitGroup
-	got := make([]string, 16)
-	for i := range got {
-		answer := customer.AnswerConfirm
+	recorded := make([]bool, 16)
+	answers := make([]string, 16)
+	for i := range recorded {
+		answer := domain.AnswerConfirm
 		if i%2 == 1 {
-			answer = customer.AnswerDecline
+			answer = domain.AnswerDecline
 		}
+		answers[i] = answer
 		wg.Go(func() {
-			a, _, err := st.RecordAnswer(ctx, sa.ID, answer, time.Now())
+			_, _, ok, err := st.Answer(ctx, sa.ID, sa.ConfirmDeadline, answer, domain.ViaLink, time.Now())
 			require.NoError(t, err)
-			got[i] = a
+			recorded[i] = ok
 		})
 	}
 	wg.Wait()
-	for _, a := range got {
-		require.Equal(t, got[0], a, "every caller is told the one answer that stands")
-	}
-	row, err := st.Subaccount(ctx, sa.ID)
+	row, err := st.Subaccount(ctx, "", sa.ID)
 	require.NoError(t, err)
-	require.Equal(t, got[0], row.Answer)
+	for i, ok := range recorded {
+		require.Equal(t, answers[i] == row.Answer, ok, "exactly the callers of the answer that stands are told it is recorded")
+	}
+	require.Equal(t, domain.ViaLink, row.AnswerVia)
+	require.NotNil(t, row.AnsweredAt)
 
-	_, _, err = st.RecordAnswer(ctx, sa.ID, "MAYBE", time.Now())
-	require.ErrorIs(t, err, customer.ErrInvalid)
-	_, _, err = st.RecordAnswer(ctx, uuid.NewString(), customer.AnswerConfirm, time.Now())
-	require.ErrorIs(t, err, customer.ErrNotFound)
+	_, _, _, err = st.Answer(ctx, sa.ID, sa.ConfirmDeadline, "MAYBE", domain.ViaLink, time.Now())
+	require.ErrorIs(t, err, domain.ErrInvalid)
+	_, _, _, err = st.Answer(ctx, uuid.NewString(), sa.ConfirmDeadline, domain.AnswerConfirm, domain.ViaLink, time.Now())
+	require.ErrorIs(t, err, domain.ErrNotFound)
 
-	// A deleted subaccount takes no answer.
+	// A deleted subaccount takes no answer; it is returned as it stands.
 	gone, err := st.CreateCustomer(ctx, newCustomer("integrator", "Declined"))
 	require.NoError(t, err)
-	gone, err = st.Delete(ctx, gone.ID, customer.ReasonDeclined, time.Now())
+	gone, err = st.Delete(ctx, gone.ID, domain.ReasonDeclined, time.Now())
 	require.NoError(t, err)
-	require.Equal(t, customer.ReasonDeclined, gone.DeletedReason)
-	a, _, err := st.RecordAnswer(ctx, gone.ID, customer.AnswerConfirm, time.Now())
+	require.Equal(t, domain.ReasonDeclined, gone.DeletedReason)
+	row, _, ok, err := st.Answer(ctx, gone.ID, gone.ConfirmDeadline, domain.AnswerConfirm, domain.ViaLogin, time.Now())
 	require.NoError(t, err)
-	require.Empty(t, a)
+	require.False(t, ok)
+	require.Equal(t, domain.StatusInactive, row.Status)
+	require.Empty(t, row.Answer)
 }
 
-func active(t *testing.T, st *store.Store, name string) store.Subaccount {
+// TestAnswerIsOneStatement: the token's subaccount and deadline, the
+// record's state and the decision are checked and taken in one statement;
+// the first answer says it is the first, a repeat of it is taken again
+// (for a page retried after a failure) but is not the first, and a token
+// for another deadline, or one past the deadline, records nothing.
+func TestAnswerIsOneStatement(t *testing.T) {
+	var statements atomic.Int64
+	st, dsn := testenv.NewStore(t)
+	counted, err := store.Open(t.Context(), dsn, store.Options{OnStatement: func() { statements.Add(1) }})
+	require.NoError(t, err)
+	t.Cleanup(func() { counted.Close() })
+	ctx := t.Context()
+	_, err = st.AddPartner(ctx, "integrator", "Integrator Ltd")
+	require.NoError(t, err)
+	sa, err := st.CreateCustomer(ctx, newCustomer("integrator", "One Statement"))
+	require.NoError(t, err)
+
+	before := statements.Load()
+	got, first, ok, err := counted.Answer(ctx, sa.ID, sa.ConfirmDeadline, domain.AnswerConfirm, domain.ViaLogin, time.Now())
+	require.NoError(t, err)
+	require.Equal(t, int64(1), statements.Load()-before, "an answer taken costs one round trip")
+	require.True(t, ok)
+	require.True(t, first)
+	require.Equal(t, "Integrator Ltd", got.PartnerName)
+	require.Equal(t, sa.OnboardingID, got.OnboardingID)
+	require.Equal(t, domain.AnswerConfirm, got.Answer)
+
+	_, first, ok, err = counted.Answer(ctx, sa.ID, sa.ConfirmDeadline, domain.AnswerConfirm, domain.ViaLink, time.Now())
+	require.NoError(t, err)
+	require.True(t, ok, "the same answer again is taken")
+	require.False(t, first)
+	row, err := st.Subaccount(ctx, "", sa.ID)
+	require.NoError(t, err)
+	require.Equal(t, domain.ViaLogin, row.AnswerVia, "the first answer's way stands")
+
+	other, err := st.CreateCustomer(ctx, newCustomer("integrator", "Stale Token"))
+	require.NoError(t, err)
+	_, _, ok, err = counted.Answer(ctx, other.ID, other.ConfirmDeadline.Add(time.Hour), domain.AnswerConfirm, domain.ViaLink, time.Now())
+	require.NoError(t, err)
+	require.False(t, ok, "a token of another deadline records nothing")
+	_, _, ok, err = counted.Answer(ctx, other.ID, other.ConfirmDeadline, domain.AnswerConfirm, domain.ViaLink, other.ConfirmDeadline.Add(time.Second))
+	require.NoError(t, err)
+	require.False(t, ok, "past the deadline nothing is recorded")
+	row, err = st.Subaccount(ctx, "", other.ID)
+	require.NoError(t, err)
+	require.Empty(t, row.Answer)
+}
+
+func active(t *testing.T, st *store.Store, name string) domain.Subaccount {
 	t.Helper()
 	ctx := t.Context()
 	sa, err := st.CreateCustomer(ctx, newCustomer("integrator", name))
@@ -63,7 +118,7 @@ func active(t *testing.T, st *store.Store, name string) store.Subaccount {
 	require.NoError(t, err)
 	_, err = st.CreateCloud(ctx, uuid.NewString(), sa.ID)
 	require.NoError(t, err)
-	sa, err = st.Subaccount(ctx, sa.ID)
+	sa, err = st.Subaccount(ctx, "", sa.ID)
 	require.NoError(t, err)
 	return sa
 }
@@ -77,14 +132,14 @@ func TestSuspendResumeExpire(t *testing.T) {
 	// Bad input changes nothing.
 	before := countRows(t, st)
 	_, err := st.Suspend(ctx, sa.ID, s1, string(make([]byte, 501)), at, at.Add(time.Hour))
-	require.ErrorIs(t, err, customer.ErrInvalid)
+	require.ErrorIs(t, err, domain.ErrInvalid)
 	_, err = st.Suspend(ctx, sa.ID, s1, "", at, at)
-	require.ErrorIs(t, err, customer.ErrInvalid)
+	require.ErrorIs(t, err, domain.ErrInvalid)
 	require.Equal(t, before, countRows(t, st))
 
 	got, err := st.Suspend(ctx, sa.ID, s1, "unpaid invoice", at, at.Add(time.Hour))
 	require.NoError(t, err)
-	require.Equal(t, customer.StatusSuspended, got.Status)
+	require.Equal(t, domain.StatusSuspended, got.Status)
 	require.Equal(t, s1, got.SuspensionID)
 	require.Equal(t, "unpaid invoice", got.SuspendReason)
 	require.True(t, at.Add(time.Hour).Equal(*got.DeleteAfter))
@@ -94,18 +149,18 @@ func TestSuspendResumeExpire(t *testing.T) {
 	require.Equal(t, got, again)
 	// No new cloud while suspended.
 	_, _, err = st.AddCloud(ctx, uuid.NewString(), sa.ID, "second-cloud")
-	require.ErrorIs(t, err, customer.ErrSuspended)
+	require.ErrorIs(t, err, domain.ErrSuspended)
 
 	resumed, err := st.Resume(ctx, sa.ID, at.Add(time.Minute))
 	require.NoError(t, err)
-	require.Equal(t, customer.StatusActive, resumed.Status)
+	require.Equal(t, domain.StatusActive, resumed.Status)
 	require.Empty(t, resumed.SuspensionID)
 	again, err = st.Resume(ctx, sa.ID, at.Add(2*time.Minute))
 	require.NoError(t, err)
 	require.Equal(t, resumed, again, "resuming an active subaccount changes nothing")
 	// The resumed suspension can no longer run out.
 	_, err = st.ExpireSuspension(ctx, sa.ID, s1, at.Add(time.Hour))
-	require.ErrorIs(t, err, customer.ErrNotSuspended)
+	require.ErrorIs(t, err, domain.ErrNotSuspended)
 
 	// A second suspension runs out: deleted, rows kept.
 	s2 := uuid.NewString()
@@ -113,8 +168,8 @@ func TestSuspendResumeExpire(t *testing.T) {
 	require.NoError(t, err)
 	gone, err := st.ExpireSuspension(ctx, sa.ID, s2, at.Add(time.Hour))
 	require.NoError(t, err)
-	require.Equal(t, customer.StatusInactive, gone.Status)
-	require.Equal(t, customer.ReasonSuspensionExpired, gone.DeletedReason)
+	require.Equal(t, domain.StatusInactive, gone.Status)
+	require.Equal(t, domain.ReasonSuspensionExpired, gone.DeletedReason)
 	again, err = st.ExpireSuspension(ctx, sa.ID, s2, at.Add(2*time.Hour))
 	require.NoError(t, err)
 	require.Equal(t, gone, again)
@@ -132,18 +187,18 @@ func TestSuspendResumeExpire(t *testing.T) {
 	// Every other state is refused, and nothing changes.
 	before = countRows(t, st)
 	_, err = st.Suspend(ctx, sa.ID, uuid.NewString(), "", at, at.Add(time.Hour))
-	require.ErrorIs(t, err, customer.ErrDeleted)
+	require.ErrorIs(t, err, domain.ErrDeleted)
 	_, err = st.Resume(ctx, sa.ID, at)
-	require.ErrorIs(t, err, customer.ErrDeleted)
+	require.ErrorIs(t, err, domain.ErrDeleted)
 	pending, err := st.CreateCustomer(ctx, newCustomer("integrator", "Pending"))
 	require.NoError(t, err)
 	before.Subaccounts, before.Organizations, before.Bindings = before.Subaccounts+1, before.Organizations+1, before.Bindings+4
 	_, err = st.Suspend(ctx, pending.ID, uuid.NewString(), "", at, at.Add(time.Hour))
-	require.ErrorIs(t, err, customer.ErrNotConfirmed)
+	require.ErrorIs(t, err, domain.ErrNotConfirmed)
 	_, err = st.Resume(ctx, pending.ID, at)
-	require.ErrorIs(t, err, customer.ErrNotConfirmed)
+	require.ErrorIs(t, err, domain.ErrNotConfirmed)
 	_, _, err = st.AddCloud(ctx, uuid.NewString(), pending.ID, "early-cloud")
-	require.ErrorIs(t, err, customer.ErrNotConfirmed)
+	require.ErrorIs(t, err, domain.ErrNotConfirmed)
 	require.Equal(t, before, countRows(t, st))
 }
 
@@ -160,21 +215,25 @@ func TestAddCloud(t *testing.T) {
 	require.False(t, created, "the same cloud again creates nothing")
 	require.Equal(t, c, again)
 
+	// The onboarding's own cloud's name: one rule for every cloud — that
+	// cloud is returned and nothing is created.
 	before := countRows(t, st)
-	_, _, err = st.AddCloud(ctx, uuid.NewString(), sa.ID, "acme-prod")
-	require.ErrorIs(t, err, customer.ErrCloudNameTaken, "the onboarding's cloud holds this name")
+	first, created, err := st.AddCloud(ctx, uuid.NewString(), sa.ID, "acme-prod")
+	require.NoError(t, err)
+	require.False(t, created)
+	require.Equal(t, sa.CloudID, first.ID)
 	_, _, err = st.AddCloud(ctx, uuid.NewString(), sa.ID, "Not A Name")
-	require.ErrorIs(t, err, customer.ErrInvalid)
+	require.ErrorIs(t, err, domain.ErrInvalid)
 	_, _, err = st.AddCloud(ctx, uuid.NewString(), uuid.NewString(), "third-cloud")
-	require.ErrorIs(t, err, customer.ErrNotFound)
+	require.ErrorIs(t, err, domain.ErrNotFound)
 	require.Equal(t, before, countRows(t, st))
 
-	clouds, err := st.Clouds(ctx, sa.ID)
+	clouds, err := st.Clouds(ctx, "", sa.ID)
 	require.NoError(t, err)
 	require.Len(t, clouds, 2)
 	require.Equal(t, "acme-prod", clouds[0].Name)
 	require.Equal(t, "second-cloud", clouds[1].Name)
-	row, err := st.Subaccount(ctx, sa.ID)
+	row, err := st.Subaccount(ctx, "", sa.ID)
 	require.NoError(t, err)
 	require.Equal(t, 2, row.Clouds)
 	require.Equal(t, clouds[0].ID, row.CloudID, "the first cloud stays the onboarding's")

@@ -9,7 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
+	"github.com/cloudpartners/onboarding/internal/text"
 )
 
 // Cursor marks a place in a list of subaccounts, newest first: the creation
@@ -27,7 +28,7 @@ func (c Cursor) String() string {
 
 // ParseCursor decodes a cursor made by Cursor.String.
 func ParseCursor(s string) (Cursor, error) {
-	bad := customer.Invalid("cursor", "%q is not a page cursor: use the one a list printed", truncate(s, 40))
+	bad := domain.Invalidf("cursor", "%q is not a page cursor: use the one a list printed", text.Truncate(s, 40))
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
 		return Cursor{}, bad
@@ -40,14 +41,14 @@ func ParseCursor(s string) (Cursor, error) {
 	return Cursor{CreatedAt: time.UnixMicro(us).UTC(), ID: id}, nil
 }
 
-func cursorOf(sa Subaccount) *Cursor { return &Cursor{CreatedAt: sa.CreatedAt, ID: sa.ID} }
+func cursorOf(sa domain.Subaccount) *Cursor { return &Cursor{CreatedAt: sa.CreatedAt, ID: sa.ID} }
 
 // ListQuery selects a page of subaccounts; empty fields match everything.
 type ListQuery struct {
-	PartnerID string
+	PartnerID string // the partner scope: "" is every partner
 	Status    string // a subaccount status
 	Reason    string // a deletion reason (implies INACTIVE)
-	Search    string // part of the customer's name, compared as customer.NameKey does
+	Search    string // part of the customer's name, compared as domain.NameKey does
 	After     *Cursor
 	Before    *Cursor
 	Last      bool // the last (oldest) page
@@ -57,7 +58,7 @@ type ListQuery struct {
 // Page is one page of subaccounts, newest first, with the cursors of its
 // neighbours: nil where there is none.
 type Page struct {
-	Items []Subaccount
+	Items []domain.Subaccount
 	Next  *Cursor // read the next (older) page with After: Next
 	Prev  *Cursor // read the previous (newer) page with Before: Prev
 }
@@ -80,7 +81,7 @@ func (s *Store) ListSubaccounts(ctx context.Context, q ListQuery) (Page, error) 
 	if q.Reason != "" {
 		where = append(where, "s.status = 'INACTIVE' AND s.deleted_reason = "+arg(q.Reason))
 	}
-	if key := customer.NameKey(q.Search); key != "" {
+	if key := domain.NameKey(q.Search); key != "" {
 		// LIKE, so that the trigram index answers; the text is matched as
 		// it is, its wildcards escaped.
 		where = append(where, "s.name_key LIKE "+arg("%"+likeEscaper.Replace(key)+"%"))
@@ -104,9 +105,13 @@ func (s *Store) ListSubaccounts(ctx context.Context, q ListQuery) (Page, error) 
 	}
 	// One row more than the page tells whether there is another page.
 	sqlText += order + " LIMIT " + arg(q.Limit+1)
-	var rows []Subaccount
-	if err := s.db.SelectContext(ctx, &rows, sqlText, args...); err != nil {
-		return Page{}, fmt.Errorf("list subaccounts: %w", err)
+	var found []subaccountRow
+	if err := s.db.SelectContext(ctx, &found, sqlText, args...); err != nil {
+		return Page{}, fmt.Errorf("list customers: %w", err)
+	}
+	rows := make([]domain.Subaccount, 0, len(found))
+	for _, r := range found {
+		rows = append(rows, r.domain())
 	}
 	more := len(rows) > q.Limit
 	rows = rows[:min(len(rows), q.Limit)]
@@ -138,10 +143,3 @@ func (s *Store) ListSubaccounts(ctx context.Context, q ListQuery) (Page, error) 
 
 // likeEscaper escapes LIKE's wildcards and its escape character.
 var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
-
-func truncate(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "..."
-	}
-	return s
-}

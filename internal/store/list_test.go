@@ -7,21 +7,21 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/store"
 )
 
 // seed creates n customers of the partner, the i-th named "Customer 000i";
 // every third is activated and every fifth deleted as expired.
-func seed(t *testing.T, st *store.Store, ctx context.Context, partner string, n int) []store.Subaccount {
+func seed(t *testing.T, st *store.Store, ctx context.Context, partner string, n int) []domain.Subaccount {
 	t.Helper()
-	var out []store.Subaccount
+	var out []domain.Subaccount
 	for i := range n {
 		sa, err := st.CreateCustomer(ctx, newCustomer(partner, fmt.Sprintf("Customer %04d", i)))
 		require.NoError(t, err)
 		switch {
 		case i%5 == 0:
-			sa, err = st.Delete(ctx, sa.ID, customer.ReasonExpired, sa.CreatedAt)
+			sa, err = st.Delete(ctx, sa.ID, domain.ReasonExpired, sa.CreatedAt)
 		case i%3 == 0:
 			sa, err = st.Activate(ctx, sa.ID, sa.CreatedAt)
 		}
@@ -31,7 +31,7 @@ func seed(t *testing.T, st *store.Store, ctx context.Context, partner string, n 
 	return out
 }
 
-func ids(items []store.Subaccount) []string {
+func ids(items []domain.Subaccount) []string {
 	var out []string
 	for _, sa := range items {
 		out = append(out, sa.Name)
@@ -84,13 +84,13 @@ func TestListPagesByKeyset(t *testing.T) {
 	require.Nil(t, first.Prev, "nothing is newer than the first page")
 
 	// Filters: status, deletion reason, name search, each with keyset pages.
-	active, err := st.ListSubaccounts(ctx, store.ListQuery{PartnerID: "integrator", Status: customer.StatusActive, Limit: 3})
+	active, err := st.ListSubaccounts(ctx, store.ListQuery{PartnerID: "integrator", Status: domain.StatusActive, Limit: 3})
 	require.NoError(t, err)
 	require.Equal(t, []string{"Customer 0021", "Customer 0018", "Customer 0012"}, ids(active.Items))
-	more, err := st.ListSubaccounts(ctx, store.ListQuery{PartnerID: "integrator", Status: customer.StatusActive, Limit: 3, After: active.Next})
+	more, err := st.ListSubaccounts(ctx, store.ListQuery{PartnerID: "integrator", Status: domain.StatusActive, Limit: 3, After: active.Next})
 	require.NoError(t, err)
 	require.Equal(t, []string{"Customer 0009", "Customer 0006", "Customer 0003"}, ids(more.Items))
-	expired, err := st.ListSubaccounts(ctx, store.ListQuery{PartnerID: "integrator", Reason: customer.ReasonExpired})
+	expired, err := st.ListSubaccounts(ctx, store.ListQuery{PartnerID: "integrator", Reason: domain.ReasonExpired})
 	require.NoError(t, err)
 	require.Len(t, expired.Items, 5)
 	found, err := st.ListSubaccounts(ctx, store.ListQuery{PartnerID: "integrator", Search: "  CUSTOMER   001"})
@@ -107,6 +107,6 @@ func TestListPagesByKeyset(t *testing.T) {
 	require.Equal(t, pages[0].Next.ID, c.ID)
 	for _, bad := range []string{"", "!!", "MTIz", "eHguYWJj"} {
 		_, err := store.ParseCursor(bad)
-		require.ErrorIs(t, err, customer.ErrInvalid, bad)
+		require.ErrorIs(t, err, domain.ErrInvalid, bad)
 	}
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/store"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 )
@@ -21,7 +21,7 @@ func TestLiveSubaccount(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	create := func(partner, name string) store.Subaccount {
+	create := func(partner, name string) domain.Subaccount {
 		t.Helper()
 		sa, err := st.CreateCustomer(ctx, store.NewCustomer{
 			SubaccountID: uuid.NewString(), OrganizationID: uuid.NewString(),
@@ -34,14 +34,14 @@ func TestLiveSubaccount(t *testing.T) {
 		return sa
 	}
 
-	if _, err := st.LiveSubaccount(ctx, "p1", "Acme Corp"); !errors.Is(err, customer.ErrNotFound) {
+	if _, err := st.LiveSubaccount(ctx, "p1", "Acme Corp"); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("before any record: err = %v, want ErrNotFound", err)
 	}
 	old := create("p1", "Acme Corp")
-	if _, err := st.Delete(ctx, old.ID, customer.ReasonExpired, time.Now()); err != nil {
+	if _, err := st.Delete(ctx, old.ID, domain.ReasonExpired, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.LiveSubaccount(ctx, "p1", "Acme Corp"); !errors.Is(err, customer.ErrNotFound) {
+	if _, err := st.LiveSubaccount(ctx, "p1", "Acme Corp"); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("only a deleted record: err = %v, want ErrNotFound", err)
 	}
 	live := create("p1", "Acme Corp")
@@ -62,7 +62,7 @@ func TestLiveSubaccount(t *testing.T) {
 	if _, err := st.Activate(ctx, live.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := st.LiveSubaccount(ctx, "p1", "Acme Corp"); err != nil || got.Status != customer.StatusActive {
+	if got, err := st.LiveSubaccount(ctx, "p1", "Acme Corp"); err != nil || got.Status != domain.StatusActive {
 		t.Errorf("active: got %+v, %v; want the ACTIVE subaccount", got.Status, err)
 	}
 }

@@ -9,23 +9,26 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
 )
 
-// Partner is a partner of the cloud provider.
-type Partner struct {
-	ID            string    `db:"id" json:"id"`
-	Name          string    `db:"name" json:"name"`
-	PartnerStatus bool      `db:"partner_status" json:"partner_status"`
-	CreatedAt     time.Time `db:"created_at" json:"created_at"`
+type partnerRow struct {
+	ID            string    `db:"id"`
+	Name          string    `db:"name"`
+	PartnerStatus bool      `db:"partner_status"`
+	CreatedAt     time.Time `db:"created_at"`
+}
+
+func (r partnerRow) domain() domain.Partner {
+	return domain.Partner{ID: r.ID, Name: r.Name, PartnerStatus: r.PartnerStatus, CreatedAt: r.CreatedAt.UTC()}
 }
 
 const partnerColumns = `id, name, partner_status, created_at`
 
 // AddPartner registers a partner with partner status; registering an
 // existing id again returns the existing partner unchanged.
-func (s *Store) AddPartner(ctx context.Context, id, name string) (Partner, error) {
-	var p Partner
+func (s *Store) AddPartner(ctx context.Context, id, name string) (domain.Partner, error) {
+	var p partnerRow
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO partners (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`, id, name); err != nil {
 			return err
@@ -34,36 +37,38 @@ func (s *Store) AddPartner(ctx context.Context, id, name string) (Partner, error
 	})
 	if err != nil {
 		if isCode(err, codeCheckViolation) {
-			return Partner{}, customer.Invalid("partner", "want an id of lower-case letters, digits, '-' or '_' (at most 63) and a name of 1-200 characters")
+			return domain.Partner{}, domain.Invalidf("partner", "want an id of lower-case letters, digits, '-' or '_' (at most 63) and a name of 1-200 characters")
 		}
-		return Partner{}, fmt.Errorf("add partner: %w", err)
+		return domain.Partner{}, fmt.Errorf("add partner: %w", err)
 	}
-	return p, nil
+	return p.domain(), nil
 }
 
-// SetPartnerStatus grants or withdraws a partner's partner status.
-func (s *Store) SetPartnerStatus(ctx context.Context, id string, status bool) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE partners SET partner_status = $2 WHERE id = $1`, id, status)
+// SetPartnerStatus grants or withdraws a partner's partner status and
+// returns the partner.
+func (s *Store) SetPartnerStatus(ctx context.Context, id string, status bool) (domain.Partner, error) {
+	var p partnerRow
+	err := s.db.GetContext(ctx, &p, `UPDATE partners SET partner_status = $2 WHERE id = $1 RETURNING `+partnerColumns, id, status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.Partner{}, domain.UnknownPartner(id)
+	}
 	if err != nil {
-		return fmt.Errorf("set partner status: %w", err)
+		return domain.Partner{}, fmt.Errorf("set partner status: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("set partner status %q: %w", id, customer.ErrUnknownPartner)
-	}
-	return nil
+	return p.domain(), nil
 }
 
-// Partner returns one partner, or customer.ErrUnknownPartner.
-func (s *Store) Partner(ctx context.Context, id string) (Partner, error) {
-	var p Partner
+// Partner returns one partner, or domain.ErrUnknownPartner.
+func (s *Store) Partner(ctx context.Context, id string) (domain.Partner, error) {
+	var p partnerRow
 	err := s.db.GetContext(ctx, &p, `SELECT `+partnerColumns+` FROM partners WHERE id = $1`, id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Partner{}, fmt.Errorf("partner %q: %w", id, customer.ErrUnknownPartner)
+		return domain.Partner{}, domain.UnknownPartner(id)
 	}
 	if err != nil {
-		return Partner{}, fmt.Errorf("get partner: %w", err)
+		return domain.Partner{}, fmt.Errorf("get partner: %w", err)
 	}
-	return p, nil
+	return p.domain(), nil
 }
 
 // checkPartner locks the partner row and checks it may add customers.
@@ -71,13 +76,13 @@ func checkPartner(ctx context.Context, tx *sqlx.Tx, id string) error {
 	var status bool
 	err := tx.GetContext(ctx, &status, `SELECT partner_status FROM partners WHERE id = $1 FOR SHARE`, id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("partner %q: %w", id, customer.ErrUnknownPartner)
+		return domain.UnknownPartner(id)
 	}
 	if err != nil {
 		return err
 	}
 	if !status {
-		return fmt.Errorf("partner %q: %w", id, customer.ErrNotPartner)
+		return domain.NoPartnerStatus(id)
 	}
 	return nil
 }

@@ -10,17 +10,17 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
 )
 
 // Session is a signed-in member of staff. Its id is known only to the
 // browser holding it; the store keeps a hash.
 type Session struct {
-	StaffID    string    `db:"staff_id"`
-	CSRF       string    `db:"csrf"`
-	CreatedAt  time.Time `db:"created_at"`
-	LastSeenAt time.Time `db:"last_seen_at"`
-	ExpiresAt  time.Time `db:"expires_at"`
+	StaffID    string
+	CSRF       string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time
 }
 
 func hashSecret(secret string) []byte {
@@ -46,38 +46,45 @@ func (s *Store) CreateSession(ctx context.Context, id, staffID, csrf, addr, user
 }
 
 // TouchSession returns the live session with this id and its member of
-// staff, and marks it seen at `at` when its last mark is older than a
-// minute, or than a tenth of the idle limit if that is shorter: writes are
-// spared, and a session in use is never found idle more than a tenth of
-// the limit early. A session past its absolute expiry, idle since before
-// idleSince, or whose member was removed is ended and
-// customer.ErrNotFound returned.
-func (s *Store) TouchSession(ctx context.Context, id string, at, idleSince time.Time) (Session, Staff, error) {
-	var sess Session
+// staff (with the partner's partner status), and marks it seen at `at`
+// when its last mark is older than a minute, or than a tenth of the idle
+// limit if that is shorter — all in one statement: writes are spared, and
+// a session in use is never found idle more than a tenth of the limit
+// early. A session past its absolute expiry, idle since before idleSince,
+// or whose member was removed is ended and domain.ErrNotFound returned.
+func (s *Store) TouchSession(ctx context.Context, id string, at, idleSince time.Time) (Session, domain.Staff, error) {
+	var r struct {
+		staffRow
+		CSRF         string    `db:"csrf"`
+		SessCreated  time.Time `db:"session_created_at"`
+		LastSeenAt   time.Time `db:"last_seen_at"`
+		ExpiresAt    time.Time `db:"expires_at"`
+		SessionStaff string    `db:"staff_id"`
+	}
 	h := hashSecret(id)
-	err := s.db.GetContext(ctx, &sess, `SELECT staff_id, csrf, created_at, last_seen_at, expires_at FROM sessions WHERE id_hash = $1`, h)
+	touchBefore := at.Add(-min(time.Minute, at.Sub(idleSince)/10))
+	err := s.db.GetContext(ctx, &r, `
+		WITH touched AS (
+			UPDATE sessions SET last_seen_at = $2
+			WHERE id_hash = $1 AND last_seen_at < $4 AND last_seen_at >= $3 AND expires_at > $2)
+		SELECT se.staff_id, se.csrf, se.created_at AS session_created_at, se.last_seen_at, se.expires_at, `+staffColumns+`
+		FROM sessions se JOIN staff st ON st.id = se.staff_id AND st.removed_at IS NULL JOIN partners p ON p.id = st.partner_id
+		WHERE se.id_hash = $1`, h, at, idleSince, touchBefore)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Session{}, Staff{}, fmt.Errorf("session: %w", customer.ErrNotFound)
+		return Session{}, domain.Staff{}, notFound("session")
 	}
 	if err != nil {
-		return Session{}, Staff{}, fmt.Errorf("get session: %w", err)
+		return Session{}, domain.Staff{}, fmt.Errorf("get session: %w", err)
 	}
-	if !at.Before(sess.ExpiresAt) || sess.LastSeenAt.Before(idleSince) {
+	if !at.Before(r.ExpiresAt) || r.LastSeenAt.Before(idleSince) {
 		_ = s.EndSession(ctx, id)
-		return Session{}, Staff{}, fmt.Errorf("session expired: %w", customer.ErrNotFound)
+		return Session{}, domain.Staff{}, notFound("live session")
 	}
-	st, err := s.StaffByID(ctx, sess.StaffID)
-	if err != nil {
-		_ = s.EndSession(ctx, id)
-		return Session{}, Staff{}, err
+	sess := Session{StaffID: r.SessionStaff, CSRF: r.CSRF, CreatedAt: r.SessCreated.UTC(), LastSeenAt: r.LastSeenAt.UTC(), ExpiresAt: r.ExpiresAt.UTC()}
+	if r.LastSeenAt.Before(touchBefore) {
+		sess.LastSeenAt = at.UTC() // the statement's update
 	}
-	if at.Sub(sess.LastSeenAt) > min(time.Minute, at.Sub(idleSince)/10) {
-		if _, err := s.db.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1`, h, at); err != nil {
-			return Session{}, Staff{}, fmt.Errorf("touch session: %w", err)
-		}
-		sess.LastSeenAt = at
-	}
-	return sess, st, nil
+	return sess, r.staffRow.domain(), nil
 }
 
 // EndSession ends a session on the server: its cookie opens nothing
@@ -91,6 +98,13 @@ func (s *Store) EndSession(ctx context.Context, id string) error {
 
 // Login is one sign-in under way: what the callback must check.
 type Login struct {
+	State    string
+	Verifier string
+	Nonce    string
+	ReturnTo string
+}
+
+type loginRow struct {
 	State    string `db:"state"`
 	Verifier string `db:"verifier"`
 	Nonce    string `db:"nonce"`
@@ -116,14 +130,14 @@ func (s *Store) StartLogin(ctx context.Context, l Login, at time.Time, keep time
 // FinishLogin takes the sign-in of a state, once: a replayed callback
 // finds nothing. Older than keep, it is gone too.
 func (s *Store) FinishLogin(ctx context.Context, state string, at time.Time, keep time.Duration) (Login, error) {
-	var l Login
+	var l loginRow
 	err := s.db.GetContext(ctx, &l, `DELETE FROM oidc_logins WHERE state = $1 AND created_at >= $2 RETURNING state, verifier, nonce, return_to`,
 		state, at.Add(-keep))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Login{}, fmt.Errorf("login: %w", customer.ErrNotFound)
+		return Login{}, notFound("login")
 	}
 	if err != nil {
 		return Login{}, fmt.Errorf("finish login: %w", err)
 	}
-	return l, nil
+	return Login(l), nil
 }

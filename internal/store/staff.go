@@ -10,29 +10,34 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
+	"github.com/cloudpartners/onboarding/internal/text"
 )
 
-// Staff is a person of a partner who signs in to the portal, with a role.
-type Staff struct {
-	ID           string     `db:"id" json:"id"`
-	PartnerID    string     `db:"partner_id" json:"partner_id"`
-	Email        string     `db:"email" json:"email"`
-	Name         string     `db:"name" json:"name,omitempty"`
-	Role         string     `db:"role" json:"role"`
-	PersonalData bool       `db:"personal_data" json:"personal_data"`
-	CreatedAt    time.Time  `db:"created_at" json:"created_at"`
-	CreatedBy    string     `db:"created_by" json:"created_by"`
-	LastLoginAt  *time.Time `db:"last_login_at" json:"last_login_at,omitempty"`
-	// The partner's, for the one check every request makes.
-	PartnerName   string `db:"partner_name" json:"-"`
-	PartnerStatus bool   `db:"partner_status" json:"-"`
+type staffRow struct {
+	ID            string       `db:"id"`
+	PartnerID     string       `db:"partner_id"`
+	Email         string       `db:"email"`
+	Name          string       `db:"name"`
+	Role          string       `db:"role"`
+	PersonalData  bool         `db:"personal_data"`
+	CreatedAt     time.Time    `db:"created_at"`
+	CreatedBy     string       `db:"created_by"`
+	LastLoginAt   sql.NullTime `db:"last_login_at"`
+	PartnerName   string       `db:"partner_name"`
+	PartnerStatus bool         `db:"partner_status"`
 }
 
-const staffSelect = `
-	SELECT st.id, st.partner_id, st.email, st.name, st.role, st.personal_data, st.created_at, st.created_by,
-	       st.last_login_at, p.name AS partner_name, p.partner_status
-	FROM staff st JOIN partners p ON p.id = st.partner_id`
+func (r staffRow) domain() domain.Staff {
+	return domain.Staff{ID: r.ID, PartnerID: r.PartnerID, PartnerName: r.PartnerName, PartnerStatus: r.PartnerStatus,
+		Email: r.Email, Name: r.Name, Role: r.Role, PersonalData: r.PersonalData, CreatedAt: r.CreatedAt.UTC(),
+		CreatedBy: r.CreatedBy, LastLoginAt: timePtr(r.LastLoginAt)}
+}
+
+const staffColumns = `st.id, st.partner_id, st.email, st.name, st.role, st.personal_data, st.created_at, st.created_by,
+	st.last_login_at, p.name AS partner_name, p.partner_status`
+
+const staffSelect = `SELECT ` + staffColumns + ` FROM staff st JOIN partners p ON p.id = st.partner_id`
 
 // NewStaff is a person to add to a partner's staff.
 type NewStaff struct {
@@ -49,10 +54,10 @@ func emailKey(email string) string { return strings.ToLower(strings.TrimSpace(em
 
 // AddStaff adds a person to a partner's staff. Adding the same email to the
 // same partner again changes the role and the personal-data permission; an
-// email on another partner's staff is refused with customer.ErrStaffTaken.
-func (s *Store) AddStaff(ctx context.Context, n NewStaff) (Staff, error) {
-	if err := customer.ValidateStaff(n.Email, n.Role); err != nil {
-		return Staff{}, fmt.Errorf("add staff: %w", err)
+// email on another partner's staff is refused with domain.ErrStaffTaken.
+func (s *Store) AddStaff(ctx context.Context, n NewStaff) (domain.Staff, error) {
+	if err := domain.ValidateStaff(n.Email, n.Role); err != nil {
+		return domain.Staff{}, fmt.Errorf("add staff: %w", err)
 	}
 	var id string
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -73,7 +78,7 @@ func (s *Store) AddStaff(ctx context.Context, n NewStaff) (Staff, error) {
 		case err != nil:
 			return err
 		case cur.PartnerID != n.PartnerID:
-			return customer.ErrStaffTaken
+			return domain.ErrStaffTaken
 		}
 		id = cur.ID
 		_, err = tx.ExecContext(ctx, `UPDATE staff SET role = $2, personal_data = $3 WHERE id = $1`, cur.ID, n.Role, n.PersonalData)
@@ -81,42 +86,43 @@ func (s *Store) AddStaff(ctx context.Context, n NewStaff) (Staff, error) {
 	})
 	switch {
 	case isConstraint(err, "staff_partner_id_fkey"):
-		return Staff{}, fmt.Errorf("add staff: partner %q: %w", n.PartnerID, customer.ErrUnknownPartner)
+		return domain.Staff{}, domain.UnknownPartner(n.PartnerID)
 	case isConstraint(err, "staff_email"):
-		return Staff{}, fmt.Errorf("add staff: %w", customer.ErrStaffTaken)
+		return domain.Staff{}, fmt.Errorf("add staff: %w", domain.ErrStaffTaken)
 	case err != nil:
-		return Staff{}, fmt.Errorf("add staff: %w", err)
+		return domain.Staff{}, fmt.Errorf("add staff: %w", err)
 	}
-	return s.StaffByID(ctx, id)
+	return s.StaffByID(ctx, n.PartnerID, id)
 }
 
-// StaffByID returns one member of staff who has not been removed, or customer.ErrNotFound.
-func (s *Store) StaffByID(ctx context.Context, id string) (Staff, error) {
+// StaffByID returns one of the partner's members of staff (scope "": any
+// partner's) who has not been removed, or domain.ErrNotFound.
+func (s *Store) StaffByID(ctx context.Context, scope, id string) (domain.Staff, error) {
 	if !isUUID(id) {
-		return Staff{}, fmt.Errorf("staff %q: %w", id, customer.ErrNotFound)
+		return domain.Staff{}, notFound("staff %q", text.Truncate(id, 80))
 	}
-	return oneStaff(ctx, s.db, ` WHERE st.id = $1 AND st.removed_at IS NULL`, id)
+	return oneStaff(ctx, s.db, ` WHERE st.id = $1 AND st.removed_at IS NULL AND ($2 = '' OR st.partner_id = $2)`, id, scope)
 }
 
-func oneStaff(ctx context.Context, q sqlx.QueryerContext, where string, args ...any) (Staff, error) {
-	var st Staff
+func oneStaff(ctx context.Context, q sqlx.QueryerContext, where string, args ...any) (domain.Staff, error) {
+	var st staffRow
 	err := sqlx.GetContext(ctx, q, &st, staffSelect+where, args...)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Staff{}, fmt.Errorf("staff: %w", customer.ErrNotFound)
+		return domain.Staff{}, notFound("staff")
 	}
 	if err != nil {
-		return Staff{}, fmt.Errorf("get staff: %w", err)
+		return domain.Staff{}, fmt.Errorf("get staff: %w", err)
 	}
-	return st, nil
+	return st.domain(), nil
 }
 
 // SignIn finds the member of staff an identity provider vouched for: by the
 // subject recorded at an earlier sign-in, else by verified email — and
 // then records the subject, so that a later change of email at the
 // provider does not lock the person out, and a reused email cannot take
-// over another's account. customer.ErrNotFound when the person is on no
+// over another's account. domain.ErrNotFound when the person is on no
 // partner's staff.
-func (s *Store) SignIn(ctx context.Context, issuer, subject, email string, at time.Time) (Staff, error) {
+func (s *Store) SignIn(ctx context.Context, issuer, subject, email string, at time.Time) (domain.Staff, error) {
 	var id string
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		err := tx.GetContext(ctx, &id, `SELECT id FROM staff WHERE issuer = $1 AND subject = $2 AND removed_at IS NULL`, issuer, subject)
@@ -124,7 +130,7 @@ func (s *Store) SignIn(ctx context.Context, issuer, subject, email string, at ti
 			err = tx.GetContext(ctx, &id, `SELECT id FROM staff WHERE email_key = $1 AND subject IS NULL AND removed_at IS NULL FOR UPDATE`, emailKey(email))
 		}
 		if errors.Is(err, sql.ErrNoRows) {
-			return customer.ErrNotFound
+			return domain.ErrNotFound
 		}
 		if err != nil {
 			return err
@@ -133,37 +139,41 @@ func (s *Store) SignIn(ctx context.Context, issuer, subject, email string, at ti
 		return err
 	})
 	if err != nil {
-		return Staff{}, fmt.Errorf("sign in: %w", err)
+		return domain.Staff{}, fmt.Errorf("sign in: %w", err)
 	}
-	return s.StaffByID(ctx, id)
+	return s.StaffByID(ctx, "", id)
 }
 
 // ListStaff lists a partner's staff by email.
-func (s *Store) ListStaff(ctx context.Context, partnerID string) ([]Staff, error) {
-	out := []Staff{}
-	if err := s.db.SelectContext(ctx, &out, staffSelect+` WHERE st.partner_id = $1 AND st.removed_at IS NULL ORDER BY st.email_key`, partnerID); err != nil {
+func (s *Store) ListStaff(ctx context.Context, partnerID string) ([]domain.Staff, error) {
+	var rows []staffRow
+	if err := s.db.SelectContext(ctx, &rows, staffSelect+` WHERE st.partner_id = $1 AND st.removed_at IS NULL ORDER BY st.email_key`, partnerID); err != nil {
 		return nil, fmt.Errorf("list staff: %w", err)
+	}
+	out := make([]domain.Staff, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, r.domain())
 	}
 	return out, nil
 }
 
 // RemoveStaff removes a member of a partner's staff and ends their sessions;
 // the row stays for audit. Removing the partner's last owner is refused
-// with customer.ErrLastOwner.
-func (s *Store) RemoveStaff(ctx context.Context, partnerID, id string, at time.Time) error {
+// with domain.ErrLastOwner. It returns who was removed.
+func (s *Store) RemoveStaff(ctx context.Context, partnerID, id string, at time.Time) (domain.Staff, error) {
 	if !isUUID(id) {
-		return fmt.Errorf("staff %q: %w", id, customer.ErrNotFound)
+		return domain.Staff{}, notFound("staff %q", text.Truncate(id, 80))
 	}
+	var st staffRow
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		var role string
-		err := tx.GetContext(ctx, &role, `SELECT role FROM staff WHERE id = $1 AND partner_id = $2 AND removed_at IS NULL FOR UPDATE`, id, partnerID)
+		err := tx.GetContext(ctx, &st, staffSelect+` WHERE st.id = $1 AND st.partner_id = $2 AND st.removed_at IS NULL FOR UPDATE OF st`, id, partnerID)
 		if errors.Is(err, sql.ErrNoRows) {
-			return customer.ErrNotFound
+			return notFound("staff %s", id)
 		}
 		if err != nil {
 			return err
 		}
-		if err := keepAnOwner(ctx, tx, partnerID, id, role); err != nil {
+		if err := keepAnOwner(ctx, tx, partnerID, id, st.Role); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE staff SET removed_at = $2 WHERE id = $1`, id, at); err != nil {
@@ -173,14 +183,14 @@ func (s *Store) RemoveStaff(ctx context.Context, partnerID, id string, at time.T
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("remove staff: %w", err)
+		return domain.Staff{}, fmt.Errorf("remove staff: %w", err)
 	}
-	return nil
+	return st.domain(), nil
 }
 
 // keepAnOwner refuses to take away the partner's last owner.
 func keepAnOwner(ctx context.Context, tx *sqlx.Tx, partnerID, id, role string) error {
-	if role != customer.StaffOwner {
+	if role != domain.StaffOwner {
 		return nil
 	}
 	var others int
@@ -189,31 +199,31 @@ func keepAnOwner(ctx context.Context, tx *sqlx.Tx, partnerID, id, role string) e
 		return err
 	}
 	if others == 0 {
-		return customer.ErrLastOwner
+		return domain.ErrLastOwner
 	}
 	return nil
 }
 
 // SetStaffRole changes a member's role and personal-data permission. Taking
 // the owner role from the partner's last owner is refused with
-// customer.ErrLastOwner.
-func (s *Store) SetStaffRole(ctx context.Context, partnerID, id, role string, personalData bool) (Staff, error) {
+// domain.ErrLastOwner.
+func (s *Store) SetStaffRole(ctx context.Context, partnerID, id, role string, personalData bool) (domain.Staff, error) {
 	if !isUUID(id) {
-		return Staff{}, fmt.Errorf("staff %q: %w", id, customer.ErrNotFound)
+		return domain.Staff{}, notFound("staff %q", text.Truncate(id, 80))
 	}
-	if err := customer.ValidateRole(role); err != nil {
-		return Staff{}, err
+	if err := domain.ValidateRole(role); err != nil {
+		return domain.Staff{}, err
 	}
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var cur string
 		err := tx.GetContext(ctx, &cur, `SELECT role FROM staff WHERE id = $1 AND partner_id = $2 AND removed_at IS NULL FOR UPDATE`, id, partnerID)
 		if errors.Is(err, sql.ErrNoRows) {
-			return customer.ErrNotFound
+			return notFound("staff %s", id)
 		}
 		if err != nil {
 			return err
 		}
-		if role != customer.StaffOwner {
+		if role != domain.StaffOwner {
 			if err := keepAnOwner(ctx, tx, partnerID, id, cur); err != nil {
 				return err
 			}
@@ -222,7 +232,7 @@ func (s *Store) SetStaffRole(ctx context.Context, partnerID, id, role string, pe
 		return err
 	})
 	if err != nil {
-		return Staff{}, fmt.Errorf("set staff role: %w", err)
+		return domain.Staff{}, fmt.Errorf("set staff role: %w", err)
 	}
-	return s.StaffByID(ctx, id)
+	return s.StaffByID(ctx, partnerID, id)
 }

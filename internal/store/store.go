@@ -1,11 +1,15 @@
-// Package store is the Postgres system of record: partners, subaccounts,
-// organizations, role bindings, clouds, sent emails and login-hook calls,
-// one file per entity. Every method runs in one transaction and is
-// idempotent on the ids its caller decides.
+// Package store is the Postgres system of record: partners, subaccounts
+// with their organizations, role bindings, clouds, suspensions and sent
+// emails, staff, sessions, API keys, login-hook calls and the audit log,
+// one file per entity. Its row structs are its own: every method returns
+// the domain's types, so renaming a column changes no public output. A
+// public method runs in one transaction and is idempotent on the ids its
+// caller decides; every read by id carries the partner scope in its WHERE.
 package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -16,6 +20,8 @@ import (
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/cloudpartners/onboarding/internal/domain"
 )
 
 // Store is the Postgres system of record.
@@ -30,13 +36,30 @@ type Options struct {
 	// a span, as a child of the caller's: the statement's text (values are
 	// always $n parameters, never in the text), no arguments, no rows.
 	Tracing trace.TracerProvider
+	// OnStatement, when set, is called once for every round trip the pool
+	// makes to Postgres: each statement, BEGIN, COMMIT, ROLLBACK and ping —
+	// what a page or a confirm costs (the binaries' db_statements_total).
+	OnStatement func()
 }
 
 // Open connects to Postgres, applies the embedded migrations and returns the store.
 func Open(ctx context.Context, url string, opts Options) (*Store, error) {
-	db, err := open(url, opts.Tracing)
+	connector, err := pq.NewConnector(url)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
+	}
+	var c driverConnector = connector
+	if opts.OnStatement != nil {
+		c = &counting{Connector: connector, on: opts.OnStatement}
+	}
+	var db *sql.DB
+	if opts.Tracing == nil {
+		db = sql.OpenDB(c)
+	} else {
+		db = otelsql.OpenDB(c, otelsql.WithTracerProvider(opts.Tracing),
+			otelsql.WithMeterProvider(metricnoop.NewMeterProvider()),
+			otelsql.WithAttributes(semconv.DBSystemNamePostgreSQL),
+			otelsql.WithSpanOptions(otelsql.SpanOptions{DisableErrSkip: true, OmitConnResetSession: true, OmitRows: true}))
 	}
 	if opts.MaxOpenConns == 0 {
 		opts.MaxOpenConns = 20
@@ -44,29 +67,16 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	db.SetMaxOpenConns(opts.MaxOpenConns)
 	db.SetMaxIdleConns(opts.MaxOpenConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
+	x := sqlx.NewDb(db, "postgres")
+	if err := x.PingContext(ctx); err != nil {
+		x.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	if err := Migrate(ctx, db); err != nil {
-		db.Close()
+	if err := Migrate(ctx, x); err != nil {
+		x.Close()
 		return nil, err
 	}
-	return &Store{db: db}, nil
-}
-
-func open(url string, tp trace.TracerProvider) (*sqlx.DB, error) {
-	if tp == nil {
-		return sqlx.Open("postgres", url)
-	}
-	db, err := otelsql.Open("postgres", url, otelsql.WithTracerProvider(tp),
-		otelsql.WithMeterProvider(metricnoop.NewMeterProvider()),
-		otelsql.WithAttributes(semconv.DBSystemNamePostgreSQL),
-		otelsql.WithSpanOptions(otelsql.SpanOptions{DisableErrSkip: true, OmitConnResetSession: true, OmitRows: true}))
-	if err != nil {
-		return nil, err
-	}
-	return sqlx.NewDb(db, "postgres"), nil
+	return &Store{db: x}, nil
 }
 
 // Close closes the connection pool.
@@ -76,7 +86,7 @@ func (s *Store) Close() error { return s.db.Close() }
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
 // DB exposes the pool to tests and to the programs that check the records
-// (chaos); production code goes through the methods.
+// (chaos, bench); production code goes through the methods.
 func (s *Store) DB() *sqlx.DB { return s.db }
 
 // inTx runs fn in a transaction and commits it when fn succeeds.
@@ -108,6 +118,12 @@ func isConstraint(err error, name string) bool {
 	return errors.As(err, &pe) && pe.Constraint == name
 }
 
+// notFound is the error of a read that found nothing: what names it, and
+// domain.ErrNotFound.
+func notFound(format string, args ...any) error {
+	return domain.NotFoundf("no %s", fmt.Sprintf(format, args...))
+}
+
 func isUUID(s string) bool {
 	if len(s) != 36 {
 		return false
@@ -123,4 +139,12 @@ func isUUID(s string) bool {
 		}
 	}
 	return true
+}
+
+func timePtr(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	u := t.Time.UTC()
+	return &u
 }

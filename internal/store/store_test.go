@@ -12,7 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/store"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 )
@@ -70,7 +70,7 @@ func TestAddPartnerIsIdempotent(t *testing.T) {
 
 	before := countRows(t, st)
 	_, err = st.AddPartner(ctx, "Bad Id!", "x")
-	require.ErrorIs(t, err, customer.ErrInvalid)
+	require.ErrorIs(t, err, domain.ErrInvalid)
 	require.Equal(t, before, countRows(t, st))
 }
 
@@ -79,7 +79,7 @@ func TestCreateCustomer(t *testing.T) {
 	nc := newCustomer("integrator", "ACME Corp")
 	sa, err := st.CreateCustomer(ctx, nc)
 	require.NoError(t, err)
-	require.Equal(t, customer.StatusAcceptanceRequired, sa.Status)
+	require.Equal(t, domain.StatusAcceptanceRequired, sa.Status)
 	require.Equal(t, nc.OrganizationID, sa.OrganizationID)
 	require.Equal(t, "Integrator Ltd", sa.PartnerName)
 	require.True(t, nc.Deadline.Equal(sa.ConfirmDeadline))
@@ -97,10 +97,10 @@ func TestCreateCustomer(t *testing.T) {
 	var bs []binding
 	require.NoError(t, st.DB().Select(&bs, `SELECT subject_type, subject_id, role, resource_type FROM role_bindings WHERE subaccount_id = $1 ORDER BY subject_type DESC, resource_type DESC`, sa.ID))
 	require.Equal(t, []binding{
-		{"partner", "integrator", customer.RoleBillingOwner, "subaccount"},
-		{"partner", "integrator", customer.RoleOrgOwner, "organization"},
-		{"customer", sa.ID, customer.RoleAdmin, "subaccount"},
-		{"customer", sa.ID, customer.RoleOrgOwner, "organization"},
+		{"partner", "integrator", domain.RoleBillingOwner, "subaccount"},
+		{"partner", "integrator", domain.RoleOrgOwner, "organization"},
+		{"customer", sa.ID, domain.RoleAdmin, "subaccount"},
+		{"customer", sa.ID, domain.RoleOrgOwner, "organization"},
 	}, bs)
 
 	// A repeat with the same ids returns the same record and writes nothing.
@@ -142,7 +142,7 @@ func TestCreateCustomerConcurrently(t *testing.T) {
 	if lost == nil {
 		lost = errB
 	}
-	require.ErrorIs(t, lost, customer.ErrNameTaken)
+	require.ErrorIs(t, lost, domain.ErrNameTaken)
 	require.Equal(t, counts{Partners: 1, Subaccounts: 2, Organizations: 2, Bindings: 8}, countRows(t, st))
 }
 
@@ -150,7 +150,8 @@ func TestCreateCustomerBadInput(t *testing.T) {
 	st, ctx := setup(t)
 	_, err := st.AddPartner(ctx, "lapsed", "Lapsed Partner")
 	require.NoError(t, err)
-	require.NoError(t, st.SetPartnerStatus(ctx, "lapsed", false))
+	_, err = st.SetPartnerStatus(ctx, "lapsed", false)
+	require.NoError(t, err)
 	_, err = st.CreateCustomer(ctx, newCustomer("integrator", "Taken"))
 	require.NoError(t, err)
 
@@ -159,14 +160,14 @@ func TestCreateCustomerBadInput(t *testing.T) {
 		change func(*store.NewCustomer)
 		want   error
 	}{
-		{"empty name", func(c *store.NewCustomer) { c.Name = "  " }, customer.ErrInvalid},
-		{"300-character name", func(c *store.NewCustomer) { c.Name = strings.Repeat("x", 300) }, customer.ErrInvalid},
-		{"invalid email", func(c *store.NewCustomer) { c.Email = "not-an-email" }, customer.ErrInvalid},
-		{"email with display name", func(c *store.NewCustomer) { c.Email = "Ann <ann@x.example>" }, customer.ErrInvalid},
-		{"bad cloud name", func(c *store.NewCustomer) { c.CloudName = "Prod Cloud!" }, customer.ErrInvalid},
-		{"unknown partner", func(c *store.NewCustomer) { c.PartnerID = "nobody" }, customer.ErrUnknownPartner},
-		{"partner without partner status", func(c *store.NewCustomer) { c.PartnerID = "lapsed" }, customer.ErrNotPartner},
-		{"name taken by a live subaccount", func(c *store.NewCustomer) { c.Name = "TAKEN" }, customer.ErrNameTaken},
+		{"empty name", func(c *store.NewCustomer) { c.Name = "  " }, domain.ErrInvalid},
+		{"300-character name", func(c *store.NewCustomer) { c.Name = strings.Repeat("x", 300) }, domain.ErrInvalid},
+		{"invalid email", func(c *store.NewCustomer) { c.Email = "not-an-email" }, domain.ErrInvalid},
+		{"email with display name", func(c *store.NewCustomer) { c.Email = "Ann <ann@x.example>" }, domain.ErrInvalid},
+		{"bad cloud name", func(c *store.NewCustomer) { c.CloudName = "Prod Cloud!" }, domain.ErrInvalid},
+		{"unknown partner", func(c *store.NewCustomer) { c.PartnerID = "nobody" }, domain.ErrUnknownPartner},
+		{"partner without partner status", func(c *store.NewCustomer) { c.PartnerID = "lapsed" }, domain.ErrNoPartnerStatus},
+		{"name taken by a live subaccount", func(c *store.NewCustomer) { c.Name = "TAKEN" }, domain.ErrNameTaken},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -188,7 +189,7 @@ func TestEditSubaccount(t *testing.T) {
 	require.NoError(t, st.DB().Select(&bindingsBefore, `SELECT role || subject_id FROM role_bindings ORDER BY id`))
 
 	email, contact, cloud := "new@acme.example", "Bob", "acme-dev"
-	got, err := st.EditSubaccount(ctx, sa.ID, store.Edit{Email: &email, Contact: &contact, CloudName: &cloud})
+	got, err := st.EditSubaccount(ctx, "", sa.ID, domain.Edit{Email: &email, Contact: &contact, CloudName: &cloud})
 	require.NoError(t, err)
 	require.Equal(t, email, got.Email)
 	require.Equal(t, contact, got.Contact)
@@ -199,13 +200,13 @@ func TestEditSubaccount(t *testing.T) {
 	require.Equal(t, bindingsBefore, bindingsAfter, "edits never change role bindings")
 
 	name, bad := "New Name", "nope"
-	_, err = st.EditSubaccount(ctx, sa.ID, store.Edit{Name: &name})
-	require.ErrorIs(t, err, customer.ErrNameImmutable)
-	_, err = st.EditSubaccount(ctx, sa.ID, store.Edit{Email: &bad})
-	require.ErrorIs(t, err, customer.ErrInvalid)
-	_, err = st.EditSubaccount(ctx, uuid.NewString(), store.Edit{Email: &email})
-	require.ErrorIs(t, err, customer.ErrNotFound)
-	unchanged, err := st.Subaccount(ctx, sa.ID)
+	_, err = st.EditSubaccount(ctx, "", sa.ID, domain.Edit{Name: &name})
+	require.ErrorIs(t, err, domain.ErrNameImmutable)
+	_, err = st.EditSubaccount(ctx, "", sa.ID, domain.Edit{Email: &bad})
+	require.ErrorIs(t, err, domain.ErrInvalid)
+	_, err = st.EditSubaccount(ctx, "", uuid.NewString(), domain.Edit{Email: &email})
+	require.ErrorIs(t, err, domain.ErrNotFound)
+	unchanged, err := st.Subaccount(ctx, "", sa.ID)
 	require.NoError(t, err)
 	require.Equal(t, got, unchanged)
 
@@ -220,12 +221,12 @@ func TestActivateAndCreateCloud(t *testing.T) {
 	require.NoError(t, err)
 	cloudID := uuid.NewString()
 	_, err = st.CreateCloud(ctx, cloudID, sa.ID)
-	require.ErrorIs(t, err, customer.ErrNotConfirmed, "no cloud before activation")
+	require.ErrorIs(t, err, domain.ErrNotConfirmed, "no cloud before activation")
 
 	now := time.Now()
 	got, err := st.Activate(ctx, sa.ID, now)
 	require.NoError(t, err)
-	require.Equal(t, customer.StatusActive, got.Status)
+	require.Equal(t, domain.StatusActive, got.Status)
 	again, err := st.Activate(ctx, sa.ID, now.Add(time.Hour))
 	require.NoError(t, err)
 	require.Equal(t, got, again)
@@ -241,8 +242,8 @@ func TestActivateAndCreateCloud(t *testing.T) {
 	require.Equal(t, c1, c3, "one cloud per onboarding even when retried with a new id")
 	require.Equal(t, 1, countRows(t, st).Clouds)
 
-	_, err = st.Delete(ctx, sa.ID, customer.ReasonCancelled, now)
-	require.ErrorIs(t, err, customer.ErrConfirmed, "a confirmed subaccount is not deleted")
+	_, err = st.Delete(ctx, sa.ID, domain.ReasonCancelled, now)
+	require.ErrorIs(t, err, domain.ErrConfirmed, "a confirmed subaccount is not deleted")
 }
 
 func TestDelete(t *testing.T) {
@@ -250,10 +251,10 @@ func TestDelete(t *testing.T) {
 	sa, err := st.CreateCustomer(ctx, newCustomer("integrator", "Gone"))
 	require.NoError(t, err)
 	at := time.Now().UTC().Truncate(time.Microsecond)
-	got, err := st.Delete(ctx, sa.ID, customer.ReasonExpired, at)
+	got, err := st.Delete(ctx, sa.ID, domain.ReasonExpired, at)
 	require.NoError(t, err)
-	require.Equal(t, customer.StatusInactive, got.Status)
-	require.Equal(t, customer.ReasonExpired, got.DeletedReason)
+	require.Equal(t, domain.StatusInactive, got.Status)
+	require.Equal(t, domain.ReasonExpired, got.DeletedReason)
 	require.True(t, at.Equal(*got.DeletedAt))
 	var orgDeleted time.Time
 	require.NoError(t, st.DB().Get(&orgDeleted, `SELECT deleted_at FROM organizations WHERE subaccount_id = $1`, sa.ID))
@@ -263,17 +264,17 @@ func TestDelete(t *testing.T) {
 	require.Zero(t, live)
 
 	before := countRows(t, st)
-	again, err := st.Delete(ctx, sa.ID, customer.ReasonCancelled, at.Add(time.Hour))
+	again, err := st.Delete(ctx, sa.ID, domain.ReasonCancelled, at.Add(time.Hour))
 	require.NoError(t, err)
 	require.Equal(t, got, again, "a repeat changes nothing, not even the reason")
 	require.Equal(t, before, countRows(t, st))
 
 	_, err = st.Activate(ctx, sa.ID, time.Now())
-	require.ErrorIs(t, err, customer.ErrDeleted)
+	require.ErrorIs(t, err, domain.ErrDeleted)
 	email := "x@y.example"
-	_, err = st.EditSubaccount(ctx, sa.ID, store.Edit{Email: &email})
-	require.ErrorIs(t, err, customer.ErrDeleted)
-	unchanged, err := st.Subaccount(ctx, sa.ID)
+	_, err = st.EditSubaccount(ctx, "", sa.ID, domain.Edit{Email: &email})
+	require.ErrorIs(t, err, domain.ErrDeleted)
+	unchanged, err := st.Subaccount(ctx, "", sa.ID)
 	require.NoError(t, err)
 	require.Equal(t, got, unchanged)
 
@@ -282,7 +283,7 @@ func TestDelete(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEqual(t, sa.ID, fresh.ID)
 	_, err = st.Delete(ctx, fresh.ID, "BORED", at)
-	require.ErrorIs(t, err, customer.ErrInvalid)
+	require.ErrorIs(t, err, domain.ErrInvalid)
 }
 
 func TestEmailsAndList(t *testing.T) {
@@ -290,11 +291,11 @@ func TestEmailsAndList(t *testing.T) {
 	sa, err := st.CreateCustomer(ctx, newCustomer("integrator", "Mail"))
 	require.NoError(t, err)
 	_, err = st.SentEmail(ctx, sa.ID, 1)
-	require.ErrorIs(t, err, customer.ErrNotFound)
+	require.ErrorIs(t, err, domain.ErrNotFound)
 	at := time.Now().UTC().Truncate(time.Microsecond)
-	e1, err := st.RecordEmail(ctx, store.Email{MessageID: "m1@x", SubaccountID: sa.ID, Seq: 1, SentAt: at})
+	e1, err := st.RecordEmail(ctx, domain.Email{MessageID: "m1@x", SubaccountID: sa.ID, Seq: 1, SentAt: at})
 	require.NoError(t, err)
-	e1again, err := st.RecordEmail(ctx, store.Email{MessageID: "m1@x", SubaccountID: sa.ID, Seq: 1, SentAt: at.Add(time.Minute)})
+	e1again, err := st.RecordEmail(ctx, domain.Email{MessageID: "m1@x", SubaccountID: sa.ID, Seq: 1, SentAt: at.Add(time.Minute)})
 	require.NoError(t, err)
 	require.Equal(t, e1, e1again)
 	got, err := st.SentEmail(ctx, sa.ID, 1)
@@ -308,17 +309,17 @@ func TestEmailsAndList(t *testing.T) {
 	all, err := st.ListSubaccounts(ctx, store.ListQuery{PartnerID: "integrator"})
 	require.NoError(t, err)
 	require.Len(t, all.Items, 2)
-	active, err := st.ListSubaccounts(ctx, store.ListQuery{PartnerID: "integrator", Status: customer.StatusActive})
+	active, err := st.ListSubaccounts(ctx, store.ListQuery{PartnerID: "integrator", Status: domain.StatusActive})
 	require.NoError(t, err)
 	require.Len(t, active.Items, 1)
 	require.Equal(t, other.ID, active.Items[0].ID)
 	none, err := st.ListSubaccounts(ctx, store.ListQuery{PartnerID: "nobody"})
 	require.NoError(t, err)
 	require.Empty(t, none.Items)
-	mail, err := st.Subaccount(ctx, sa.ID)
+	mail, err := st.Subaccount(ctx, "", sa.ID)
 	require.NoError(t, err)
 	require.Equal(t, 1, mail.EmailsSent)
-	byOnboarding, err := st.SubaccountByOnboarding(ctx, sa.OnboardingID)
+	byOnboarding, err := st.SubaccountByOnboarding(ctx, "", sa.OnboardingID)
 	require.NoError(t, err)
 	require.Equal(t, sa.ID, byOnboarding.ID)
 }
@@ -337,9 +338,9 @@ func TestLoginCallReplay(t *testing.T) {
 func TestNotFound(t *testing.T) {
 	st, ctx := setup(t)
 	for _, id := range []string{uuid.NewString(), "not-a-uuid", ""} {
-		_, err := st.Subaccount(ctx, id)
-		require.True(t, errors.Is(err, customer.ErrNotFound), "%q: %v", id, err)
+		_, err := st.Subaccount(ctx, "", id)
+		require.True(t, errors.Is(err, domain.ErrNotFound), "%q: %v", id, err)
 	}
 	_, err := st.Partner(ctx, "nobody")
-	require.ErrorIs(t, err, customer.ErrUnknownPartner)
+	require.ErrorIs(t, err, domain.ErrUnknownPartner)
 }

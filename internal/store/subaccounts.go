@@ -3,45 +3,87 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/cloudpartners/onboarding/internal/customer"
+	"github.com/cloudpartners/onboarding/internal/domain"
+	"github.com/cloudpartners/onboarding/internal/text"
 )
 
-// Subaccount is a customer's billing account under a partner, with its
-// organization and, once created, its clouds.
-type Subaccount struct {
-	ID              string     `db:"id" json:"id"`
-	PartnerID       string     `db:"partner_id" json:"partner_id"`
-	PartnerName     string     `db:"partner_name" json:"partner_name"`
-	OnboardingID    string     `db:"onboarding_id" json:"onboarding_id"`
-	RunID           string     `db:"run_id" json:"run_id,omitempty"`
-	Name            string     `db:"name" json:"name"`
-	Email           string     `db:"email" json:"-"`
-	Contact         string     `db:"contact" json:"-"`
-	CloudName       string     `db:"cloud_name" json:"cloud_name"`
-	Status          string     `db:"status" json:"status"`
-	ConfirmDeadline time.Time  `db:"confirm_deadline" json:"confirm_deadline"`
-	CreatedAt       time.Time  `db:"created_at" json:"created_at"`
-	UpdatedAt       time.Time  `db:"updated_at" json:"updated_at"`
-	ActivatedAt     *time.Time `db:"activated_at" json:"activated_at,omitempty"`
-	DeletedAt       *time.Time `db:"deleted_at" json:"deleted_at,omitempty"`
-	DeletedReason   string     `db:"deleted_reason" json:"deleted_reason,omitempty"`
-	OrganizationID  string     `db:"organization_id" json:"organization_id"`
-	CloudID         string     `db:"cloud_id" json:"cloud_id,omitempty"` // the first cloud
-	Clouds          int        `db:"clouds" json:"clouds"`
-	EmailsSent      int        `db:"emails_sent" json:"emails_sent"`
-	Answer          string     `db:"answer" json:"answer,omitempty"` // the customer's: CONFIRM or DECLINE
-	// The open suspension, while SUSPENDED.
-	SuspensionID  string     `db:"suspension_id" json:"suspension_id,omitempty"`
-	SuspendedAt   *time.Time `db:"suspended_at" json:"suspended_at,omitempty"`
-	DeleteAfter   *time.Time `db:"delete_after" json:"delete_after,omitempty"`
-	SuspendReason string     `db:"suspend_reason" json:"suspend_reason,omitempty"`
+// subaccountRow is one subaccount as subaccountSelect reads it.
+type subaccountRow struct {
+	ID              string         `db:"id"`
+	PartnerID       string         `db:"partner_id"`
+	PartnerName     string         `db:"partner_name"`
+	OnboardingID    string         `db:"onboarding_id"`
+	RunID           string         `db:"run_id"`
+	Name            string         `db:"name"`
+	Email           string         `db:"email"`
+	Contact         string         `db:"contact"`
+	CloudName       string         `db:"cloud_name"`
+	Status          string         `db:"status"`
+	ConfirmDeadline time.Time      `db:"confirm_deadline"`
+	CreatedAt       time.Time      `db:"created_at"`
+	UpdatedAt       time.Time      `db:"updated_at"`
+	ActivatedAt     sql.NullTime   `db:"activated_at"`
+	DeletedAt       sql.NullTime   `db:"deleted_at"`
+	DeletedReason   string         `db:"deleted_reason"`
+	OrganizationID  string         `db:"organization_id"`
+	CloudID         string         `db:"cloud_id"`
+	Clouds          int            `db:"clouds"`
+	EmailsSent      int            `db:"emails_sent"`
+	LastSentAt      sql.NullTime   `db:"last_sent_at"`
+	Answer          string         `db:"answer"`
+	AnswerVia       string         `db:"answer_via"`
+	AnsweredAt      sql.NullTime   `db:"answered_at"`
+	SuspensionID    string         `db:"suspension_id"`
+	SuspendedAt     sql.NullTime   `db:"suspended_at"`
+	DeleteAfter     sql.NullTime   `db:"delete_after"`
+	SuspendReason   string         `db:"suspend_reason"`
+	CloudList       sql.NullString `db:"cloud_list"` // only in the detail: the clouds as JSON
 }
+
+func (r subaccountRow) domain() domain.Subaccount {
+	return domain.Subaccount{
+		ID: r.ID, PartnerID: r.PartnerID, PartnerName: r.PartnerName, OnboardingID: r.OnboardingID, RunID: r.RunID,
+		Name: r.Name, Email: r.Email, Contact: r.Contact, CloudName: r.CloudName, Status: r.Status,
+		ConfirmDeadline: r.ConfirmDeadline.UTC(), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		ActivatedAt: timePtr(r.ActivatedAt), DeletedAt: timePtr(r.DeletedAt), DeletedReason: r.DeletedReason,
+		OrganizationID: r.OrganizationID, CloudID: r.CloudID, Clouds: r.Clouds, EmailsSent: r.EmailsSent,
+		LastSentAt: timePtr(r.LastSentAt), Answer: r.Answer, AnswerVia: r.AnswerVia, AnsweredAt: timePtr(r.AnsweredAt),
+		SuspensionID: r.SuspensionID, SuspendedAt: timePtr(r.SuspendedAt), DeleteAfter: timePtr(r.DeleteAfter),
+		SuspendReason: r.SuspendReason,
+	}
+}
+
+// subaccountColumns are the columns of a subaccount with its partner's
+// name, organization, first cloud, counts, answer and open suspension.
+const subaccountColumns = `
+	s.id, s.partner_id, p.name AS partner_name, s.onboarding_id, s.run_id, s.name, s.email, s.contact,
+	s.cloud_name, s.status, s.confirm_deadline, s.created_at, s.updated_at, s.activated_at,
+	s.deleted_at, COALESCE(s.deleted_reason, '') AS deleted_reason, o.id AS organization_id,
+	COALESCE((SELECT c.id::text FROM clouds c WHERE c.organization_id = o.id ORDER BY c.created_at, c.id LIMIT 1), '') AS cloud_id,
+	(SELECT count(*) FROM clouds c WHERE c.organization_id = o.id) AS clouds,
+	(SELECT count(*) FROM emails e WHERE e.subaccount_id = s.id) AS emails_sent,
+	(SELECT max(e.sent_at) FROM emails e WHERE e.subaccount_id = s.id) AS last_sent_at,
+	COALESCE(s.answer, '') AS answer, COALESCE(s.answer_via, '') AS answer_via, s.answered_at,
+	COALESCE(sp.id::text, '') AS suspension_id, sp.suspended_at, sp.delete_after, COALESCE(sp.reason, '') AS suspend_reason`
+
+const subaccountFrom = `
+	FROM subaccounts s
+	JOIN partners p ON p.id = s.partner_id
+	JOIN organizations o ON o.subaccount_id = s.id
+	LEFT JOIN suspensions sp ON sp.subaccount_id = s.id AND sp.resumed_at IS NULL AND sp.expired_at IS NULL`
+
+const subaccountSelect = `SELECT ` + subaccountColumns + subaccountFrom
+
+// inScope is the partner scope of every read by id: $n is the partner, or
+// ” for every partner (operators, and the system's own work).
+func inScope(n int) string { return fmt.Sprintf(" AND ($%d = '' OR s.partner_id = $%d)", n, n) }
 
 // NewCustomer is everything needed to create a customer record. The ids are
 // decided by the caller once, so that a retry finds the rows it wrote.
@@ -61,14 +103,14 @@ type NewCustomer struct {
 // CreateCustomer creates, atomically, the subaccount (ACCEPTANCE_REQUIRED),
 // its organization and the four default role bindings. Calling it again with
 // the same subaccount id returns the record already written.
-func (s *Store) CreateCustomer(ctx context.Context, c NewCustomer) (Subaccount, error) {
-	if err := customer.Validate(c.Name, c.Email, c.CloudName, c.Contact); err != nil {
-		return Subaccount{}, fmt.Errorf("create customer: %w", err)
+func (s *Store) CreateCustomer(ctx context.Context, c NewCustomer) (domain.Subaccount, error) {
+	if err := domain.Validate(c.Name, c.Email, c.CloudName, c.Contact); err != nil {
+		return domain.Subaccount{}, fmt.Errorf("create customer: %w", err)
 	}
 	if c.SubaccountID == "" || c.OrganizationID == "" || c.OnboardingID == "" || c.Deadline.IsZero() {
-		return Subaccount{}, errors.New("create customer: subaccount id, organization id, onboarding id and deadline are required")
+		return domain.Subaccount{}, fmt.Errorf("create customer: subaccount id, organization id, onboarding id and deadline are required: %w", domain.ErrInvalid)
 	}
-	key := customer.NameKey(c.Name)
+	key := domain.NameKey(c.Name)
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if err := checkPartner(ctx, tx, c.PartnerID); err != nil {
 			return err
@@ -88,10 +130,10 @@ func (s *Store) CreateCustomer(ctx context.Context, c NewCustomer) (Subaccount, 
 			return err
 		}
 		if owner.PartnerID != c.PartnerID || owner.NameKey != key {
-			return fmt.Errorf("subaccount %s: %w", c.SubaccountID, customer.ErrIDConflict)
+			return fmt.Errorf("subaccount %s: %w", c.SubaccountID, domain.ErrIDConflict)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO organizations (id, subaccount_id, name) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-			c.OrganizationID, c.SubaccountID, customer.OrganizationName(c.Name)); err != nil {
+			c.OrganizationID, c.SubaccountID, domain.OrganizationName(c.Name)); err != nil {
 			return err
 		}
 		var orgID string
@@ -105,195 +147,205 @@ func (s *Store) CreateCustomer(ctx context.Context, c NewCustomer) (Subaccount, 
 				('customer', $2, $7, 'subaccount',   $4, $4),
 				('customer', $2, $5, 'organization', $6, $4)
 			ON CONFLICT DO NOTHING`,
-			c.PartnerID, c.SubaccountID, customer.RoleBillingOwner, c.SubaccountID, customer.RoleOrgOwner, orgID, customer.RoleAdmin)
+			c.PartnerID, c.SubaccountID, domain.RoleBillingOwner, c.SubaccountID, domain.RoleOrgOwner, orgID, domain.RoleAdmin)
 		return err
 	})
 	switch {
 	case isConstraint(err, "subaccounts_live_name"):
 		// Another transaction may have just written this very record; if so,
 		// this call is a repeat and returns it.
-		if sa, gerr := s.Subaccount(ctx, c.SubaccountID); gerr == nil && sa.PartnerID == c.PartnerID && customer.NameKey(sa.Name) == key {
+		if sa, gerr := s.Subaccount(ctx, "", c.SubaccountID); gerr == nil && sa.PartnerID == c.PartnerID && domain.NameKey(sa.Name) == key {
 			return sa, nil
 		}
-		return Subaccount{}, fmt.Errorf("create customer %q: %w", c.Name, customer.ErrNameTaken)
+		return domain.Subaccount{}, fmt.Errorf("create customer %q: %w", c.Name, domain.ErrNameTaken)
 	case isCode(err, codeUniqueViolation) && !isConstraint(err, "subaccounts_pkey"):
-		return Subaccount{}, fmt.Errorf("create customer: %w", customer.ErrIDConflict)
+		return domain.Subaccount{}, fmt.Errorf("create customer: %w", domain.ErrIDConflict)
 	case err != nil:
-		return Subaccount{}, fmt.Errorf("create customer: %w", err)
+		return domain.Subaccount{}, fmt.Errorf("create customer: %w", err)
 	}
-	return s.Subaccount(ctx, c.SubaccountID)
+	return s.Subaccount(ctx, "", c.SubaccountID)
 }
 
-const subaccountSelect = `
-	SELECT s.id, s.partner_id, p.name AS partner_name, s.onboarding_id, s.run_id, s.name, s.email, s.contact,
-	       s.cloud_name, s.status, s.confirm_deadline, s.created_at, s.updated_at, s.activated_at,
-	       s.deleted_at, COALESCE(s.deleted_reason, '') AS deleted_reason, o.id AS organization_id,
-	       COALESCE((SELECT c.id::text FROM clouds c WHERE c.organization_id = o.id ORDER BY c.created_at, c.id LIMIT 1), '') AS cloud_id,
-	       (SELECT count(*) FROM clouds c WHERE c.organization_id = o.id) AS clouds,
-	       (SELECT count(*) FROM emails e WHERE e.subaccount_id = s.id) AS emails_sent,
-	       COALESCE(s.answer, '') AS answer, COALESCE(sp.id::text, '') AS suspension_id,
-	       sp.suspended_at, sp.delete_after, COALESCE(sp.reason, '') AS suspend_reason
-	FROM subaccounts s
-	JOIN partners p ON p.id = s.partner_id
-	JOIN organizations o ON o.subaccount_id = s.id
-	LEFT JOIN suspensions sp ON sp.subaccount_id = s.id AND sp.resumed_at IS NULL AND sp.expired_at IS NULL`
-
-// Subaccount returns one subaccount with its organization and clouds, or customer.ErrNotFound.
-func (s *Store) Subaccount(ctx context.Context, id string) (Subaccount, error) {
-	return getSubaccount(ctx, s.db, id)
+// Subaccount returns one subaccount of the partner (scope "": of any
+// partner), or domain.ErrNotFound — for another partner's id too, from
+// the WHERE itself.
+func (s *Store) Subaccount(ctx context.Context, scope, id string) (domain.Subaccount, error) {
+	return getSubaccount(ctx, s.db, scope, id)
 }
 
-func getSubaccount(ctx context.Context, q sqlx.QueryerContext, id string) (Subaccount, error) {
+func getSubaccount(ctx context.Context, q sqlx.QueryerContext, scope, id string) (domain.Subaccount, error) {
 	if !isUUID(id) {
-		return Subaccount{}, fmt.Errorf("subaccount %q: %w", id, customer.ErrNotFound)
+		return domain.Subaccount{}, notFound("customer %q", text.Truncate(id, 80))
 	}
-	return oneSubaccount(ctx, q, "subaccount "+id, ` WHERE s.id = $1`, id)
+	return oneSubaccount(ctx, q, "customer "+id, subaccountSelect+` WHERE s.id = $1`+inScope(2), id, scope)
 }
 
-// oneSubaccount reads the subaccount a condition selects, or customer.ErrNotFound.
-func oneSubaccount(ctx context.Context, q sqlx.QueryerContext, what, where string, args ...any) (Subaccount, error) {
-	var sa Subaccount
-	err := sqlx.GetContext(ctx, q, &sa, subaccountSelect+where, args...)
+// oneSubaccount reads the subaccount a query selects, or domain.ErrNotFound.
+func oneSubaccount(ctx context.Context, q sqlx.QueryerContext, what, query string, args ...any) (domain.Subaccount, error) {
+	var r subaccountRow
+	err := sqlx.GetContext(ctx, q, &r, query, args...)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Subaccount{}, fmt.Errorf("%s: %w", what, customer.ErrNotFound)
+		return domain.Subaccount{}, notFound("%s", what)
 	}
 	if err != nil {
-		return Subaccount{}, fmt.Errorf("get subaccount: %w", err)
+		return domain.Subaccount{}, fmt.Errorf("get customer: %w", err)
 	}
-	return sa, nil
+	return r.domain(), nil
 }
 
-// SubaccountByOnboarding returns the newest subaccount created by an onboarding.
-func (s *Store) SubaccountByOnboarding(ctx context.Context, onboardingID string) (Subaccount, error) {
-	return oneSubaccount(ctx, s.db, fmt.Sprintf("onboarding %q", onboardingID),
-		` WHERE s.onboarding_id = $1 ORDER BY s.created_at DESC LIMIT 1`, onboardingID)
+// Customer returns the subaccount a reference names — its id, or the
+// onboarding id that created it (the newest such) — among the partner's
+// (scope "": any partner's), with its clouds, in one query; or
+// domain.ErrNotFound.
+func (s *Store) Customer(ctx context.Context, scope, ref string) (domain.Subaccount, []domain.Cloud, error) {
+	query := `SELECT ` + subaccountColumns + `,
+		(SELECT json_agg(json_build_object('id', c.id, 'organization_id', c.organization_id, 'name', c.name, 'created_at', c.created_at)
+		        ORDER BY c.created_at, c.id) FROM clouds c WHERE c.organization_id = o.id) AS cloud_list` + subaccountFrom
+	if isUUID(ref) {
+		query += ` WHERE s.id = $1` + inScope(2)
+	} else {
+		query += ` WHERE s.onboarding_id = $1` + inScope(2) + ` ORDER BY s.created_at DESC LIMIT 1`
+	}
+	var r subaccountRow
+	err := s.db.GetContext(ctx, &r, query, ref, scope)
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.Subaccount{}, nil, notFound("customer %q", text.Truncate(ref, 80))
+	}
+	if err != nil {
+		return domain.Subaccount{}, nil, fmt.Errorf("get customer: %w", err)
+	}
+	clouds := []domain.Cloud{}
+	if r.CloudList.Valid {
+		var rows []struct {
+			ID             string    `json:"id"`
+			OrganizationID string    `json:"organization_id"`
+			Name           string    `json:"name"`
+			CreatedAt      time.Time `json:"created_at"`
+		}
+		if err := json.Unmarshal([]byte(r.CloudList.String), &rows); err != nil {
+			return domain.Subaccount{}, nil, fmt.Errorf("get customer: clouds: %w", err)
+		}
+		for _, c := range rows {
+			clouds = append(clouds, domain.Cloud{ID: c.ID, OrganizationID: c.OrganizationID, Name: c.Name, CreatedAt: c.CreatedAt.UTC()})
+		}
+	}
+	return r.domain(), clouds, nil
+}
+
+// SubaccountByOnboarding returns the newest subaccount an onboarding
+// created, among the partner's (scope "": any partner's).
+func (s *Store) SubaccountByOnboarding(ctx context.Context, scope, onboardingID string) (domain.Subaccount, error) {
+	return oneSubaccount(ctx, s.db, fmt.Sprintf("onboarding %q", text.Truncate(onboardingID, 80)),
+		subaccountSelect+` WHERE s.onboarding_id = $1`+inScope(2)+` ORDER BY s.created_at DESC LIMIT 1`, onboardingID, scope)
 }
 
 // LiveSubaccount returns the partner's subaccount for a customer name that is
-// not deleted (any status but INACTIVE), or customer.ErrNotFound. Names are
-// compared as customer.NameKey does, so "ACME  Corp" finds "acme corp".
-func (s *Store) LiveSubaccount(ctx context.Context, partnerID, customerName string) (Subaccount, error) {
-	return oneSubaccount(ctx, s.db, fmt.Sprintf("live subaccount %q of partner %q", customerName, partnerID), `
+// not deleted (any status but INACTIVE), or domain.ErrNotFound. Names are
+// compared as domain.NameKey does, so "ACME  Corp" finds "acme corp".
+func (s *Store) LiveSubaccount(ctx context.Context, partnerID, customerName string) (domain.Subaccount, error) {
+	return oneSubaccount(ctx, s.db, fmt.Sprintf("live customer %q of partner %q", text.Truncate(customerName, 80), partnerID), subaccountSelect+`
 		WHERE s.partner_id = $1 AND s.name_key = $2 AND s.status <> 'INACTIVE'
-		ORDER BY s.created_at DESC LIMIT 1`, partnerID, customer.NameKey(customerName))
+		ORDER BY s.created_at DESC LIMIT 1`, partnerID, domain.NameKey(customerName))
 }
 
-// Edit changes the editable fields of a subaccount; nil means unchanged.
-// Name is here only to be refused: the name is immutable.
-type Edit struct {
-	Name      *string
-	Email     *string
-	Contact   *string
-	CloudName *string
-}
-
-// Validate checks every given field: the name is refused, the others must be valid.
-func (e Edit) Validate() error {
-	if e.Name != nil {
-		return customer.ErrNameImmutable
-	}
-	var errs []error
-	if e.Email != nil {
-		errs = append(errs, customer.ValidateEmail(*e.Email))
-	}
-	if e.Contact != nil {
-		errs = append(errs, customer.ValidateContact(*e.Contact))
-	}
-	if e.CloudName != nil {
-		errs = append(errs, customer.ValidateCloudName(*e.CloudName))
-	}
-	return errors.Join(errs...)
-}
-
-// EditSubaccount changes every given field but the name, which it refuses.
-// Role bindings never change. Editing a deleted subaccount is refused.
-func (s *Store) EditSubaccount(ctx context.Context, id string, e Edit) (Subaccount, error) {
+// EditSubaccount changes every given field but the name, which it refuses,
+// of one of the partner's subaccounts (scope "": any partner's). Role
+// bindings never change. Editing a deleted subaccount is refused, and so
+// is the cloud name once the cloud exists.
+func (s *Store) EditSubaccount(ctx context.Context, scope, id string, e domain.Edit) (domain.Subaccount, error) {
 	if err := e.Validate(); err != nil {
-		return Subaccount{}, fmt.Errorf("edit subaccount: %w", err)
+		return domain.Subaccount{}, fmt.Errorf("edit customer: %w", err)
 	}
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		sa, err := lockSubaccount(ctx, tx, id)
+		sa, err := lockSubaccount(ctx, tx, scope, id)
 		if err != nil {
 			return err
 		}
-		if sa.Status == customer.StatusInactive {
-			return customer.ErrDeleted
+		if sa.Status == domain.StatusInactive {
+			return domain.ErrDeleted
 		}
 		if e.CloudName != nil && sa.CloudID != "" && *e.CloudName != sa.CloudName {
-			return customer.Invalid("cloud", "the cloud has already been created; its name can no longer change")
+			return domain.Invalidf("cloud", "the cloud has already been created; its name can no longer change")
 		}
 		_, err = tx.ExecContext(ctx, `
 			UPDATE subaccounts SET email = COALESCE($2, email), contact = COALESCE($3, contact),
 			       cloud_name = COALESCE($4, cloud_name), updated_at = now()
-			WHERE id = $1`, id, e.Email, e.Contact, e.CloudName)
+			WHERE id = $1`, sa.ID, e.Email, e.Contact, e.CloudName)
 		return err
 	})
 	if err != nil {
-		return Subaccount{}, fmt.Errorf("edit subaccount: %w", err)
+		return domain.Subaccount{}, fmt.Errorf("edit customer: %w", err)
 	}
-	return s.Subaccount(ctx, id)
+	return s.Subaccount(ctx, scope, id)
 }
 
-func lockSubaccount(ctx context.Context, tx *sqlx.Tx, id string) (Subaccount, error) {
+// lockSubaccount locks one of the partner's subaccount rows for the
+// transaction and reads it.
+func lockSubaccount(ctx context.Context, tx *sqlx.Tx, scope, id string) (domain.Subaccount, error) {
 	if !isUUID(id) {
-		return Subaccount{}, fmt.Errorf("subaccount %q: %w", id, customer.ErrNotFound)
+		return domain.Subaccount{}, notFound("customer %q", text.Truncate(id, 80))
 	}
-	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM subaccounts WHERE id = $1 FOR UPDATE`, id); err != nil {
-		return Subaccount{}, err
+	var locked int
+	err := tx.GetContext(ctx, &locked, `SELECT 1 FROM subaccounts s WHERE s.id = $1`+inScope(2)+` FOR UPDATE`, id, scope)
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.Subaccount{}, notFound("customer %s", id)
 	}
-	return getSubaccount(ctx, tx, id)
+	if err != nil {
+		return domain.Subaccount{}, err
+	}
+	return getSubaccount(ctx, tx, scope, id)
 }
 
 // Activate marks a confirmed subaccount ACTIVE. Activating an active one
-// returns it unchanged; a deleted one is refused with customer.ErrDeleted.
-func (s *Store) Activate(ctx context.Context, id string, at time.Time) (Subaccount, error) {
+// returns it unchanged; a deleted one is refused with domain.ErrDeleted.
+func (s *Store) Activate(ctx context.Context, id string, at time.Time) (domain.Subaccount, error) {
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		sa, err := lockSubaccount(ctx, tx, id)
+		sa, err := lockSubaccount(ctx, tx, "", id)
 		if err != nil {
 			return err
 		}
 		switch sa.Status {
-		case customer.StatusActive, customer.StatusSuspended:
+		case domain.StatusActive, domain.StatusSuspended:
 			return nil
-		case customer.StatusInactive:
-			return customer.ErrDeleted
+		case domain.StatusInactive:
+			return domain.ErrDeleted
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE subaccounts SET status = 'ACTIVE', activated_at = $2, updated_at = now() WHERE id = $1`, id, at)
 		return err
 	})
 	if err != nil {
-		return Subaccount{}, fmt.Errorf("activate subaccount: %w", err)
+		return domain.Subaccount{}, fmt.Errorf("activate customer: %w", err)
 	}
-	return s.Subaccount(ctx, id)
+	return s.Subaccount(ctx, "", id)
 }
 
 // Delete deletes an unconfirmed subaccount: status INACTIVE, its organization
 // deleted and its role bindings revoked, each marked with the time; rows stay
 // for audit. Deleting a deleted one returns it unchanged; a confirmed one is
-// refused with customer.ErrConfirmed.
-func (s *Store) Delete(ctx context.Context, id, reason string, at time.Time) (Subaccount, error) {
+// refused with domain.ErrConfirmed.
+func (s *Store) Delete(ctx context.Context, id, reason string, at time.Time) (domain.Subaccount, error) {
 	switch reason {
-	case customer.ReasonExpired, customer.ReasonCancelled, customer.ReasonFailed, customer.ReasonDeclined:
+	case domain.ReasonExpired, domain.ReasonCancelled, domain.ReasonFailed, domain.ReasonDeclined:
 	default:
-		return Subaccount{}, fmt.Errorf("delete subaccount: reason %q: %w", reason, customer.ErrInvalid)
+		return domain.Subaccount{}, fmt.Errorf("delete customer: reason %q: %w", reason, domain.ErrInvalid)
 	}
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		sa, err := lockSubaccount(ctx, tx, id)
+		sa, err := lockSubaccount(ctx, tx, "", id)
 		if err != nil {
 			return err
 		}
 		switch sa.Status {
-		case customer.StatusInactive:
+		case domain.StatusInactive:
 			return nil
-		case customer.StatusActive, customer.StatusSuspended:
-			return customer.ErrConfirmed
+		case domain.StatusActive, domain.StatusSuspended:
+			return domain.ErrConfirmed
 		}
 		return deleteRecord(ctx, tx, id, reason, at)
 	})
 	if err != nil {
-		return Subaccount{}, fmt.Errorf("delete subaccount: %w", err)
+		return domain.Subaccount{}, fmt.Errorf("delete customer: %w", err)
 	}
-	return s.Subaccount(ctx, id)
+	return s.Subaccount(ctx, "", id)
 }
 
 // deleteRecord marks a subaccount INACTIVE, its organization deleted and
@@ -309,32 +361,40 @@ func deleteRecord(ctx context.Context, tx *sqlx.Tx, id, reason string, at time.T
 	return err
 }
 
-// RecordAnswer records the customer's answer to the invitation (CONFIRM or
-// DECLINE) unless one is recorded already, and returns the answer that
-// stands: of two racing, exactly one is recorded. Only a subaccount that
-// awaits confirmation takes an answer; otherwise the one recorded (or none)
-// is returned with the subaccount as it is.
-func (s *Store) RecordAnswer(ctx context.Context, id, answer string, at time.Time) (string, Subaccount, error) {
-	if answer != customer.AnswerConfirm && answer != customer.AnswerDecline {
-		return "", Subaccount{}, fmt.Errorf("record answer: %q: %w", answer, customer.ErrInvalid)
+// Answer records the customer's answer to an invitation — CONFIRM or
+// DECLINE, via the link or the login hook — in one statement: the token's
+// subaccount and deadline, the state (awaiting confirmation, deadline not
+// passed, no other answer) and the decision are all in its WHERE, so of a
+// confirm and a decline racing exactly one is recorded. The same answer
+// again is recorded as the first (first false), so that a page retried
+// after a failure delivers it. When nothing is recorded, ok is false and
+// the subaccount is returned as it stands, for the caller to say why
+// (domain.ErrNotFound when there is none).
+func (s *Store) Answer(ctx context.Context, id string, tokenDeadline time.Time, answer, via string, at time.Time) (sa domain.Subaccount, first, ok bool, err error) {
+	if (answer != domain.AnswerConfirm && answer != domain.AnswerDecline) || (via != domain.ViaLink && via != domain.ViaLogin) {
+		return domain.Subaccount{}, false, false, fmt.Errorf("record answer %q via %q: %w", answer, via, domain.ErrInvalid)
 	}
-	var sa Subaccount
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		var err error
-		if sa, err = lockSubaccount(ctx, tx, id); err != nil {
-			return err
-		}
-		if sa.Answer != "" || sa.Status != customer.StatusAcceptanceRequired {
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE subaccounts SET answer = $2, answered_at = $3 WHERE id = $1`, id, answer, at); err != nil {
-			return err
-		}
-		sa.Answer = answer
-		return nil
-	})
-	if err != nil {
-		return "", Subaccount{}, fmt.Errorf("record answer: %w", err)
+	if !isUUID(id) {
+		return domain.Subaccount{}, false, false, notFound("customer %q", text.Truncate(id, 80))
 	}
-	return sa.Answer, sa, nil
+	var r struct {
+		subaccountRow
+		First bool `db:"first"`
+	}
+	err = s.db.GetContext(ctx, &r, `
+		UPDATE subaccounts s SET answer = $2, answer_via = COALESCE(s.answer_via, $3), answered_at = COALESCE(s.answered_at, $4)
+		FROM partners p
+		WHERE s.id = $1 AND p.id = s.partner_id AND s.status = 'ACCEPTANCE_REQUIRED' AND (s.answer IS NULL OR s.answer = $2)
+		  AND s.confirm_deadline > $4 AND floor(extract(epoch FROM s.confirm_deadline)) = $5
+		RETURNING s.id, s.partner_id, p.name AS partner_name, s.onboarding_id, s.run_id, s.name, s.cloud_name, s.status,
+		          s.confirm_deadline, s.created_at, s.updated_at, s.answer, COALESCE(s.answer_via, '') AS answer_via, s.answered_at,
+		          s.answered_at = $4 AS first`, id, answer, via, at, tokenDeadline.Unix())
+	switch {
+	case err == nil:
+		return r.domain(), r.First, true, nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return domain.Subaccount{}, false, false, fmt.Errorf("record answer: %w", err)
+	}
+	sa, err = s.Subaccount(ctx, "", id)
+	return sa, false, false, err
 }

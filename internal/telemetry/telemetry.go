@@ -44,16 +44,16 @@ type Tracing struct {
 }
 
 // Start sets up the tracing of the binary named service: off when
-// cfg.OTLPEndpoint is empty, else an OTLP/gRPC exporter behind a batching
+// cfg.Endpoint is empty, else an OTLP/gRPC exporter behind a batching
 // provider whose resource names the service (OTEL_SERVICE_NAME wins, and
 // OTEL_RESOURCE_ATTRIBUTES is added). Close flushes it.
-func Start(ctx context.Context, cfg config.Config, service string, logger *slog.Logger) (*Tracing, error) {
-	if cfg.OTLPEndpoint == "" {
+func Start(ctx context.Context, cfg config.Tracing, service string, logger *slog.Logger) (*Tracing, error) {
+	if cfg.Endpoint == "" {
 		return &Tracing{}, nil
 	}
 	// The exporter connects lazily: a collector that is down costs spans,
 	// never a request.
-	exp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpointURL(cfg.OTLPEndpoint))
+	exp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpointURL(cfg.Endpoint))
 	if err != nil {
 		return nil, fmt.Errorf("OTEL_EXPORTER_OTLP_ENDPOINT: %w", err)
 	}
@@ -71,7 +71,7 @@ func Start(ctx context.Context, cfg config.Config, service string, logger *slog.
 		return nil, err
 	}
 	t.shutdown, t.logger = tp.Shutdown, logger
-	where, _ := url.Parse(cfg.OTLPEndpoint) // valid: config checked it
+	where, _ := url.Parse(cfg.Endpoint) // valid: config checked it
 	where.User = nil
 	logger.Info("tracing on", "otlp_endpoint", where.String(), "service_name", name)
 	return t, nil

@@ -42,7 +42,7 @@ func attrs(s sdktrace.ReadOnlySpan) map[attribute.Key]string {
 
 // Without an endpoint nothing is traced and nothing is in the way.
 func TestOffWithoutAnEndpoint(t *testing.T) {
-	tr, err := Start(context.Background(), config.Config{}, "worker", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	tr, err := Start(context.Background(), config.Tracing{}, "worker", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(t, err)
 	require.False(t, tr.On())
 	require.Nil(t, tr.Provider())
@@ -56,7 +56,7 @@ func TestOffWithoutAnEndpoint(t *testing.T) {
 // With an endpoint the provider is set up, and Close flushes and stops it
 // even when no collector answers.
 func TestOnWithAnEndpoint(t *testing.T) {
-	tr, err := Start(context.Background(), config.Config{OTLPEndpoint: "http://127.0.0.1:1"}, "worker", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	tr, err := Start(context.Background(), config.Tracing{Endpoint: "http://127.0.0.1:1"}, "worker", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(t, err)
 	require.True(t, tr.On())
 	require.Len(t, tr.Interceptors(), 1)

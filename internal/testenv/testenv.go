@@ -48,7 +48,7 @@ func OIDCIssuer() string {
 	if v := os.Getenv("OIDC_ISSUER"); v != "" {
 		return v
 	}
-	return config.DefaultOIDCIssuer
+	return "http://127.0.0.1:5556" // make up's local identity provider, devidp
 }
 
 // WebUIURL is the stack's Temporal Web UI, which decodes payloads through

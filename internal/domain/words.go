@@ -1,4 +1,4 @@
-package customer
+package domain
 
 import (
 	"errors"
@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/cloudpartners/onboarding/internal/text"
 )
 
 // Subaccount statuses, as in the product.
@@ -53,9 +55,19 @@ const (
 	AnswerDecline = "DECLINE"
 )
 
-// DefaultRetention is how long a suspended subaccount's data is kept before
-// it is deleted, unless services are resumed: at most 60 days.
-const DefaultRetention = 60 * 24 * time.Hour
+// Ways an answer arrives.
+const (
+	ViaLink  = "link"  // the confirmation page's buttons
+	ViaLogin = "login" // the identity system's signed login hook: the customer logged in through the link
+)
+
+// MaxRetention is the longest a suspended subaccount's data is kept before
+// it is deleted, unless services are resumed: 60 days; it is also the
+// default.
+const (
+	MaxRetention     = 60 * 24 * time.Hour
+	DefaultRetention = MaxRetention
+)
 
 // MaxSuspendReason bounds the reason a partner gives for a suspension.
 const MaxSuspendReason = 500
@@ -84,13 +96,17 @@ func ValidateRole(role string) error {
 			return nil
 		}
 	}
-	return Invalid("role", "%q is not a role; want owner, editor or viewer", truncate(role))
+	return Invalidf("role", "%q is not a role; want owner, editor or viewer", text.Truncate(role, 40))
 }
 
 // ValidateStaff checks a person to add to a partner's staff.
 func ValidateStaff(email, role string) error {
 	return errors.Join(ValidateEmail(email), ValidateRole(role))
 }
+
+// DefaultTaskQueue is the task queue the onboarding and customer workflows
+// run on unless TASK_QUEUE says otherwise.
+const DefaultTaskQueue = "onboarding"
 
 // The product's defaults for one onboarding; configuration may change them
 // for the onboardings launched afterwards.
@@ -109,8 +125,8 @@ const (
 // ValidateRetention checks a per-suspension retention period; zero means
 // the default. The product keeps a suspended customer's data at most 60 days.
 func ValidateRetention(d time.Duration) error {
-	if d < 0 || (d > 0 && d < time.Second) || d > DefaultRetention {
-		return Invalid("retention", "%s is out of range: want a duration from 1s to %s (60 days), such as 720h", d, DefaultRetention)
+	if d != 0 && (d < time.Second || d > MaxRetention) {
+		return Invalidf("retention", "%s is out of range: want a duration from 1s to %s (60 days), such as 720h", d, MaxRetention)
 	}
 	return nil
 }
@@ -118,7 +134,7 @@ func ValidateRetention(d time.Duration) error {
 // ValidateSuspendReason checks the reason given for a suspension.
 func ValidateSuspendReason(reason string) error {
 	if !utf8.ValidString(reason) || utf8.RuneCountInString(reason) > MaxSuspendReason || strings.ContainsAny(reason, "\r\n") {
-		return Invalid("reason", "want one line of at most %d characters", MaxSuspendReason)
+		return Invalidf("reason", "want one line of at most %d characters", MaxSuspendReason)
 	}
 	return nil
 }
@@ -126,13 +142,6 @@ func ValidateSuspendReason(reason string) error {
 // OrganizationName is the name of the organization made for a subaccount.
 func OrganizationName(customerName string) string {
 	return fmt.Sprintf("For subaccount '%s'", customerName)
-}
-
-// Contact is a customer's personal data: the account email and the contact
-// person. It never travels through a workflow history in clear.
-type Contact struct {
-	Email   string `json:"email"`
-	Contact string `json:"contact,omitempty"`
 }
 
 // DisplayStatus is a subaccount's status as the partner reads it: a
