@@ -215,6 +215,10 @@ func (b *bench) onboardingPhases(ctx context.Context, res *results, stdout io.Wr
 	if err := res.realWait.read(ctx, b.tc); err != nil {
 		return err
 	}
+	fmt.Fprintln(stdout, "bench: round-trip phase …")
+	if err := b.roundTripPhase(ctx, res); err != nil {
+		return fmt.Errorf("round trips: %w", err)
+	}
 	fmt.Fprintln(stdout, "bench: history-cost phase …")
 	if err := b.costPhase(ctx, res); err != nil {
 		return fmt.Errorf("history cost: %w", err)

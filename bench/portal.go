@@ -21,6 +21,7 @@ import (
 	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/stack"
 	"github.com/cloudpartners/onboarding/internal/store"
+	"github.com/cloudpartners/onboarding/internal/text"
 )
 
 // The portal phase: one partner with -portal-customers customers in every
@@ -69,6 +70,7 @@ type portalRow struct {
 	filter  string
 	target  bool // judged against portalTarget
 	lat     latencies
+	trips   int // Postgres round trips of one request
 	do      func(ctx context.Context) (time.Duration, error)
 }
 
@@ -100,6 +102,8 @@ type portal struct {
 	cookie  string // the session cookie's value
 	apiKey  string
 	hc      *http.Client
+	// statements counts the portal's round trips to Postgres.
+	statements statements
 }
 
 // portalPhase seeds the data, starts the portal and times the rows.
@@ -139,7 +143,7 @@ func (b *bench) portalPhase(ctx context.Context, stdout io.Writer) (*portalResul
 	if err != nil {
 		return nil, err
 	}
-	if err := p.signIn(ctx); err != nil {
+	if err := p.signIn(ctx, portalPartner); err != nil {
 		return nil, err
 	}
 	if res.rows, err = p.plan(ctx); err != nil {
@@ -149,6 +153,15 @@ func (b *bench) portalPhase(ctx context.Context, stdout io.Writer) (*portalResul
 		len(res.rows), b.o.portalWarmup, b.o.portalSamples, b.o.starterSamples)
 	if err := p.measure(ctx, res.rows); err != nil {
 		return nil, err
+	}
+	// One more request of each page, counted: the round trips a page
+	// costs at this depth.
+	for _, r := range res.rows {
+		if r.target {
+			if r.trips, err = p.statements.around(ctx, func(ctx context.Context) error { _, err := r.do(ctx); return err }); err != nil {
+				return nil, err
+			}
+		}
 	}
 	res.load1 = loadavg()
 	return res, nil
@@ -171,7 +184,11 @@ func (b *bench) startPortal(ctx context.Context) (*portal, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := append(append([]string{}, b.apps.Env...), "PORTAL_ADDR="+addr, "OIDC_ISSUER=http://oidc.invalid")
+	metrics, err := stack.FreeAddr()
+	if err != nil {
+		return nil, err
+	}
+	env := append(append([]string{}, b.apps.Env...), "PORTAL_ADDR="+addr, "METRICS_ADDR="+metrics, "OIDC_ISSUER=http://oidc.invalid")
 	proc, err := stack.StartProc(bins[0], env, filepath.Join(b.logDir, "portal.log"))
 	if err != nil {
 		return nil, err
@@ -182,15 +199,16 @@ func (b *bench) startPortal(ctx context.Context) (*portal, error) {
 		return nil, err
 	}
 	// One keep-alive connection, as a browser or an API client reuses.
-	return &portal{b: b, base: base, starter: bins[1], hc: &http.Client{Timeout: 30 * time.Second}}, nil
+	hc := &http.Client{Timeout: 30 * time.Second}
+	return &portal{b: b, base: base, starter: bins[1], hc: hc, statements: statements{hc: hc, url: "http://" + metrics + "/metrics"}}, nil
 }
 
-// signIn makes an owner of the partner with a session, exactly the rows a
+// signIn makes an owner of a partner with a session, exactly the rows a
 // sign-in through the identity provider leaves (store.AddStaff,
 // store.CreateSession), and an API key through the action the portal's API
 // keys page takes.
-func (p *portal) signIn(ctx context.Context) error {
-	st, err := p.b.st.AddStaff(ctx, store.NewStaff{ID: uuid.NewString(), PartnerID: portalPartner, Email: "owner@bench-portal.example",
+func (p *portal) signIn(ctx context.Context, partner string) error {
+	st, err := p.b.st.AddStaff(ctx, store.NewStaff{ID: uuid.NewString(), PartnerID: partner, Email: "owner@" + partner + ".example",
 		Role: domain.StaffOwner, PersonalData: true, CreatedBy: "bench"})
 	if err != nil {
 		return err
@@ -355,7 +373,7 @@ func (p *portal) get(ctx context.Context, u string, api bool) ([]byte, time.Dura
 		return nil, 0, fmt.Errorf("get %s: %w", u, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, 0, fmt.Errorf("get %s: %d %s", u, resp.StatusCode, truncate(string(body), 300))
+		return nil, 0, fmt.Errorf("get %s: %d %s", u, resp.StatusCode, text.Truncate(string(body), 300))
 	}
 	return body, took, nil
 }
@@ -422,7 +440,7 @@ func (p *portal) starterRow(f listFilter, pg pageAt) *portalRow {
 		err := cmd.Run()
 		took := time.Since(t0)
 		if err != nil {
-			return 0, fmt.Errorf("starter %s: %w: %s", strings.Join(args, " "), err, truncate(errOut.String(), 300))
+			return 0, fmt.Errorf("starter %s: %w: %s", strings.Join(args, " "), err, text.Truncate(errOut.String(), 300))
 		}
 		if !checked {
 			lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
@@ -436,7 +454,7 @@ func (p *portal) starterRow(f listFilter, pg pageAt) *portalRow {
 			case strings.Contains(out.String(), otherMarker):
 				return 0, fmt.Errorf("starter %s: another partner's customer is listed", strings.Join(args, " "))
 			case rows != portalPage:
-				return 0, fmt.Errorf("starter %s: %d customers, want %d:\n%s", strings.Join(args, " "), rows, portalPage, truncate(out.String(), 500))
+				return 0, fmt.Errorf("starter %s: %d customers, want %d:\n%s", strings.Join(args, " "), rows, portalPage, text.Truncate(out.String(), 500))
 			case pg.firstName != "" && !strings.HasPrefix(lines[1], "onboarding/"+portalPartner+"/"+domain.NameKey(pg.firstName)+" "):
 				return 0, fmt.Errorf("starter %s: the page does not start with %s: %s", strings.Join(args, " "), pg.firstName, lines[1])
 			}
@@ -487,10 +505,3 @@ func rounds(ctx context.Context, rows []*portalRow, warm, n int) error {
 
 // likeEscaper escapes LIKE's wildcards as the store does.
 var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
-
-func truncate(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
-}

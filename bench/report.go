@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -26,6 +27,7 @@ type results struct {
 	onboarding                                bool           // the onboarding phases ran
 	portal                                    *portalResults // the portal phase's, if it ran
 	imp                                       *importResult  // the import phase's, if it ran
+	roundTrips                                []*roundTrip
 }
 
 func btoi(b bool) int {
@@ -47,6 +49,7 @@ func verdict(ok bool) string {
 func (r *results) print(w io.Writer, b *bench) {
 	if r.onboarding {
 		r.printOnboarding(w, b)
+		printRoundTrips(w, r.roundTrips)
 	}
 	if r.imp != nil {
 		r.imp.print(w)
@@ -155,17 +158,19 @@ func (r *portalResults) print(w io.Writer, b *bench) {
 	fmt.Fprintf(w, "sequential GETs on one keep-alive connection, rows in turn: %d warm-up + %d timed each (portal), 1 + %d process runs each (starter)\n\n",
 		max(b.o.portalWarmup, 1), b.o.portalSamples, b.o.starterSamples)
 	t := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(t, "surface\tpage\tfilter\tp50\tp99\ttarget\t")
+	fmt.Fprintln(t, "surface\tpage\tfilter\tp50\tp99\ttarget\tround trips\t")
 	for _, row := range r.rows {
-		target := "(comparison)"
+		target, trips := "(comparison)", "—"
 		if row.target {
 			target = fmt.Sprintf("p99 ≤ %s %s", ms(portalTarget), verdict(row.lat.p(99) <= portalTarget))
+			trips = strconv.Itoa(row.trips)
 		}
-		fmt.Fprintf(t, "%s\t%s %s\t%s\t%s\t%s\t%s\t\n", surfaceName(row.surface), row.page, row.pageNo, row.filter,
-			ms(row.lat.p(50)), ms(row.lat.p(99)), target)
+		fmt.Fprintf(t, "%s\t%s %s\t%s\t%s\t%s\t%s\t%s\t\n", surfaceName(row.surface), row.page, row.pageNo, row.filter,
+			ms(row.lat.p(50)), ms(row.lat.p(99)), target, trips)
 	}
 	t.Flush()
 	fmt.Fprintln(w, "dashboard: GET /customers (HTML) with a session cookie; api: GET /api/v1/customers (JSON) with an API key;")
+	fmt.Fprintln(w, "round trips: the portal's db_statements_total around one more request of the row (the credential's look-up and the page's query).")
 	fmt.Fprintln(w, "starter: `starter list --partner P --limit 50 …` as a new process, which also connects to Temporal and joins each page with its runs.")
 }
 

@@ -32,11 +32,13 @@ type bench struct {
 	workerEv []string
 	workerB  string
 	webhook  string // base URL
-	procs    []*stack.Proc
-	hc       *http.Client
-	parked   []string // workflows no worker runs: targets of the bare signals
-	logDir   string
-	sfx      string
+	// webhookStatements counts the webhook's round trips to Postgres.
+	webhookStatements statements
+	procs             []*stack.Proc
+	hc                *http.Client
+	parked            []string // workflows no worker runs: targets of the bare signals
+	logDir            string
+	sfx               string
 }
 
 // up starts the private stack and, for the onboarding phases, the worker
@@ -79,7 +81,12 @@ func (b *bench) up(ctx context.Context) error {
 		return err
 	}
 	// The benchmark posts every confirm from one address: lift the per-address rate limit.
-	wh, err := stack.StartProc(apps.Webhook, apps.WebhookEnv(1000000), filepath.Join(b.logDir, "webhook.log"))
+	metrics, err := stack.FreeAddr()
+	if err != nil {
+		return err
+	}
+	b.webhookStatements = statements{hc: b.hc, url: "http://" + metrics + "/metrics"}
+	wh, err := stack.StartProc(apps.Webhook, append(apps.WebhookEnv(1000000), "METRICS_ADDR="+metrics), filepath.Join(b.logDir, "webhook.log"))
 	if err != nil {
 		return err
 	}

@@ -78,8 +78,7 @@ func loadSettings(getenv config.Getenv) (settings, *config.Vars) {
 // run wires settings → keys → HTTP server and serves until ctx is done.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	set, vars := loadSettings(getenv)
-	if help, err := config.Help(args); help || err != nil {
-		vars.Usage(stdout, "codecserver", summary)
+	if done, err := vars.Help(args, stdout, "codecserver", summary); done {
 		return err
 	}
 	if err := vars.Err(); err != nil {

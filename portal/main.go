@@ -11,7 +11,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/cloudpartners/onboarding/internal/config"
 	"github.com/cloudpartners/onboarding/internal/daemon"
 	"github.com/cloudpartners/onboarding/internal/deps"
 )
@@ -23,8 +22,7 @@ func main() { daemon.Main("portal", run) }
 // flight finish.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	set, vars := loadSettings(getenv)
-	if help, err := config.Help(args); help || err != nil {
-		vars.Usage(stdout, "portal", summaryText)
+	if done, err := vars.Help(args, stdout, "portal", summaryText); done {
 		return err
 	}
 	if err := vars.Err(); err != nil {

@@ -66,12 +66,23 @@ RUN=$(sed -n 's/.*"run_id": *"\([^"]*\)".*/\1/p' <<<"$OUT")
 [ -n "$ID" ] || { echo "demo: starter add printed no onboarding id: $OUT" >&2; exit 1; }
 ENC_ID=$(sed 's/%/%25/g; s|/|%2F|g; s/ /%20/g' <<<"$ID")
 
+# status_has WORD: the onboarding's status names WORD. The status is read
+# whole before it is searched: a reader that stops early (grep -q) would
+# kill the writer with SIGPIPE, and pipefail would fail the demo with it.
+status_has() {
+  local out
+  out=$(bin/starter status "$ID" 2>/dev/null) || return 1
+  [[ $out == *"$1"* ]]
+}
+
 # Wait until the email is out and the onboarding waits for confirmation.
 for _ in $(seq 100); do
-  bin/starter status "$ID" 2>/dev/null | grep -q AWAITING_CONFIRMATION && break
+  status_has AWAITING_CONFIRMATION && break
   sleep 0.2
 done
-LINK=$(bin/starter link "$ID" | grep -o 'http[^ ]*confirm?token=[^ ]*' | head -n1)
+LINK_OUT=$(bin/starter link "$ID")
+[[ $LINK_OUT =~ (https?://[^[:space:]]*confirm\?token=[^[:space:]]*) ]] || { echo "demo: starter link printed no link: $LINK_OUT" >&2; exit 1; }
+LINK=${BASH_REMATCH[1]}
 
 cat <<MSG
 
@@ -99,11 +110,11 @@ else
 fi
 
 for _ in $(seq 600); do
-  bin/starter status "$ID" | grep -q 'ACTIVE' && break
+  status_has ACTIVE && break
   sleep 0.5
 done
 say "Final status"
 bin/starter status "$ID"
-bin/starter status "$ID" | grep -q ACTIVE || { echo "demo: the onboarding did not become ACTIVE" >&2; exit 1; }
+status_has ACTIVE || { echo "demo: the onboarding did not become ACTIVE" >&2; exit 1; }
 echo
 echo "The stack, the worker, the webhook and the portal keep running; explore the portal ($PORTAL_PUBLIC_URL), the Web UI and the inbox. \`make down\` stops them."

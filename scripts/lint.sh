@@ -7,7 +7,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 fail=0
 
-# tree: no tracked file is an executable but a script, or over 1 MB.
+# tree: no tracked file is an executable but a script, or over 1 MB, and
+# no script pipes into a reader that stops early.
 tree() {
   local meta f size
   while IFS= read -r -d '' meta; do
@@ -24,6 +25,26 @@ tree() {
       fail=1
     fi
   done < <(git ls-files --stage -z)
+  pipes
+}
+
+# pipes: no script pipes into a reader that stops early (grep -q, grep -m,
+# head). The reader's exit kills the writer with SIGPIPE, and under
+# pipefail the pipeline fails although the reader found what it wanted.
+# Read the output whole first: out=$(cmd); [[ $out == *word* ]].
+pipes() {
+  local f hits
+  while IFS= read -r -d '' f; do
+    [ -f "$f" ] || continue
+    case $f in *.sh | .ci/run | Makefile) ;; *) [ "$(head -c 2 "$f")" = '#!' ] || continue ;; esac
+    hits=$(grep -nE '(^|[^|])\|[[:space:]]*(grep[[:space:]]+-[a-zA-Z]*[qm][a-zA-Z]*|head)([[:space:]]|$)' "$f" | grep -vE '^[0-9]+:[[:space:]]*#' || true)
+    if [ -n "$hits" ]; then
+      while IFS= read -r line; do
+        echo "lint: $f:${line%%:*}: a pipe into a reader that stops early (grep -q, grep -m, head) fails under pipefail when the writer gets SIGPIPE: read the output into a variable first" >&2
+      done <<<"$hits"
+      fail=1
+    fi
+  done < <(git ls-files -z)
 }
 
 if [ "${1:-}" = tree ]; then
@@ -31,7 +52,7 @@ if [ "${1:-}" = tree ]; then
   exit $fail
 fi
 cd "$ROOT"
-echo "== tracked files: no executables but scripts, none over 1 MB"
+echo "== tracked files: no executables but scripts, none over 1 MB, no pipe into grep -q or head"
 tree
 
 echo "== gofmt"

@@ -65,7 +65,7 @@ log() { printf 'stack: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
 # pinned BINARY VERSION: the binary was built from its module at VERSION.
-pinned() { go version -m "$1" 2>/dev/null | grep -qE "^[[:space:]]+mod[[:space:]].*[[:space:]]v$2([[:space:]]|$)"; }
+pinned() { local m; m=$(go version -m "$1" 2>/dev/null) && grep -qE "^[[:space:]]+mod[[:space:]].*[[:space:]]v$2([[:space:]]|$)" <<<"$m"; }
 
 # tool NAME PACKAGE VERSION [NOTE]: install PACKAGE@vVERSION as ./bin/NAME unless that build is there.
 tool() {
@@ -127,7 +127,7 @@ need_ports() {
   local name=$1; shift
   for port in "$@"; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      die "$name cannot start: port $port is taken by another program (stop it, or choose other ports: see README)"
+      die "$name cannot start: port $port is taken by another program (stop it, or choose other ports: see docs/operations.md, "A local stack on other ports")"
     fi
   done
 }
@@ -177,10 +177,10 @@ temporal_full_up() {
     local dir=$schema/temporal/versioned
     [ $db = temporal ] || dir=$schema/visibility/versioned
     local sql=("$BIN/temporal-sql-tool" --plugin postgres12 --ep 127.0.0.1 -p "$PG_PORT" -u postgres --db "$db")
-    if ! psql_ -tAc "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1; then
+    if [ "$(psql_ -tAc "SELECT 1 FROM pg_database WHERE datname='$db'")" != 1 ]; then
       "${sql[@]}" create-database >>"$STATE/temporal-schema.log" 2>&1 || { tail -n 20 "$STATE/temporal-schema.log" >&2; die "create database $db failed"; }
     fi
-    if ! psql_ -d "$db" -tAc "SELECT 1 FROM information_schema.tables WHERE table_name='schema_version'" | grep -q 1; then
+    if [ "$(psql_ -d "$db" -tAc "SELECT 1 FROM information_schema.tables WHERE table_name='schema_version'")" != 1 ]; then
       "${sql[@]}" setup-schema -v 0.0 >>"$STATE/temporal-schema.log" 2>&1 || { tail -n 20 "$STATE/temporal-schema.log" >&2; die "schema setup of $db failed"; }
     fi
     # Idempotent: applies the versions the database lacks, so a newer pin upgrades it.
@@ -313,7 +313,7 @@ psql_() { "$PGBIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres "$@"; }
 postgres_up() {
   if [ -n "${DATABASE_URL:-}" ]; then log "Postgres: using DATABASE_URL"; return; fi
   cluster_up
-  psql_ -tAc "SELECT 1 FROM pg_database WHERE datname='onboarding'" | grep -q 1 \
+  [ "$(psql_ -tAc "SELECT 1 FROM pg_database WHERE datname='onboarding'")" = 1 ] \
     || "$PGBIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres onboarding
 }
 

@@ -12,7 +12,7 @@ type settings struct {
 	log         config.Log
 	temporal    config.Temporal
 	postgres    config.Postgres
-	links       config.Links
+	linkSecret  []byte
 	tracing     config.Tracing
 	loginSecret []byte
 	brand       string
@@ -30,11 +30,11 @@ const summary = "The customer's HTTP edge: the confirmation page (GET and POST /
 func loadSettings(getenv config.Getenv) (settings, *config.Vars) {
 	v := config.New(getenv)
 	s := settings{
-		log:      config.LoadLog(v),
-		temporal: config.LoadTemporal(v),
-		postgres: config.LoadPostgres(v),
-		links:    config.LoadLinks(v),
-		tracing:  config.LoadTracing(v),
+		log:        config.LoadLog(v),
+		temporal:   config.LoadTemporal(v),
+		postgres:   config.LoadPostgres(v),
+		linkSecret: config.LoadLinkSecret(v),
+		tracing:    config.LoadTracing(v),
 		loginSecret: []byte(v.Secret("LOGIN_HOOK_SECRET", config.DevSecret+"-login", 32, "the HMAC key shared with the identity system for POST /hooks/login",
 			"at least 32 random characters shared with the identity system")),
 		brand:       config.Brand(v),

@@ -25,8 +25,7 @@ const maxClients = 10_000
 // requests in flight finish.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	set, vars := loadSettings(getenv)
-	if help, err := config.Help(args); help || err != nil {
-		vars.Usage(stdout, "webhook", summary)
+	if done, err := vars.Help(args, stdout, "webhook", summary); done {
 		return err
 	}
 	if err := vars.Err(); err != nil {
@@ -44,7 +43,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	actions := d.Actions(config.Launch{}, set.links)
+	actions := d.Actions(config.Launch{}, config.Links{Secret: set.linkSecret})
 	health := daemon.NewHealth(logger, daemon.Check{Name: "database", Fn: d.Store.Ping},
 		daemon.Check{Name: "temporal", Fn: func(ctx context.Context) error { _, err := d.Temporal.CheckHealth(ctx, nil); return err }})
 	s := &server{
@@ -61,7 +60,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	logger.Info("webhook listening", "addr", ln.Addr().String(), "public_url", set.links.PublicURL,
+	logger.Info("webhook listening", "addr", ln.Addr().String(),
 		"temporal", set.temporal.Options.HostPort, "namespace", set.temporal.Options.Namespace, "rate", set.rate, "burst", set.burst)
 	return daemon.Serve(ctx, daemon.NewServer(d.Tracing.HTTP(s.routes()), logger), ln, health, set.drainDelay, logger)
 }

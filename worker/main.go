@@ -19,7 +19,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/cloudpartners/onboarding/activities"
-	"github.com/cloudpartners/onboarding/internal/config"
 	"github.com/cloudpartners/onboarding/internal/daemon"
 	"github.com/cloudpartners/onboarding/internal/deps"
 	"github.com/cloudpartners/onboarding/internal/links"
@@ -35,8 +34,7 @@ func main() { daemon.Main("worker", run) }
 // worker stops polling, lets the tasks it holds finish and exits.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	set, vars := loadSettings(getenv)
-	if help, err := config.Help(args); help || err != nil {
-		vars.Usage(stdout, "worker", summary)
+	if done, err := vars.Help(args, stdout, "worker", summary); done {
 		return err
 	}
 	if err := vars.Err(); err != nil {

@@ -65,7 +65,7 @@ const (
 )
 
 // Changes to the released onboarding workflow, each introduced with
-// workflow.GetVersion under its own id; see the README's "Changing a
+// workflow.GetVersion under its own id; see docs/design.md, "Changing a
 // released workflow".
 const (
 	// ChangeDecline added the decline branch to the wait (version 1).

@@ -70,29 +70,29 @@ func TestTemporalSettingsFollowTheSDK(t *testing.T) {
 
 func TestEveryErrorNamesTheVariable(t *testing.T) {
 	cases := map[string]map[string]string{
-		"DATABASE_URL: not a postgres:// URL":                    {"DATABASE_URL": "mysql://db/x"},
-		"DB_MAX_CONNS: want a whole number":                      {"DB_MAX_CONNS": "0"},
-		"SMTP_ADDR: not a host:port":                             {"SMTP_ADDR": "mailhost"},
-		"PUBLIC_BASE_URL: not an http(s) URL":                    {"PUBLIC_BASE_URL": "ftp://x"},
-		"ONBOARDING_SECRET: want at least 32":                    {"ONBOARDING_SECRET": "short"},
-		"CONFIRM_WITHIN: want a duration from 1s to 8760h0m0s":   {"CONFIRM_WITHIN": "soon"},
-		"CONFIRM_WITHIN: want a duration from 1s":                {"CONFIRM_WITHIN": "9000h"},
-		"CONFIRM_WITHIN: want a duration from 1s ":               {"CONFIRM_WITHIN": "0s"},
-		"RESEND_MAX: want a whole number":                        {"RESEND_MAX": "0"},
-		"SMTP_TLS: want true or false":                           {"SMTP_TLS": "maybe"},
-		"LOG_FORMAT: want text or json":                          {"LOG_FORMAT": "xml"},
-		"ONBOARDING_ENV: want development or production":         {"ONBOARDING_ENV": "staging"},
-		"SMTP_FROM: not an email address":                        {"SMTP_FROM": "nobody"},
-		"SUSPEND_RETENTION: want a duration from 1s to 1440h":    {"SUSPEND_RETENTION": "1441h"},
-		"SUSPEND_RETENTION: want a duration":                     {"SUSPEND_RETENTION": "forever"},
-		"PAYLOAD_KEYS: key":                                      {"PAYLOAD_KEYS": "k1:short"},
-		"BRAND: want one line":                                   {"BRAND": "two\nlines"},
-		"TEMPORAL_*: invalid TLS config":                         {"TEMPORAL_TLS_CLIENT_CERT_PATH": "/no/such/cert.pem"},
-		"TEMPORAL_TLS: want true or false":                       {"TEMPORAL_TLS": "sometimes"},
-		"OTEL_EXPORTER_OTLP_ENDPOINT: not an http(s) URL":        {"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4317"},
-		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: not an http(s) URL": {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "grpc://collector"},
-		"OTEL_EXPORTER_OTLP_PROTOCOL: only grpc":                 {"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"},
-		"OTEL_SDK_DISABLED: want true or false":                  {"OTEL_SDK_DISABLED": "yes please"},
+		"DATABASE_URL: not a postgres:// URL":                           {"DATABASE_URL": "mysql://db/x"},
+		"DB_MAX_CONNS: want a whole number":                             {"DB_MAX_CONNS": "0"},
+		"SMTP_ADDR: not a host:port":                                    {"SMTP_ADDR": "mailhost"},
+		"PUBLIC_BASE_URL: not an http(s) URL":                           {"PUBLIC_BASE_URL": "ftp://x"},
+		"ONBOARDING_SECRET: want at least 32":                           {"ONBOARDING_SECRET": "short"},
+		"CONFIRM_WITHIN: want a duration from 1s to 8760h such as 168h": {"CONFIRM_WITHIN": "soon"},
+		"CONFIRM_WITHIN: want a duration from 1s":                       {"CONFIRM_WITHIN": "9000h"},
+		"CONFIRM_WITHIN: want a duration from 1s ":                      {"CONFIRM_WITHIN": "0s"},
+		"RESEND_MAX: want a whole number":                               {"RESEND_MAX": "0"},
+		"SMTP_TLS: want true or false":                                  {"SMTP_TLS": "maybe"},
+		"LOG_FORMAT: want text or json":                                 {"LOG_FORMAT": "xml"},
+		"ONBOARDING_ENV: want development or production":                {"ONBOARDING_ENV": "staging"},
+		"SMTP_FROM: not an email address":                               {"SMTP_FROM": "nobody"},
+		"SUSPEND_RETENTION: want a duration from 1s to 1440h":           {"SUSPEND_RETENTION": "1441h"},
+		"SUSPEND_RETENTION: want a duration":                            {"SUSPEND_RETENTION": "forever"},
+		"PAYLOAD_KEYS: key":                                             {"PAYLOAD_KEYS": "k1:short"},
+		"BRAND: want one line":                                          {"BRAND": "two\nlines"},
+		"TEMPORAL_*: invalid TLS config":                                {"TEMPORAL_TLS_CLIENT_CERT_PATH": "/no/such/cert.pem"},
+		"TEMPORAL_TLS: want true or false":                              {"TEMPORAL_TLS": "sometimes"},
+		"OTEL_EXPORTER_OTLP_ENDPOINT: not an http(s) URL":               {"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4317"},
+		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: not an http(s) URL":        {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "grpc://collector"},
+		"OTEL_EXPORTER_OTLP_PROTOCOL: only grpc":                        {"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"},
+		"OTEL_SDK_DISABLED: want true or false":                         {"OTEL_SDK_DISABLED": "yes please"},
 	}
 	for want, vars := range cases {
 		t.Run(want, func(t *testing.T) {
@@ -152,13 +152,28 @@ func TestUsageListsWhatIsRead(t *testing.T) {
 
 func TestHelp(t *testing.T) {
 	for _, tc := range []struct {
-		args []string
-		help bool
-		err  bool
-	}{{nil, false, false}, {[]string{"-h"}, true, false}, {[]string{"--help"}, true, false}, {[]string{"-help"}, true, false},
-		{[]string{"serve"}, false, true}, {[]string{"-h", "x"}, false, true}} {
-		help, err := Help(tc.args)
-		require.Equal(t, tc.help, help, "%v", tc.args)
-		require.Equal(t, tc.err, err != nil, "%v: %v", tc.args, err)
+		args  []string
+		done  bool
+		err   string
+		usage bool
+	}{{nil, false, "", false}, {[]string{"-h"}, true, "", true}, {[]string{"--help"}, true, "", true}, {[]string{"-help"}, true, "", true},
+		{[]string{"serve"}, true, `unexpected argument "serve": the settings come from the environment (see worker -h)`, false},
+		{[]string{"-h", "x"}, true, `unexpected argument "-h"`, false}} {
+		v := New(func(string) string { return "" })
+		LoadLog(v)
+		var out strings.Builder
+		done, err := v.Help(tc.args, &out, "worker", "Runs things.")
+		require.Equal(t, tc.done, done, "%v", tc.args)
+		if tc.err == "" {
+			require.NoError(t, err, "%v", tc.args)
+		} else {
+			require.ErrorContains(t, err, tc.err, "%v", tc.args)
+		}
+		if tc.usage {
+			require.Contains(t, out.String(), "Usage: worker\n\nRuns things.\n")
+			require.Contains(t, out.String(), "LOG_FORMAT")
+		} else {
+			require.Empty(t, out.String(), "%v: nothing on stdout", tc.args)
+		}
 	}
 }

@@ -200,17 +200,23 @@ type Links struct {
 	PublicURL string
 }
 
-// LoadLinks reads ONBOARDING_SECRET and PUBLIC_BASE_URL. The public URL's
-// default is where the webhook listens (WEBHOOK_ADDR), over http.
+// LoadLinks reads ONBOARDING_SECRET and PUBLIC_BASE_URL: what makes a
+// link. The public URL's default is where the webhook listens
+// (WEBHOOK_ADDR), over http.
 func LoadLinks(v *Vars) Links {
-	secret := v.Secret("ONBOARDING_SECRET", DevSecret, 32, "signs confirmation links (and opens the sealed contact of onboardings launched before the payload codec)",
-		"at least 32 random characters (generate with: openssl rand -hex 32)")
+	secret := LoadLinkSecret(v)
 	addr := v.Lookup("WEBHOOK_ADDR")
 	if addr == "" {
 		addr = DefaultWebhookAddr
 	}
-	return Links{Secret: []byte(secret),
+	return Links{Secret: secret,
 		PublicURL: v.URL("PUBLIC_BASE_URL", "http://"+addr, "where customers reach the webhook: links point here", "https://onboarding.example.com", false, false)}
+}
+
+// LoadLinkSecret reads ONBOARDING_SECRET alone: what checks a link.
+func LoadLinkSecret(v *Vars) []byte {
+	return []byte(v.Secret("ONBOARDING_SECRET", DevSecret, 32, "signs confirmation links (and opens the sealed contact of onboardings launched before the payload codec)",
+		"at least 32 random characters (generate with: openssl rand -hex 32)"))
 }
 
 // Tracing is where spans go: OpenTelemetry's standard variables.

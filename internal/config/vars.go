@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/cloudpartners/onboarding/internal/domain"
+	"github.com/cloudpartners/onboarding/internal/text"
 )
 
 // Getenv looks up one environment variable: os.Getenv in production, a map in tests.
@@ -179,14 +180,14 @@ func (v *Vars) Rate(name string, def float64, doc string) float64 {
 
 // Duration reads a duration in [lo, hi].
 func (v *Vars) Duration(name string, def, lo, hi time.Duration, doc string) time.Duration {
-	v.declare(name, def.String(), doc)
+	v.declare(name, text.Duration(def), doc)
 	s := v.Lookup(name)
 	if s == "" {
 		return def
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d < lo || d > hi {
-		v.Bad(name, "want a duration from %s to %s such as %s, got %q", lo, hi, def, s)
+		v.Bad(name, "want a duration from %s to %s such as %s, got %q", text.Duration(lo), text.Duration(hi), text.Duration(def), s)
 		return def
 	}
 	return d
@@ -231,14 +232,16 @@ func (v *Vars) OneOf(name, def, doc string, allowed ...string) string {
 }
 
 // Help reads a daemon's command line: it takes no argument but -h (or
-// -help, --help), which asks for the usage. Its settings come from the
-// environment alone.
-func Help(args []string) (bool, error) {
+// -help, --help), which writes the usage to w. Its settings come from the
+// environment alone. done says the daemon has nothing more to do: it
+// printed its usage, or err says what is wrong with the command line.
+func (v *Vars) Help(args []string, w io.Writer, binary, summary string) (done bool, err error) {
 	switch {
 	case len(args) == 0:
 		return false, nil
 	case len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help"):
+		v.Usage(w, binary, summary)
 		return true, nil
 	}
-	return false, fmt.Errorf("unexpected argument %q: the settings come from the environment (see -h)", args[0])
+	return true, fmt.Errorf("unexpected argument %q: the settings come from the environment (see %s -h)", text.Truncate(args[0], 40), binary)
 }

@@ -100,7 +100,7 @@ func ValidatePartnerID(id string) error {
 // means the default.
 func ValidateConfirmWithin(d time.Duration) error {
 	if d != 0 && (d < time.Second || d > MaxConfirmWithin) {
-		return Invalidf("confirm_within", "%s is out of range: want a duration from 1s to %s, such as 168h", d, MaxConfirmWithin)
+		return Invalidf("confirm_within", "%s is out of range: want a duration from 1s to %s, such as 168h", text.Duration(d), text.Duration(MaxConfirmWithin))
 	}
 	return nil
 }
@@ -127,7 +127,7 @@ func parseDuration(field, s string, most time.Duration, example string) (time.Du
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d < time.Second || d > most {
-		return 0, Invalidf(field, "%q is out of range: want a duration from 1s to %s, such as %s", text.Truncate(s, 40), most, example)
+		return 0, Invalidf(field, "%q is out of range: want a duration from 1s to %s, such as %s", text.Truncate(s, 40), text.Duration(most), example)
 	}
 	return d, nil
 }

@@ -126,7 +126,7 @@ const (
 // the default. The product keeps a suspended customer's data at most 60 days.
 func ValidateRetention(d time.Duration) error {
 	if d != 0 && (d < time.Second || d > MaxRetention) {
-		return Invalidf("retention", "%s is out of range: want a duration from 1s to %s (60 days), such as 720h", d, MaxRetention)
+		return Invalidf("retention", "%s is out of range: want a duration from 1s to %s (60 days), such as 720h", text.Duration(d), text.Duration(MaxRetention))
 	}
 	return nil
 }

@@ -2,7 +2,10 @@
 // value or a failure: one line, cut to a length, a dash for nothing.
 package text
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // Truncate cuts s to at most n characters (runes), marking a cut with "...".
 func Truncate(s string, n int) string {
@@ -22,6 +25,19 @@ func OneLine(s string) string {
 func Dash(s string) string {
 	if s == "" {
 		return "-"
+	}
+	return s
+}
+
+// Duration writes a duration as people write one — 168h, 90s, 1m30s —
+// not time.Duration's 168h0m0s.
+func Duration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
 }

@@ -1,6 +1,9 @@
 package text
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestTruncate(t *testing.T) {
 	for _, tc := range []struct {
@@ -25,5 +28,14 @@ func TestOneLine(t *testing.T) {
 func TestDash(t *testing.T) {
 	if Dash("") != "-" || Dash("x") != "x" {
 		t.Errorf("Dash: %q %q", Dash(""), Dash("x"))
+	}
+}
+
+func TestDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{168 * time.Hour: "168h", 90 * time.Second: "1m30s", time.Minute: "1m", 0: "0s",
+		20 * time.Second: "20s", 1440 * time.Hour: "1440h", 100 * time.Millisecond: "100ms", 90 * time.Minute: "1h30m"} {
+		if got := Duration(d); got != want {
+			t.Errorf("Duration(%v) = %q, want %q", d, got, want)
+		}
 	}
 }

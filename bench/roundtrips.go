@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/cloudpartners/onboarding/workflows"
+)
+
+// The round-trip phase counts how often each answer goes to Postgres: the
+// answering process's db_statements_total (every statement, BEGIN, COMMIT,
+// ROLLBACK and ping its store sends, counted by the store's wrapping
+// driver) read from its /metrics just before and just after one request,
+// one request at a time, so that the difference is that request's alone.
+
+// roundTripN is how many of each request are counted.
+const roundTripN = 10
+
+// roundTrip is one line of the table.
+type roundTrip struct {
+	what   string
+	before int    // measured at f024b6d, before the redesign, from Postgres's statement log
+	parts  string // what the round trips are, now
+	counts []int
+}
+
+// statements reads a process's db_statements_total from its /metrics.
+type statements struct {
+	hc  *http.Client
+	url string
+}
+
+func (s statements) read(ctx context.Context) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := s.hc.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("metrics %s: %w", s.url, err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "db_statements_total "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return int(f), err
+		}
+	}
+	return 0, fmt.Errorf("metrics %s: no db_statements_total (%v)", s.url, sc.Err())
+}
+
+// around runs do once and returns the round trips the process made
+// meanwhile.
+func (s statements) around(ctx context.Context, do func(context.Context) error) (int, error) {
+	n0, err := s.read(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if err := do(ctx); err != nil {
+		return 0, err
+	}
+	n1, err := s.read(ctx)
+	return n1 - n0, err
+}
+
+// roundTripPhase confirms roundTripN onboardings one at a time through
+// the webhook, then views each customer's page, polls its progress and
+// lists the partner's customers through the portal, counting each.
+func (b *bench) roundTripPhase(ctx context.Context, res *results) error {
+	p, err := b.startPortal(ctx)
+	if err != nil {
+		return err
+	}
+	if err := p.signIn(ctx, "bench"); err != nil {
+		return err
+	}
+	confirm := &roundTrip{what: "webhook POST /confirm", before: 6,
+		parts: "the answer: one UPDATE … RETURNING (token, state and decision in one statement); then the signal"}
+	page := &roundTrip{what: "portal customer page GET /customers/{id}", before: 7,
+		parts: "session; the customer with its clouds (one query); its audit log"}
+	poll := &roundTrip{what: "the page's poll GET /api/v1/customers/{id}/progress", before: 7,
+		parts: "session; the customer's row (one indexed query)"}
+	list := &roundTrip{what: "portal list page GET /customers", before: 5, parts: "session; the page (one keyset query)"}
+	apiList := &roundTrip{what: "API list GET /api/v1/customers", before: 5, parts: "API key with its partner's status (one query); the page (one keyset query)"}
+	pctx, stop := context.WithCancel(ctx)
+	defer stop()
+	poller := newPoller(pctx, dbReady(b.st.DB()), b.o.poll)
+	var subaccounts []string
+	for i := range roundTripN {
+		id, err := b.launch(ctx, workflows.TaskQueue, workflows.WorkflowName, "bench", b.customer("roundtrip", i, time.Hour))
+		if err != nil {
+			return err
+		}
+		r, err := poller.Wait(ctx, id)
+		if err != nil {
+			return err
+		}
+		token, err := b.signer.Token(r.SubaccountID, r.Deadline)
+		if err != nil {
+			return err
+		}
+		n, err := b.webhookStatements.around(ctx, func(ctx context.Context) error { _, err := b.confirm(ctx, id, token); return err })
+		if err != nil {
+			return err
+		}
+		confirm.counts = append(confirm.counts, n)
+		if err := b.tc.GetWorkflow(ctx, id, "").Get(ctx, nil); err != nil {
+			return fmt.Errorf("onboarding %s: %w", id, err)
+		}
+		subaccounts = append(subaccounts, r.SubaccountID)
+	}
+	count := func(rt *roundTrip, path string, api bool) error {
+		n, err := p.statements.around(ctx, func(ctx context.Context) error {
+			_, _, err := p.get(ctx, p.base+path, api)
+			return err
+		})
+		rt.counts = append(rt.counts, n)
+		return err
+	}
+	for _, id := range subaccounts {
+		for _, c := range []struct {
+			rt   *roundTrip
+			path string
+			api  bool
+		}{{page, "/customers/" + id, false}, {poll, "/api/v1/customers/" + id + "/progress", false},
+			{list, "/customers", false}, {apiList, "/api/v1/customers", true}} {
+			if err := count(c.rt, c.path, c.api); err != nil {
+				return err
+			}
+		}
+	}
+	res.roundTrips = []*roundTrip{confirm, page, poll, list, apiList}
+	return nil
+}
+
+// countRange is "3", or "3–4" when the counts differ.
+func countRange(counts []int) string {
+	lo, hi := slices.Min(counts), slices.Max(counts)
+	if lo == hi {
+		return strconv.Itoa(lo)
+	}
+	return fmt.Sprintf("%d–%d", lo, hi)
+}
+
+func printRoundTrips(w io.Writer, rts []*roundTrip) {
+	if len(rts) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nPostgres round trips per answer (db_statements_total of the answering process, %d requests of each, one at a time):\n", roundTripN)
+	t := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(t, "answer\tbefore (f024b6d)\tnow\twhat they are now\t")
+	for _, rt := range rts {
+		fmt.Fprintf(t, "%s\t%d\t%s\t%s\t\n", rt.what, rt.before, countRange(rt.counts), rt.parts)
+	}
+	_ = t.Flush()
+	fmt.Fprintln(w, "before: counted in Postgres's statement log (log_statement=all) for the same requests on the code before the redesign.")
+}

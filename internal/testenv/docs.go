@@ -1,0 +1,150 @@
+package testenv
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/cloudpartners/onboarding/internal/config"
+)
+
+// DocumentedVars are the rows of the table in binary's section
+// ("## binary") of docs/configuration.md, in their order.
+func DocumentedVars(tb testing.TB, binary string) []config.Var {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join(ModuleRoot(tb), "docs", "configuration.md"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var vars []config.Var
+	in := false
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "## ") {
+			in = line == "## "+binary
+			continue
+		}
+		if !in || !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "|"), " | ")
+		if len(cells) != 3 {
+			tb.Fatalf("docs/configuration.md, %s: a row of %d cells, want 3: %s", binary, len(cells), line)
+		}
+		for i := range cells {
+			cells[i] = strings.TrimSpace(cells[i])
+		}
+		def := strings.Trim(cells[1], "`")
+		if def == "—" {
+			def = ""
+		}
+		vars = append(vars, config.Var{Name: strings.Trim(cells[0], "`"), Default: def, Doc: cells[2]})
+	}
+	if len(vars) == 0 {
+		tb.Fatalf("docs/configuration.md has no table under ## %s", binary)
+	}
+	return vars
+}
+
+// DocRow is how docs/configuration.md writes one variable.
+func DocRow(v config.Var) string {
+	def := "—"
+	switch {
+	case strings.HasPrefix(v.Default, "a development"):
+		def = v.Default
+	case v.Default != "":
+		def = "`" + v.Default + "`"
+	}
+	return fmt.Sprintf("| `%s` | %s | %s |", v.Name, def, v.Doc)
+}
+
+// RequireDocumented fails unless docs/configuration.md's table for binary
+// is exactly the variables it declares, and its usage (help, what -h
+// prints) lists each with its default and meaning. On a difference it
+// prints the table as it should read.
+func RequireDocumented(tb testing.TB, binary string, declared []config.Var, help string) {
+	tb.Helper()
+	if documented := DocumentedVars(tb, binary); !slices.Equal(documented, declared) {
+		rows := make([]string, len(declared))
+		for i, v := range declared {
+			rows[i] = DocRow(v)
+		}
+		tb.Errorf("docs/configuration.md's table for %s is not what it reads; it should be:\n%s", binary, strings.Join(rows, "\n"))
+	}
+	for _, v := range declared {
+		line := ""
+		for l := range strings.Lines(help) {
+			if f := strings.Fields(l); len(f) > 0 && f[0] == v.Name {
+				line = l
+			}
+		}
+		switch {
+		case line == "":
+			tb.Errorf("%s -h does not list %s", binary, v.Name)
+		case !strings.Contains(line, v.Doc) || v.Default != "" && !strings.Contains(line, "["+v.Default+"]"):
+			tb.Errorf("%s -h lists %s without its default [%s] and meaning %q: %s", binary, v.Name, v.Default, v.Doc, line)
+		}
+	}
+}
+
+// ProductionExample is the environment the README's production example
+// (the sh block after <!-- production-example -->) sets: its export lines
+// run by bash, as an operator would paste them, secrets generated.
+func ProductionExample(tb testing.TB) map[string]string {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join(ModuleRoot(tb), "README.md"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(b), "<!-- production-example -->\n```sh\n")
+	if !ok {
+		tb.Fatal("README.md has no <!-- production-example --> sh block")
+	}
+	block, _, _ = strings.Cut(block, "```")
+	var script strings.Builder
+	script.WriteString("set -eu\n")
+	for line := range strings.Lines(block) {
+		if strings.HasPrefix(line, "export ") {
+			script.WriteString(line)
+		}
+	}
+	script.WriteString("env -0\n")
+	cmd := exec.CommandContext(tb.Context(), "bash", "-c", script.String())
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		tb.Fatalf("the production example does not run: %v\n%s", err, stderr.String())
+	}
+	env := map[string]string{}
+	for kv := range strings.SplitSeq(strings.TrimSuffix(string(out), "\x00"), "\x00") {
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case "PATH", "PWD", "OLDPWD", "SHLVL", "_":
+		default:
+			env[k] = v
+		}
+	}
+	if env["ONBOARDING_ENV"] != "production" {
+		tb.Fatalf("the production example does not set ONBOARDING_ENV=production: %v", env)
+	}
+	return env
+}
+
+// OnlyVars keeps the variables of env that vars declares: the part of a
+// shared environment a binary reads.
+func OnlyVars(env map[string]string, vars []config.Var) map[string]string {
+	out := map[string]string{}
+	for _, v := range vars {
+		if s, ok := env[v.Name]; ok {
+			out[v.Name] = s
+		}
+	}
+	return out
+}
