@@ -67,7 +67,7 @@ func (r *results) printOnboarding(w io.Writer, b *bench) {
 	t := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	ratio := r.realRate / r.ceilingRate
 	fmt.Fprintln(t, "figure\tvalue\ttarget\t")
-	fmt.Fprintf(t, "ceiling: no-op workflow of the same shape\t%.1f onboardings/s\t\t\n", r.ceilingRate)
+	fmt.Fprintf(t, "ceiling: the onboarding workflow over no-op activities\t%.1f onboardings/s\t\t\n", r.ceilingRate)
 	fmt.Fprintf(t, "onboarding: real worker + webhook POST /confirm\t%.1f onboardings/s\t\t\n", r.realRate)
 	fmt.Fprintf(t, "ratio onboarding / ceiling\t%.2f\t≥ 0.80 %s\t\n", ratio, verdict(ratio >= 0.8))
 	fmt.Fprintf(t, "webhook answer to POST /confirm p50 / p99\t%s / %s\t\t\n", ms(r.post.p(50)), ms(r.post.p(99)))

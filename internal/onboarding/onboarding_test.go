@@ -16,24 +16,12 @@ import (
 	"github.com/cloudpartners/onboarding/workflows"
 )
 
-// world is one test's slice of the real stack: its database and task
-// queue, the real worker binary and the actions over them.
-type world struct {
-	*testenv.Driver
-	vars map[string]string
-}
+// world is one test's slice of the real stack (testenv.World).
+type world struct{ *testenv.World }
 
-func newWorld(t *testing.T) *world {
-	t.Helper()
-	_, dsn := testenv.NewStore(t)
-	vars := map[string]string{"DATABASE_URL": dsn, "TASK_QUEUE": "tq-" + testenv.Suffix(), "RESEND_MIN_INTERVAL": "100ms"}
-	return &world{Driver: testenv.NewDriver(t, vars), vars: vars}
-}
+func newWorld(t *testing.T) *world { t.Helper(); return &world{testenv.NewWorld(t, nil)} }
 
-func (w *world) worker(t *testing.T) *testenv.Process {
-	t.Helper()
-	return testenv.Start(t, "worker", testenv.Vars(w.vars, map[string]string{"WORKER_ADDR": testenv.FreePort(t)}))
-}
+func (w *world) worker(t *testing.T) *testenv.Process { t.Helper(); return w.StartWorker(t) }
 
 func (w *world) awaiting(t *testing.T, by domain.Actor, id string) onboarding.View {
 	t.Helper()
@@ -146,7 +134,7 @@ func TestQueuedRequestsSayTheTruth(t *testing.T) {
 	p.Stop()
 
 	// The worker polled a moment ago, so the request is sent and waits.
-	impatient := onboarding.New(onboarding.Settings{TaskQueue: w.vars["TASK_QUEUE"], Secret: []byte("not used for a cancel at all, 0123456789")},
+	impatient := onboarding.New(onboarding.Settings{TaskQueue: w.Vars["TASK_QUEUE"], Secret: []byte("not used for a cancel at all, 0123456789")},
 		w.Store, w.Temporal, w.Audit, request.New(w.Temporal, 2*time.Second))
 	_, err := impatient.Cancel(ctx, op, l.OnboardingID)
 	require.ErrorIs(t, err, request.ErrQueued)

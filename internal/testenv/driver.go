@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"maps"
+	"net/url"
 	"testing"
 	"time"
 
@@ -125,4 +126,38 @@ func (d *Driver) answer(link, action string) int {
 		d.tb.Fatalf("%s %s: %v", action, link, err)
 	}
 	return code
+}
+
+// World is one test's slice of the real stack: a database and a task
+// queue of its own, the actions over them, and the real worker binary when
+// the test starts it.
+type World struct {
+	*Driver
+	Vars map[string]string
+}
+
+// NewWorld opens the actions on a new database and task queue, with vars
+// on top (RESEND_MIN_INTERVAL is 100ms unless they say otherwise).
+func NewWorld(tb testing.TB, vars map[string]string) *World {
+	tb.Helper()
+	_, dsn := NewStore(tb)
+	v := Vars(map[string]string{"DATABASE_URL": dsn, "TASK_QUEUE": "tq-" + Suffix(), "RESEND_MIN_INTERVAL": "100ms"}, vars)
+	return &World{Driver: NewDriver(tb, v), Vars: v}
+}
+
+// StartWorker runs the worker binary on the world's database and task
+// queue until the test ends.
+func (w *World) StartWorker(tb testing.TB) *Process {
+	tb.Helper()
+	return Start(tb, "worker", Vars(w.Vars, map[string]string{"WORKER_ADDR": FreePort(tb)}))
+}
+
+// Token is the token of a confirmation link.
+func Token(tb testing.TB, link string) string {
+	tb.Helper()
+	u, err := url.Parse(link)
+	if err != nil || u.Query().Get("token") == "" {
+		tb.Fatalf("not a confirmation link: %q", link)
+	}
+	return u.Query().Get("token")
 }

@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// Truncate cuts s to at most n characters (runes), marking a cut with "...".
+// Truncate keeps the first n characters (runes) of s, marking a cut with
+// "..." after them.
 func Truncate(s string, n int) string {
 	if r := []rune(s); len(r) > n {
 		return string(r[:n]) + "..."
