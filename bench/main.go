@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -137,13 +136,11 @@ func run(ctx context.Context, args []string, _ func(string) string, stdout, _ io
 	if err != nil {
 		return err
 	}
-	root, err := stack.ModuleRoot()
+	root, state, err := stack.StateIn(o.state)
 	if err != nil {
 		return err
 	}
-	if !filepath.IsAbs(o.state) {
-		o.state = filepath.Join(root, o.state)
-	}
+	o.state = state
 	b := &bench{o: o, root: root, sfx: stack.Suffix(), hc: &http.Client{Timeout: 30 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency}}}
 	load0 := loadavg()

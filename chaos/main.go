@@ -19,7 +19,6 @@ import (
 	"io"
 	mrand "math/rand/v2"
 	"net/http"
-	"path/filepath"
 	"time"
 
 	"github.com/cloudpartners/onboarding/internal/daemon"
@@ -83,13 +82,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	root, err := stack.ModuleRoot()
+	root, state, err := stack.StateIn(o.state)
 	if err != nil {
 		return err
 	}
-	if !filepath.IsAbs(o.state) {
-		o.state = filepath.Join(root, o.state)
-	}
+	o.state = state
 	c := &chaos{o: o, root: root, out: stdout, rnd: mrand.New(mrand.NewPCG(o.seed, o.seed^0x9e3779b97f4a7c15)),
 		sfx: stack.Suffix(), hc: &http.Client{Timeout: 20 * time.Second}, server: stack.Server(getenv)}
 	fmt.Fprintf(stdout, "chaos: seed %d; starting a private stack with the Temporal %s server in %s …\n", o.seed, c.server, o.state)

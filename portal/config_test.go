@@ -5,34 +5,22 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stretchr/testify/require"
-
+	"github.com/cloudpartners/onboarding/internal/config"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 )
 
-func unset(string) string { return "" }
-
-// TestSettingsAreDocumented: -h lists exactly what the portal reads, as
-// docs/configuration.md does.
-func TestSettingsAreDocumented(t *testing.T) {
+// TestSettings: -h lists exactly what the portal reads, as
+// docs/configuration.md does, and the README's production example loads
+// with the portal's public https address.
+func TestSettings(t *testing.T) {
 	var help strings.Builder
-	require.NoError(t, run(t.Context(), []string{"-h"}, unset, &help, io.Discard))
-	_, vars := loadSettings(unset)
-	testenv.RequireDocumented(t, "portal", vars.Declared(), help.String())
-}
-
-// TestProductionExampleLoads: the README's production example is a whole
-// portal configuration, and so is what the portal reads of it alone.
-func TestProductionExampleLoads(t *testing.T) {
+	if err := run(t.Context(), []string{"-h"}, func(string) string { return "" }, &help, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	testenv.RequireSettings(t, "portal", help.String(),
+		func(getenv config.Getenv) *config.Vars { _, v := loadSettings(getenv); return v }, "OIDC_CLIENT_SECRET")
 	env := testenv.ProductionExample(t)
-	s, vars := loadSettings(func(k string) string { return env[k] })
-	require.NoError(t, vars.Err())
-	require.Equal(t, "https://partners.example.com", s.publicURL)
-	own := testenv.OnlyVars(env, vars.Declared())
-	_, vars = loadSettings(func(k string) string { return own[k] })
-	require.NoError(t, vars.Err())
-
-	delete(own, "OIDC_CLIENT_SECRET")
-	_, vars = loadSettings(func(k string) string { return own[k] })
-	require.ErrorContains(t, vars.Err(), "OIDC_CLIENT_SECRET: required in production")
+	if s, _ := loadSettings(func(k string) string { return env[k] }); s.publicURL != "https://partners.example.com" {
+		t.Errorf("PORTAL_PUBLIC_URL read as %q", s.publicURL)
+	}
 }

@@ -169,16 +169,22 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 // parseID parses a command's flags, returns the single onboarding id it
 // takes and connects.
 func (e *env) parseID(ctx context.Context, fs *flag.FlagSet, args []string) (string, *deps.Actions, error) {
-	pos, err := parse(fs, args)
-	if err != nil {
-		return "", nil, err
-	}
-	id, err := oneID(fs, pos)
+	id, err := parseOneID(fs, args)
 	if err != nil {
 		return "", nil, err
 	}
 	svc, err := e.service(ctx)
 	return id, svc, err
+}
+
+// parseOneID parses a command's flags and returns the single onboarding id
+// it takes.
+func parseOneID(fs *flag.FlagSet, args []string) (string, error) {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return "", err
+	}
+	return oneID(fs, pos)
 }
 
 // onID runs a command that takes one id: parse, connect, act on the id,

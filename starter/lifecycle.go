@@ -24,11 +24,7 @@ first cloud's or a later one's — returns that cloud and creates nothing.
 A customer that is not ACTIVE (suspended, unconfirmed or deleted) is
 refused. Needs a running worker.`)
 	name := fs.String("name", "", "the cloud's name: 3-63 of a-z, 0-9, '-', starting with a letter (required)")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	id, err := oneID(fs, pos)
+	id, err := parseOneID(fs, args)
 	if err != nil {
 		return err
 	}
@@ -90,11 +86,7 @@ suspended customer changes nothing; any other state is refused. Needs a
 running worker.`)
 	reason := fs.String("reason", "", "why, for the record (one line, at most 500 characters)")
 	retention := fs.String("retention", "", "how long the data is kept, from 1s to 1440h, such as 720h (default SUSPEND_RETENTION, else 1440h: 60 days, the most)")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	id, err := oneID(fs, pos)
+	id, err := parseOneID(fs, args)
 	if err != nil {
 		return err
 	}

@@ -76,11 +76,7 @@ the cloud name once the cloud exists. Role bindings never change.`)
 	contact := fs.String("contact", "", "the new contact person (empty to clear)")
 	cloud := fs.String("cloud", "", "the new name of the cloud to create")
 	fs.String("name", "", "refused: the name of a subaccount cannot be changed")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	id, err := oneID(fs, pos)
+	id, err := parseOneID(fs, args)
 	if err != nil {
 		return err
 	}

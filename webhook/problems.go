@@ -29,16 +29,17 @@ type problem struct {
 	Hint   string // what to do
 }
 
+// malformedLink is the page of a link cut short or without its token.
+var malformedLink = problem{http.StatusBadRequest, "malformed_link", "This link is incomplete",
+	"The confirmation link is damaged or cut short, so nothing was confirmed.",
+	"Open the link by clicking it in the email, or copy the whole link into the address bar."}
+
 // problems are the customer's own pages, one for each thing that can be
 // wrong with a link or a call, by the failure's code: each link's state
 // has its own words and status (410 for a link that has gone).
 var problems = map[string]problem{
-	links.ErrMalformed.Code: {http.StatusBadRequest, "malformed_link", "This link is incomplete",
-		"The confirmation link is damaged or cut short, so nothing was confirmed.",
-		"Open the link by clicking it in the email, or copy the whole link into the address bar."},
-	onboarding.ErrNoToken.Code: {http.StatusBadRequest, "malformed_link", "This link is incomplete",
-		"The confirmation link is damaged or cut short, so nothing was confirmed.",
-		"Open the link by clicking it in the email, or copy the whole link into the address bar."},
+	links.ErrMalformed.Code:    malformedLink,
+	onboarding.ErrNoToken.Code: malformedLink,
 	links.ErrForged.Code: {http.StatusNotFound, "unknown_link", "This link is not valid",
 		"We issued no invitation for this link, so nothing was confirmed.",
 		"Use the link from the most recent email you received, or ask your partner to send a new one."},

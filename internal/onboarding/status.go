@@ -8,7 +8,6 @@ import (
 	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
-	enumspb "go.temporal.io/api/enums/v1"
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
@@ -52,6 +51,7 @@ type View struct {
 	DeleteAfter      *time.Time // while suspended: deleted then unless resumed
 	SuspendReason    string
 	Note             string
+	taskQueue        string // the run's, where an update goes
 }
 
 // Running reports whether the onboarding's workflow still runs.
@@ -67,7 +67,7 @@ func timePtr(t time.Time) *time.Time {
 
 // applyExecution fills the view from Temporal's record of one run.
 func (v *View) applyExecution(info *workflowpb.WorkflowExecutionInfo) {
-	v.RunID = info.GetExecution().GetRunId()
+	v.RunID, v.taskQueue = info.GetExecution().GetRunId(), info.GetTaskQueue()
 	v.Workflow = strings.ToUpper(strings.TrimPrefix(info.GetStatus().String(), "WORKFLOW_EXECUTION_STATUS_"))
 	v.StartedAt = timePtr(info.GetStartTime().AsTime())
 	if info.GetCloseTime() != nil {
@@ -196,8 +196,9 @@ func (s *Service) Status(ctx context.Context, by domain.Actor, ref string) (View
 	return s.view(ctx, by, f)
 }
 
-// view joins what the store found with Temporal's record of the run.
-func (s *Service) view(ctx context.Context, by domain.Actor, f found) (View, error) {
+// execution is Temporal's record of the run a reference found, as a
+// view; not found when the actor may not see its partner.
+func (s *Service) execution(ctx context.Context, by domain.Actor, f found) (View, error) {
 	info, err := s.describe(ctx, f.id, f.runID)
 	if err != nil {
 		return View{}, err
@@ -207,8 +208,17 @@ func (s *Service) view(ctx context.Context, by domain.Actor, f found) (View, err
 	if !by.Sees(v.PartnerID) {
 		return View{}, notFound(f.id)
 	}
+	return v, nil
+}
+
+// view joins what the store found with Temporal's record of the run.
+func (s *Service) view(ctx context.Context, by domain.Actor, f found) (View, error) {
+	v, err := s.execution(ctx, by, f)
+	if err != nil {
+		return View{}, err
+	}
 	haveStatus := false
-	if info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+	if v.Running() {
 		qctx, cancel := context.WithTimeout(ctx, queryTimeout)
 		var st workflows.Status
 		val, err := s.temporal.QueryWorkflow(qctx, f.id, v.RunID, workflows.QueryStatus)

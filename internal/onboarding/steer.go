@@ -30,19 +30,14 @@ func ended(v View, what string) error {
 // update runs an update on the running onboarding a reference names and
 // waits, a bounded time, for its result (see request.Sender.Update).
 func (s *Service) update(ctx context.Context, by domain.Actor, f found, name, what, updateID string, result any) (View, error) {
-	info, err := s.describe(ctx, f.id, f.runID)
+	v, err := s.execution(ctx, by, f)
 	if err != nil {
 		return View{}, err
-	}
-	v := View{OnboardingID: f.id}
-	v.applyExecution(info)
-	if !by.Sees(v.PartnerID) {
-		return View{}, notFound(f.id)
 	}
 	if !v.Running() {
 		return v, ended(v, what)
 	}
-	if err := s.requests.NeedWorker(ctx, what, info.GetTaskQueue()); err != nil {
+	if err := s.requests.NeedWorker(ctx, what, v.taskQueue); err != nil {
 		return v, err
 	}
 	if updateID == "" {

@@ -28,6 +28,18 @@ func ModuleRoot() (string, error) {
 	return filepath.Dir(mod), nil
 }
 
+// StateIn is the repository's root and a stack's state folder in it: state
+// as given when absolute, else under the root.
+func StateIn(state string) (root, abs string, err error) {
+	if root, err = ModuleRoot(); err != nil {
+		return "", "", err
+	}
+	if filepath.IsAbs(state) {
+		return root, state, nil
+	}
+	return root, filepath.Join(root, state), nil
+}
+
 // Build compiles the repository's binaries named ("worker", "webhook",
 // "starter") into dir with one `go build` and returns their paths, in order.
 func Build(ctx context.Context, root, dir string, names ...string) ([]string, error) {

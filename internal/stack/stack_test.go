@@ -124,3 +124,21 @@ func TestTail(t *testing.T) {
 		t.Errorf("Tail cut = %q, want ...6789", got)
 	}
 }
+
+// TestStateIn: a relative state folder is under the repository's root, an
+// absolute one stays where it is.
+func TestStateIn(t *testing.T) {
+	root, rel, err := StateIn(".local/bench")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		t.Fatalf("root %s holds no go.mod: %v", root, err)
+	}
+	if rel != filepath.Join(root, ".local", "bench") {
+		t.Errorf("relative state: %s", rel)
+	}
+	if _, abs, _ := StateIn("/var/tmp/x"); abs != "/var/tmp/x" {
+		t.Errorf("absolute state: %s", abs)
+	}
+}

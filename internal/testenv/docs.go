@@ -148,3 +148,31 @@ func OnlyVars(env map[string]string, vars []config.Var) map[string]string {
 	}
 	return out
 }
+
+// Settings is a binary's loadSettings as a test sees it: the variables it
+// declared from an environment, with their errors.
+type Settings func(config.Getenv) *config.Vars
+
+// RequireSettings checks a daemon's settings the same way for every
+// binary: help (what -h printed) and docs/configuration.md list exactly
+// what it reads; the README's production example loads, and so does what
+// the binary reads of it alone — nothing of another binary's — while
+// leaving out required (a secret the binary needs in production) is
+// refused by name.
+func RequireSettings(tb testing.TB, binary, help string, load Settings, required string) {
+	tb.Helper()
+	declared := load(func(string) string { return "" }).Declared()
+	RequireDocumented(tb, binary, declared, help)
+	env := ProductionExample(tb)
+	if err := load(func(k string) string { return env[k] }).Err(); err != nil {
+		tb.Fatalf("%s does not load the README's production example: %v", binary, err)
+	}
+	own := OnlyVars(env, declared)
+	if err := load(func(k string) string { return own[k] }).Err(); err != nil {
+		tb.Fatalf("%s does not load its own part of the README's production example: %v", binary, err)
+	}
+	delete(own, required)
+	if err := load(func(k string) string { return own[k] }).Err(); err == nil || !strings.Contains(err.Error(), required+": required in production") {
+		tb.Fatalf("%s without %s in production: %v, want it refused by name", binary, required, err)
+	}
+}
