@@ -21,11 +21,7 @@ func shoot(t *testing.T, ctx context.Context, name string) { testenv.Screenshot(
 // textOf is the visible text of what sel selects.
 func textOf(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
-		t.Fatalf("read %s: %v", sel, err)
-	}
-	return s
+	return testenv.Text(t, ctx, sel)
 }
 
 // must runs browser actions and fails the test on an error.

@@ -40,10 +40,7 @@ func TestBrowserConfirms(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	page, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
-	if err != nil {
-		t.Fatal(err)
-	}
+	page := testenv.Text(t, ctx, "main")
 	for _, want := range []string{"Confirm that you want to work with", e.partnerName, o.name, "cloud-browser"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page does not show %q:\n%s", want, page)
@@ -64,10 +61,7 @@ func TestBrowserConfirms(t *testing.T) {
 	if resp.Status != http.StatusOK {
 		t.Errorf("the confirmation page: status %d, want 200", resp.Status)
 	}
-	done, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
-	if err != nil {
-		t.Fatal(err)
-	}
+	done := testenv.Text(t, ctx, "main")
 	for _, want := range []string{"Thank you, your confirmation is received", o.name, e.partnerName} {
 		if !strings.Contains(done, want) {
 			t.Errorf("the confirmation page does not show %q:\n%s", want, done)
@@ -79,10 +73,7 @@ func TestBrowserConfirms(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(o.link)); err != nil {
 		t.Fatalf("open the link again: %v", err)
 	}
-	again, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
-	if err != nil {
-		t.Fatal(err)
-	}
+	again := testenv.Text(t, ctx, "main")
 	if !strings.Contains(again, "Already confirmed") {
 		t.Errorf("the used link shows:\n%s", again)
 	}

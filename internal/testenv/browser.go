@@ -109,3 +109,24 @@ func Screenshot(tb testing.TB, ctx context.Context, name string) {
 		tb.Logf("screenshot %s: %v", name, err)
 	}
 }
+
+// Text is the visible text of the first element sel selects, read in the
+// page itself rather than through a node id of the DevTools' copy of the
+// DOM, which a document that has just loaded can still invalidate ("No
+// node with given id found"); retried, at most 10 s, until the element is
+// there.
+func Text(tb testing.TB, ctx context.Context, sel string) string {
+	tb.Helper()
+	js := fmt.Sprintf(`(function () { var e = document.querySelector(%q); return e ? "+" + e.innerText : "-"; })()`, sel)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+		if err == nil && strings.HasPrefix(s, "+") {
+			return strings.TrimSpace(s[1:])
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("read %s: %q, %v", sel, s, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
