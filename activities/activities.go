@@ -30,6 +30,7 @@ type Store interface {
 	ExpireSuspension(ctx context.Context, id, suspensionID string, at time.Time) (domain.Subaccount, error)
 	SentEmail(ctx context.Context, subaccountID string, seq int) (domain.Email, error)
 	RecordEmail(ctx context.Context, e domain.Email) (domain.Email, error)
+	SettleRequest(ctx context.Context, r domain.Request, e domain.AuditEvent) (domain.Request, error)
 }
 
 // Onboarding is the activities the onboarding workflow calls, by these
@@ -41,6 +42,7 @@ type Onboarding interface {
 	Activate(ctx context.Context, subaccountID string) (Record, error)
 	Delete(ctx context.Context, in DeleteInput) (Record, error)
 	CreateCloud(ctx context.Context, in CloudInput) (CloudCreated, error)
+	Settle(ctx context.Context, in SettleInput) (Settled, error)
 }
 
 var _ Onboarding = (*Activities)(nil)
@@ -116,6 +118,21 @@ type CreateRecordInput struct {
 	Contact        string
 	SealedContact  string // onboardings launched before the payload codec: Email and Contact, sealed
 	Deadline       time.Time
+	// LaunchedBy is who launched the onboarding: the audit event of the
+	// launch is written with the record. Nil for onboardings launched
+	// before launches carried it.
+	LaunchedBy *Actor `json:",omitempty"`
+	// The resend rules it was launched with, kept in the record so that a
+	// resend too soon or past the limit is refused before it is accepted.
+	ResendAfter time.Duration `json:",omitempty"`
+	MaxSends    int           `json:",omitempty"`
+}
+
+// Actor is who asked for an action, as the audit log names them.
+type Actor struct {
+	Kind string // a domain.Actor... kind
+	ID   string
+	Addr string
 }
 
 // Record identifies a customer record.
@@ -134,12 +151,17 @@ func (a *Activities) CreateRecord(ctx context.Context, in CreateRecordInput) (Re
 			return Record{}, temporal.NewNonRetryableApplicationError("customer contact cannot be decrypted: was it sealed with another ONBOARDING_SECRET?", ErrTypeInvalid, err)
 		}
 	}
-	sa, err := a.Store.CreateCustomer(ctx, store.NewCustomer{
+	nc := store.NewCustomer{
 		SubaccountID: in.SubaccountID, OrganizationID: in.OrganizationID, OnboardingID: in.OnboardingID,
 		RunID:     activity.GetInfo(ctx).WorkflowExecution.RunID,
 		PartnerID: in.PartnerID, Name: in.CustomerName, Email: c.Email, Contact: c.Contact,
-		CloudName: in.CloudName, Deadline: in.Deadline,
-	})
+		CloudName: in.CloudName, Deadline: in.Deadline, ResendAfter: in.ResendAfter, MaxSends: in.MaxSends,
+	}
+	if by := in.LaunchedBy; by != nil {
+		nc.Launch = &domain.AuditEvent{At: a.Now().UTC(), ActorKind: by.Kind, ActorID: by.ID, Addr: by.Addr,
+			Action: "add customer", Outcome: domain.OutcomeDone, Detail: "launched"}
+	}
+	sa, err := a.Store.CreateCustomer(ctx, nc)
 	if err != nil {
 		return Record{}, permanent(err)
 	}
@@ -336,4 +358,68 @@ func (a *Activities) ExpireSuspension(ctx context.Context, in ExpireInput) (Acco
 	}
 	activity.GetLogger(ctx).Info("suspended subaccount deleted: the retention period ran out", "subaccount", sa.ID)
 	return account(sa), nil
+}
+
+// Request is a request to an onboarding or a customer as its workflow
+// receives it — the payload of workflows.SignalRequest — and settles it.
+// The edge decides its id (the idempotency key) and checks, before
+// sending it, everything it can: the customer, its state, the actor's role.
+type Request struct {
+	ID           string
+	Kind         string // a domain.Request... kind
+	PartnerID    string
+	SubaccountID string
+	OnboardingID string
+	WorkflowID   string
+	Summary      string
+	Fingerprint  string
+	By           Actor
+	At           time.Time
+	// The arguments of the kinds that take some.
+	CloudName     string        `json:",omitempty"` // add-cloud
+	SuspendReason string        `json:",omitempty"` // suspend
+	Retention     time.Duration `json:",omitempty"` // suspend; zero: the default
+}
+
+// Domain is the request as the domain records it, accepted.
+func (r Request) Domain() domain.Request {
+	return domain.Request{ID: r.ID, PartnerID: r.PartnerID, SubaccountID: r.SubaccountID, OnboardingID: r.OnboardingID,
+		WorkflowID: r.WorkflowID, Kind: r.Kind, Summary: r.Summary, Fingerprint: r.Fingerprint, ActorKind: r.By.Kind,
+		ActorID: r.By.ID, Addr: r.By.Addr, Status: domain.RequestAccepted, CreatedAt: r.At.UTC()}
+}
+
+// SettleInput says how a request ended: done, with the workflow's answer
+// as JSON, or refused with the reason.
+type SettleInput struct {
+	Request Request
+	Done    bool
+	Reason  string // why it was refused
+	Result  []byte // JSON, when done
+	Detail  string // for the audit log, when done
+}
+
+// Settled is the request as recorded.
+type Settled struct {
+	ID     string
+	Status string
+}
+
+// Settle records how a request ended and its audit event, in one
+// transaction, keyed by the request's id: a retry changes nothing.
+func (a *Activities) Settle(ctx context.Context, in SettleInput) (Settled, error) {
+	r := in.Request.Domain()
+	now := a.Now().UTC()
+	r.FinishedAt = &now
+	e := domain.AuditEvent{At: now, PartnerID: r.PartnerID, ActorKind: r.ActorKind, ActorID: r.ActorID, Action: domain.RequestAction(r.Kind),
+		SubaccountID: r.SubaccountID, OnboardingID: r.OnboardingID, Addr: r.Addr, Key: "request/" + r.ID}
+	if in.Done {
+		r.Status, r.Result, e.Outcome, e.Detail = domain.RequestDone, in.Result, domain.OutcomeDone, in.Detail
+	} else {
+		r.Status, r.Reason, e.Outcome, e.Detail = domain.RequestRefused, in.Reason, domain.OutcomeRefused, in.Reason
+	}
+	got, err := a.Store.SettleRequest(ctx, r, e)
+	if err != nil {
+		return Settled{}, permanent(err)
+	}
+	return Settled{ID: got.ID, Status: got.Status}, nil
 }

@@ -28,6 +28,7 @@ type results struct {
 	portal                                    *portalResults // the portal phase's, if it ran
 	imp                                       *importResult  // the import phase's, if it ran
 	roundTrips                                []*roundTrip
+	requestDone, updateDone                   latencies // a new cloud: the durable request, the update it replaced
 }
 
 func btoi(b bool) int {
@@ -50,6 +51,7 @@ func (r *results) print(w io.Writer, b *bench) {
 	if r.onboarding {
 		r.printOnboarding(w, b)
 		printRoundTrips(w, r.roundTrips)
+		printRequestTimes(w, r)
 	}
 	if r.imp != nil {
 		r.imp.print(w)

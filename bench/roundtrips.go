@@ -1,6 +1,8 @@
 package main
 
 import (
+	"go.temporal.io/sdk/client"
+
 	"bufio"
 	"context"
 	"fmt"
@@ -11,6 +13,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/cloudpartners/onboarding/internal/domain"
 
 	"github.com/cloudpartners/onboarding/workflows"
 )
@@ -139,7 +143,67 @@ func (b *bench) roundTripPhase(ctx context.Context, res *results) error {
 		}
 	}
 	res.roundTrips = []*roundTrip{confirm, page, poll, list, apiList}
+	return b.requestTimes(ctx, res, subaccounts)
+}
+
+// requestsPerCustomer is how many clouds each confirmed customer of the
+// round-trip phase is asked for, half through each path.
+const requestsPerCustomer = 10
+
+// requestTimes times requests with a worker polling: a new cloud through
+// the durable path the edges take (lifecycle.AddCloud: a signal, then the
+// workflow's answer followed in Postgres) beside the update path it
+// replaced (UpdateWithStart, waiting for the update's result), in turn on
+// the same customers.
+func (b *bench) requestTimes(ctx context.Context, res *results, subaccounts []string) error {
+	op := b.drv.Operator
+	for i, id := range subaccounts {
+		sa, err := b.st.Subaccount(ctx, "", id)
+		if err != nil {
+			return err
+		}
+		in := workflows.CustomerInput{PartnerID: sa.PartnerID, SubaccountID: sa.ID, CustomerName: sa.Name, Status: sa.Status}
+		for j := range requestsPerCustomer {
+			name := fmt.Sprintf("bench-%d-%d", i, j)
+			t0 := time.Now()
+			if j%2 == 0 {
+				c, err := b.drv.Lifecycle.AddCloud(ctx, op, id, name, "")
+				if err != nil {
+					return fmt.Errorf("add cloud (request): %w", err)
+				}
+				if c.Request.Status != domain.RequestDone || !c.Created {
+					return fmt.Errorf("add cloud (request) %s: %+v", name, c)
+				}
+				res.requestDone.add(time.Since(t0))
+				continue
+			}
+			start := b.tc.NewWithStartWorkflowOperation(workflows.CustomerStartOptions(workflows.TaskQueue, in), workflows.CustomerWorkflowName, in)
+			h, err := b.tc.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{StartWorkflowOperation: start,
+				UpdateOptions: client.UpdateWorkflowOptions{WorkflowID: workflows.CustomerWorkflowID(id), UpdateName: workflows.UpdateAddCloud,
+					Args: []any{workflows.CloudRequest{Name: name}}, WaitForStage: client.WorkflowUpdateStageCompleted}})
+			var out workflows.CloudResult
+			if err == nil {
+				err = h.Get(ctx, &out)
+			}
+			if err != nil || !out.Created {
+				return fmt.Errorf("add cloud (update) %s: %+v, %w", name, out, err)
+			}
+			res.updateDone.add(time.Since(t0))
+		}
+	}
 	return nil
+}
+
+func printRequestTimes(w io.Writer, r *results) {
+	if len(r.requestDone.ds) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nA request carried out, a worker polling (a new cloud, %d of each, sequential):\n", len(r.requestDone.ds))
+	t := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(t, "path\tp50\tp99\t")
+	fmt.Fprintf(t, "durable request (signal; the workflow settles it; the edge follows it in Postgres)\t%s\t%s\t\n", ms(r.requestDone.p(50)), ms(r.requestDone.p(99)))
+	fmt.Fprintf(t, "update it replaced (UpdateWithStart, wait for the result; lost if the server restarts before a worker takes it)\t%s\t%s\t\n", ms(r.updateDone.p(50)), ms(r.updateDone.p(99)))
+	_ = t.Flush()
 }
 
 // countRange is "3", or "3–4" when the counts differ.

@@ -75,6 +75,7 @@ func (c *chaos) check(ctx context.Context, obs []*trial) error {
 	}
 	c.checkTemporal(ctx, obs, byID, r)
 	c.checkPostgres(ctx, obs, r)
+	c.checkAudit(ctx, obs, r)
 	c.checkMail(ctx, r)
 	return c.print(r)
 }
@@ -140,10 +141,13 @@ func (c *chaos) checkTemporal(ctx context.Context, obs []*trial, byID map[string
 		if cost.NonDeterministic > 0 {
 			r.bad("%s: %d workflow tasks failed for non-determinism", ob.id, cost.NonDeterministic)
 		}
-		// Every email the workflow counts is the first one or a resend it
-		// accepted and carried out; the driver saw at most that many.
-		done := cost.UpdatesSucceeded[workflows.UpdateResend]
-		r.counts["resends carried out (history)"] += done
+		// Every email the workflow counts is the first one or a resend
+		// request it carried out (settled done); the driver saw at most that many.
+		var done int
+		if err := c.st.DB().GetContext(ctx, &done, `SELECT count(*) FROM requests WHERE onboarding_id = $1 AND kind = 'resend' AND status = 'done'`, ob.id); err != nil {
+			r.bad("%s: count resends: %v", ob.id, err)
+		}
+		r.counts["resends carried out (settled done)"] += done
 		if ob.finished && ob.result.EmailsSent != 1+done {
 			r.bad("%s: %d emails counted by the workflow, want 1 + %d resends carried out", ob.id, ob.result.EmailsSent, done)
 		}
@@ -250,6 +254,108 @@ func (c *chaos) checkPostgres(ctx context.Context, obs []*trial, r *report) {
 		}
 	}
 	r.counts["customer records correct"] = ok
+}
+
+// checkAudit: the audit log holds one event for every change and every
+// request the driver had answered, written with the change or by the
+// workflow under its key — none lost, none twice — and no request is left
+// accepted but not carried out.
+func (c *chaos) checkAudit(ctx context.Context, obs []*trial, r *report) {
+	db := c.st.DB()
+	keyed := map[string]string{} // key → outcome
+	rows, err := db.QueryContext(ctx, `SELECT key, outcome FROM audit_events WHERE partner_id = 'chaos' AND key IS NOT NULL`)
+	if err != nil {
+		r.bad("read the audit log: %v", err)
+		return
+	}
+	for rows.Next() {
+		var k, o string
+		if err := rows.Scan(&k, &o); err != nil {
+			r.bad("read the audit log: %v", err)
+		}
+		keyed[k] = o
+	}
+	rows.Close()
+	var pending int
+	if err := db.GetContext(ctx, &pending, `SELECT count(*) FROM requests WHERE partner_id = 'chaos' AND status = 'accepted'`); err != nil {
+		r.bad("count pending requests: %v", err)
+	}
+	settled := map[string]string{}
+	rows, err = db.QueryContext(ctx, `SELECT id, status FROM requests WHERE partner_id = 'chaos'`)
+	if err != nil {
+		r.bad("read requests: %v", err)
+		return
+	}
+	for rows.Next() {
+		var id, st string
+		if err := rows.Scan(&id, &st); err != nil {
+			r.bad("read requests: %v", err)
+		}
+		settled[id] = st
+	}
+	rows.Close()
+
+	want, lost := 0, 0
+	expect := func(ob *trial, key, why string) {
+		want++
+		if _, ok := keyed[key]; !ok {
+			lost++
+			r.bad("%s (%s): no audit event for %s (%s)", ob.id, ob.plan, why, key)
+		}
+	}
+	for _, ob := range obs {
+		if !ob.launched || !ob.finished || ob.result.SubaccountID == "" {
+			continue
+		}
+		sa := ob.result.SubaccountID
+		expect(ob, "create/"+sa, "the launch")
+		switch {
+		case confirms(ob.plan) || ob.plan == planDecline:
+			expect(ob, "answer/"+sa, "the customer's answer")
+		case ob.plan == planExpire || ob.plan == planResendExpire:
+			expect(ob, "delete/"+sa, "the deletion at the deadline")
+		}
+		if ob.plan == planSuspendExpire && ob.lifeFinished {
+			var susp string
+			if err := db.GetContext(ctx, &susp, `SELECT id FROM suspensions WHERE subaccount_id = $1 AND expired_at IS NOT NULL`, sa); err != nil {
+				r.bad("%s: the expired suspension: %v", ob.id, err)
+			} else {
+				expect(ob, "expire/"+susp, "the deletion when the suspension ran out")
+			}
+		}
+		for id, answered := range ob.requests {
+			expect(ob, "request/"+id, "its request")
+			// Done is done; accepted is carried out, done or refused for a
+			// reason that arose later (the deadline passed before a worker
+			// took it), and never left accepted.
+			switch st := settled[id]; {
+			case answered == domain.RequestDone && st != domain.RequestDone:
+				r.bad("%s (%s): request %s answered done is %q", ob.id, ob.plan, id, st)
+			case st != domain.RequestDone && st != domain.RequestRefused:
+				r.bad("%s (%s): request %s answered %s is %q", ob.id, ob.plan, id, answered, st)
+			case answered == domain.RequestAccepted:
+				r.counts["requests answered accepted, carried out later"]++
+			}
+		}
+	}
+	// Every request settled has its one event, with the same outcome.
+	for id, st := range settled {
+		if o, ok := keyed["request/"+id]; st != domain.RequestAccepted && (!ok || o != st) {
+			r.bad("request %s is %s with audit outcome %q", id, st, o)
+		}
+	}
+	r.counts["audit events for the changes and requests (keyed)"] = len(keyed)
+	r.counts["audit events wanted by the driver's actions"] = want
+	r.counts["audit events lost"] = lost
+	r.counts["audit events duplicated"] = 0
+	var dup int
+	if err := db.GetContext(ctx, &dup, `SELECT count(*) - count(DISTINCT key) FROM audit_events WHERE key IS NOT NULL`); err == nil {
+		r.counts["audit events duplicated"] = dup
+	}
+	r.counts["requests left accepted, not carried out"] = pending
+	if pending > 0 {
+		r.bad("%d requests were accepted and never carried out", pending)
+	}
 }
 
 // checkMail: every recorded send is in mailpit; a duplicate only ever with

@@ -11,6 +11,7 @@ import (
 type faultCounts struct {
 	mu                              sync.Mutex
 	kills, pgRestarts, tempRestarts int
+	hookKills                       int // the webhook, the customer's edge, SIGKILLed
 	log                             []string
 }
 
@@ -22,7 +23,8 @@ func (f *faultCounts) note(format string, args ...any) {
 }
 
 // injectFaults kills the worker at random instants until the batch is
-// driven and the minimum of every fault has happened; between kills it
+// driven and the minimum of every fault has happened, the webhook with
+// every third kill; between kills it
 // stops Postgres hard (with the full server, Temporal's databases too) and
 // takes the Temporal server down.
 func (c *chaos) injectFaults(ctx context.Context, driven <-chan struct{}) {
@@ -54,6 +56,15 @@ func (c *chaos) injectFaults(ctx context.Context, driven <-chan struct{}) {
 		f.mu.Unlock()
 		f.note("%s worker SIGKILL #%d (back after %s)", time.Now().Format("15:04:05.000"), kills, pause.Round(time.Millisecond))
 
+		if kills%3 == 1 {
+			// The edge too: a confirm in flight is lost with it, or its
+			// answer is; the customer's retry must do it once.
+			c.hook.Crash(pause)
+			f.mu.Lock()
+			f.hookKills++
+			f.mu.Unlock()
+			f.note("%s webhook SIGKILL (back after %s)", time.Now().Format("15:04:05.000"), pause.Round(time.Millisecond))
+		}
 		switch {
 		case kills%4 == 2 && f.pgRestarts < c.o.pgRestarts:
 			c.restartPostgres(ctx)
@@ -121,6 +132,6 @@ func (c *chaos) restartTemporal(ctx context.Context) {
 func (c *chaos) faultSummary() string {
 	c.faults.mu.Lock()
 	defer c.faults.mu.Unlock()
-	return fmt.Sprintf("worker SIGKILLs %d, worker starts %d, Postgres hard stops %d, Temporal restarts %d",
-		c.faults.kills, c.worker.Starts(), c.faults.pgRestarts, c.faults.tempRestarts)
+	return fmt.Sprintf("worker SIGKILLs %d, worker starts %d, webhook SIGKILLs %d, Postgres hard stops %d, Temporal restarts %d",
+		c.faults.kills, c.worker.Starts(), c.faults.hookKills, c.faults.pgRestarts, c.faults.tempRestarts)
 }

@@ -16,10 +16,12 @@ func (c *chaos) afterOnboarding(ctx context.Context, ob *trial) error {
 	op := c.drv.Operator
 	switch ob.plan {
 	case planCloud:
-		// Twice the same name: one cloud.
-		for range 2 {
+		// Twice the same name, two requests: one cloud.
+		for i := range 2 {
+			id := ob.requestID(fmt.Sprintf("cloud-%d", i))
 			if err := c.operate(ctx, func(ctx context.Context) error {
-				_, err := c.drv.Lifecycle.AddCloud(ctx, op, ob.id, "extra-cloud")
+				added, err := c.drv.Lifecycle.AddCloud(ctx, op, ob.id, "extra-cloud", id)
+				ob.sent(added.Request, err)
 				return err
 			}); err != nil {
 				return fmt.Errorf("cloud add: %w", err)
@@ -27,27 +29,44 @@ func (c *chaos) afterOnboarding(ctx context.Context, ob *trial) error {
 		}
 	case planSuspendResume:
 		if err := c.operate(ctx, func(ctx context.Context) error {
-			_, err := c.drv.Lifecycle.Suspend(ctx, op, ob.id, "chaos", 0)
+			l, err := c.drv.Lifecycle.Suspend(ctx, op, ob.id, "chaos", 0, ob.requestID("suspend"))
+			ob.sent(l.Request, err)
 			return err
 		}); err != nil {
 			return fmt.Errorf("suspend: %w", err)
 		}
 		if err := c.operate(ctx, func(ctx context.Context) error {
-			_, err := c.drv.Lifecycle.Resume(ctx, op, ob.id)
+			l, err := c.drv.Lifecycle.Resume(ctx, op, ob.id, ob.requestID("resume"))
+			ob.sent(l.Request, err)
 			return err
 		}); err != nil {
 			return fmt.Errorf("resume: %w", err)
 		}
 	case planSuspendExpire:
 		if err := c.operate(ctx, func(ctx context.Context) error {
-			l, err := c.drv.Lifecycle.Suspend(ctx, op, ob.id, "chaos: left to run out", c.o.suspendRetention)
+			l, err := c.drv.Lifecycle.Suspend(ctx, op, ob.id, "chaos: left to run out", c.o.suspendRetention, ob.requestID("suspend"))
 			ob.subaccountID = l.SubaccountID
+			ob.sent(l.Request, err)
 			return err
 		}); err != nil {
 			return fmt.Errorf("suspend: %w", err)
 		}
 	}
 	return nil
+}
+
+// sent notes a request answered done or accepted, and how: a retry of a
+// request accepted may find it done.
+func (ob *trial) sent(r domain.Request, err error) {
+	if err != nil || r.ID == "" {
+		return
+	}
+	if ob.requests == nil {
+		ob.requests = map[string]string{}
+	}
+	if ob.requests[r.ID] != domain.RequestDone {
+		ob.requests[r.ID] = r.Status
+	}
 }
 
 // operate retries one lifecycle action until it is done: through faults,

@@ -2,17 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	mrand "math/rand/v2"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
+	"github.com/google/uuid"
 
 	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/stack"
@@ -87,8 +83,9 @@ type trial struct {
 	subaccountID   string // once its record exists (lifecycle plans)
 	confirmCode    int    // last answer to POST /confirm
 	confirmTries   int
-	resends        int // resends the workflow accepted
+	resends        int // resends answered done
 	cancelAccepted bool
+	requests       map[string]string // the driver's requests answered done or accepted: id → that answer
 	driveErr       error
 
 	result   workflows.Result
@@ -190,27 +187,31 @@ func (c *chaos) driveOne(ctx context.Context, ob *trial) error {
 		}
 		return c.answer(ctx, ob, token, "decline")
 	case ob.plan == planCancel:
+		// One request, its id fixed: every retry through a fault is the
+		// same request, carried out once.
+		id := ob.requestID("cancel")
 		return retry(ctx, func(ctx context.Context) (bool, error) {
-			h, err := c.tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: ob.id, UpdateName: workflows.UpdateCancel,
-				UpdateID: "chaos-cancel", WaitForStage: client.WorkflowUpdateStageCompleted})
-			if err == nil {
-				err = h.Get(ctx, nil)
-			}
-			var app *temporal.ApplicationError
+			got, err := c.drv.Onboarding.Cancel(ctx, c.drv.Operator, ob.id, id)
 			switch {
 			case err == nil:
 				ob.cancelAccepted = true
-			case errors.As(err, &app):
+				ob.sent(got.Request, nil)
+			case domain.KindOf(err).Permanent():
 				return true, fmt.Errorf("cancel refused: %w", err)
-			case c.closed(ctx, ob.id):
-				// An earlier attempt went through but its answer was lost to a
-				// fault, and the onboarding has finished since: the checks judge it.
-				return true, nil
 			}
 			return false, err
 		})
 	}
 	return nil
+}
+
+// requestSpace is the UUID namespace of the driver's request ids.
+var requestSpace = uuid.MustParse("a3c1f0d2-7b44-4e8a-9d61-5f0c2e9b8a17")
+
+// requestID is the id of one step's request of a trial: the same on every
+// retry of that step.
+func (ob *trial) requestID(step string) string {
+	return uuid.NewSHA1(requestSpace, []byte(ob.id+"/"+step)).String()
 }
 
 // answer posts the customer's answer with the confirmation page's button
@@ -232,38 +233,25 @@ func (c *chaos) answer(ctx context.Context, ob *trial, token, action string) err
 	})
 }
 
-// resend asks for one resend until the workflow accepts it or refuses it for good.
+// resend asks for one resend, its id fixed, until it is done or accepted,
+// or refused for good. Too soon (the edge's own check, nothing sent) is
+// asked again.
 func (c *chaos) resend(ctx context.Context, ob *trial) error {
-	attempt := 0
+	id := ob.requestID("resend")
 	return retry(ctx, func(ctx context.Context) (bool, error) {
-		attempt++
-		h, err := c.tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: ob.id, UpdateName: workflows.UpdateResend,
-			UpdateID: "chaos-resend", WaitForStage: client.WorkflowUpdateStageCompleted})
-		if err == nil {
-			err = h.Get(ctx, nil)
-		}
-		var app *temporal.ApplicationError
-		if errors.As(err, &app) {
-			// Too soon, or a send in flight: ask again. Anything else is final
-			// (say the deadline passed meanwhile).
-			if msg := app.Error(); strings.Contains(msg, "too soon") || strings.Contains(msg, "being sent") {
-				return false, err
+		got, err := c.drv.Onboarding.Resend(ctx, c.drv.Operator, ob.id, id)
+		switch {
+		case err == nil:
+			if got.Request.Status == domain.RequestDone {
+				ob.resends++
 			}
-			return true, nil
-		}
-		if err == nil {
-			ob.resends++
+			ob.sent(got.Request, nil)
 			return false, nil
-		}
-		if c.closed(ctx, ob.id) {
-			return true, nil // finished meanwhile (the deadline passed): no resend
+		case domain.KindOf(err) == domain.NotYet:
+			return false, err
+		case domain.KindOf(err).Permanent():
+			return true, nil // refused for good (the deadline passed, say): no resend
 		}
 		return false, err
 	})
-}
-
-// closed reports whether the onboarding's workflow has finished.
-func (c *chaos) closed(ctx context.Context, id string) bool {
-	d, err := c.tc.DescribeWorkflow(ctx, id, "")
-	return err == nil && d.Status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
 }

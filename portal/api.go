@@ -16,6 +16,7 @@ import (
 	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/httpserver"
 	"github.com/cloudpartners/onboarding/internal/onboarding"
+	"github.com/cloudpartners/onboarding/internal/request"
 	"github.com/cloudpartners/onboarding/internal/text"
 )
 
@@ -57,6 +58,7 @@ func (s *server) api() []route {
 		{"GET /api/v1/api-keys", s.apiKeys},
 		{"POST /api/v1/api-keys", s.apiCreateKey},
 		{"DELETE /api/v1/api-keys/{id}", s.apiRevokeKey},
+		{"GET /api/v1/requests/{id}", s.apiRequest},
 	}
 }
 
@@ -265,10 +267,34 @@ func (s *server) apiEdit(w http.ResponseWriter, r *http.Request) {
 	s.apiCustomer(w, r)
 }
 
+// requestKey is the request id of a call's Idempotency-Key: the same key
+// from the same partner is the same request; none, a new one.
+func requestKey(r *http.Request) (string, error) {
+	return request.KeyID(actor(r).PartnerID, strings.TrimSpace(r.Header.Get("Idempotency-Key")))
+}
+
+// requested answers a call that sent a request to a customer's workflow:
+// 202 Accepted with the request, and where to follow it, while it is
+// accepted and not carried out yet; else as done (status, body) or failed.
+func (s *server) requested(w http.ResponseWriter, r *http.Request, req domain.Request, status int, done any, err error) {
+	if err == nil && req.Pending() {
+		w.Header().Set("Location", pollPath(req.ID))
+		writeJSON(w, http.StatusAccepted, requestOf(req))
+		return
+	}
+	s.reply(w, r, status, done, err)
+}
+
 func (s *server) apiResend(w http.ResponseWriter, r *http.Request) {
-	res, err := s.actions.Onboarding.Resend(r.Context(), actor(r), r.PathValue("id"))
+	rid, err := requestKey(r)
+	if err != nil {
+		s.failJSON(w, r, err)
+		return
+	}
+	res, err := s.actions.Onboarding.Resend(r.Context(), actor(r), r.PathValue("id"), rid)
 	st := res.Status
-	s.reply(w, r, http.StatusOK, resentJSON{EmailsSent: st.EmailsSent, LastSentAt: st.LastSentAt, NextResendAt: timeOrNil(st.NextResendAt)}, err)
+	s.requested(w, r, res.Request, http.StatusOK, resentJSON{EmailsSent: st.EmailsSent, LastSentAt: st.LastSentAt,
+		NextResendAt: timeOrNil(st.NextResendAt), Request: requestOrNil(res.Request)}, err)
 }
 
 func (s *server) apiLink(w http.ResponseWriter, r *http.Request) {
@@ -277,8 +303,14 @@ func (s *server) apiLink(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) apiCancel(w http.ResponseWriter, r *http.Request) {
-	c, err := s.actions.Onboarding.Cancel(r.Context(), actor(r), r.PathValue("id"))
-	s.reply(w, r, http.StatusOK, cancelledJSON{Outcome: c.Result.Outcome, SubaccountID: c.Result.SubaccountID}, err)
+	rid, err := requestKey(r)
+	if err != nil {
+		s.failJSON(w, r, err)
+		return
+	}
+	c, err := s.actions.Onboarding.Cancel(r.Context(), actor(r), r.PathValue("id"), rid)
+	s.requested(w, r, c.Request, http.StatusOK, cancelledJSON{Outcome: c.Result.Outcome, SubaccountID: c.Result.SubaccountID,
+		Request: requestOrNil(c.Request)}, err)
 }
 
 func (s *server) apiClouds(w http.ResponseWriter, r *http.Request) {
@@ -294,12 +326,17 @@ func (s *server) apiAddCloud(w http.ResponseWriter, r *http.Request) {
 		s.failJSON(w, r, err)
 		return
 	}
-	c, err := s.actions.Lifecycle.AddCloud(r.Context(), actor(r), r.PathValue("id"), b.Name)
+	rid, err := requestKey(r)
+	if err != nil {
+		s.failJSON(w, r, err)
+		return
+	}
+	c, err := s.actions.Lifecycle.AddCloud(r.Context(), actor(r), r.PathValue("id"), b.Name, rid)
 	status := http.StatusCreated
 	if !c.Created {
 		status = http.StatusOK
 	}
-	s.reply(w, r, status, cloudAddedOf(c), err)
+	s.requested(w, r, c.Request, status, cloudAddedOf(c), err)
 }
 
 // apiSuspend stops a customer's services. Its body is optional: none, or
@@ -318,13 +355,29 @@ func (s *server) apiSuspend(w http.ResponseWriter, r *http.Request) {
 		s.failJSON(w, r, err)
 		return
 	}
-	l, err := s.actions.Lifecycle.Suspend(r.Context(), actor(r), r.PathValue("id"), b.Reason, retention)
-	s.reply(w, r, http.StatusOK, lifecycleOf(l), err)
+	rid, err := requestKey(r)
+	if err != nil {
+		s.failJSON(w, r, err)
+		return
+	}
+	l, err := s.actions.Lifecycle.Suspend(r.Context(), actor(r), r.PathValue("id"), b.Reason, retention, rid)
+	s.requested(w, r, l.Request, http.StatusOK, lifecycleOf(l), err)
 }
 
 func (s *server) apiResume(w http.ResponseWriter, r *http.Request) {
-	l, err := s.actions.Lifecycle.Resume(r.Context(), actor(r), r.PathValue("id"))
-	s.reply(w, r, http.StatusOK, lifecycleOf(l), err)
+	rid, err := requestKey(r)
+	if err != nil {
+		s.failJSON(w, r, err)
+		return
+	}
+	l, err := s.actions.Lifecycle.Resume(r.Context(), actor(r), r.PathValue("id"), rid)
+	s.requested(w, r, l.Request, http.StatusOK, lifecycleOf(l), err)
+}
+
+// apiRequest is where one request stands: accepted, done or refused.
+func (s *server) apiRequest(w http.ResponseWriter, r *http.Request) {
+	req, err := s.actions.Onboarding.Request(r.Context(), actor(r), r.PathValue("id"))
+	s.reply(w, r, http.StatusOK, requestOf(req), err)
 }
 
 func (s *server) apiStaff(w http.ResponseWriter, r *http.Request) {

@@ -251,9 +251,23 @@ func (s *server) acted(w http.ResponseWriter, r *http.Request, err error, done s
 	seeOther(w, r, "/customers/"+url.PathEscape(r.PathValue("id")), done)
 }
 
+// formRequest is the request id a page's form carries (a new UUID each
+// time the page is shown): the same form sent twice — a double click, a
+// retry — is one request.
+func formRequest(r *http.Request) string { return strings.TrimSpace(r.PostForm.Get("request_id")) }
+
+// pendingNotice is what the page says of a request accepted and not
+// carried out yet, or done, else.
+func pendingNotice(req domain.Request, done string) string {
+	if req.Pending() {
+		return "Accepted: " + req.Summary + ". It is recorded and will be carried out as soon as the onboarding service takes it; it shows below under Pending requests until then."
+	}
+	return done
+}
+
 func (s *server) resend(w http.ResponseWriter, r *http.Request) {
-	res, err := s.actions.Onboarding.Resend(r.Context(), actor(r), r.PathValue("id"))
-	s.acted(w, r, err, "Confirmation email sent again ("+strconv.Itoa(res.Status.EmailsSent)+" sent so far).")
+	res, err := s.actions.Onboarding.Resend(r.Context(), actor(r), r.PathValue("id"), formRequest(r))
+	s.acted(w, r, err, pendingNotice(res.Request, "Confirmation email sent again ("+strconv.Itoa(res.Status.EmailsSent)+" sent so far)."))
 }
 
 func (s *server) copyLink(w http.ResponseWriter, r *http.Request) {
@@ -275,8 +289,8 @@ func (s *server) deleteForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) deleteCustomer(w http.ResponseWriter, r *http.Request) {
-	_, err := s.actions.Onboarding.Cancel(r.Context(), actor(r), r.PathValue("id"))
-	s.acted(w, r, err, "The unconfirmed customer is deleted: its organization is deleted, its role bindings revoked and its link dead.")
+	c, err := s.actions.Onboarding.Cancel(r.Context(), actor(r), r.PathValue("id"), formRequest(r))
+	s.acted(w, r, err, pendingNotice(c.Request, "The unconfirmed customer is deleted: its organization is deleted, its role bindings revoked and its link dead."))
 }
 
 // editCustomer changes what the form changes: a field left empty is kept.
@@ -328,7 +342,7 @@ func (s *server) editCustomer(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) addCloud(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimSpace(r.PostForm.Get("name"))
-	c, err := s.actions.Lifecycle.AddCloud(r.Context(), actor(r), r.PathValue("id"), name)
+	c, err := s.actions.Lifecycle.AddCloud(r.Context(), actor(r), r.PathValue("id"), name, formRequest(r))
 	if fe := domain.Fields(err); len(fe) > 0 {
 		s.logProblem(r, problemFor(err), err)
 		s.showCustomer(w, r, http.StatusUnprocessableEntity, nil, func(d *customerData) { d.CloudName, d.CloudError = name, fe["cloud"] })
@@ -338,7 +352,7 @@ func (s *server) addCloud(w http.ResponseWriter, r *http.Request) {
 	if err == nil && !c.Created {
 		msg = "Cloud " + c.Cloud.Name + " exists already: nothing new was created."
 	}
-	s.acted(w, r, err, msg)
+	s.acted(w, r, err, pendingNotice(c.Request, msg))
 }
 
 func (s *server) suspend(w http.ResponseWriter, r *http.Request) {
@@ -348,15 +362,15 @@ func (s *server) suspend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var l lifecycle.Lifecycle
-	l, err = s.actions.Lifecycle.Suspend(r.Context(), actor(r), r.PathValue("id"), strings.TrimSpace(r.PostForm.Get("reason")), retention)
+	l, err = s.actions.Lifecycle.Suspend(r.Context(), actor(r), r.PathValue("id"), strings.TrimSpace(r.PostForm.Get("reason")), retention, formRequest(r))
 	msg := "Services stopped."
 	if l.DeleteAfter != nil {
 		msg += " Unless resumed, the customer is deleted at " + l.DeleteAfter.UTC().Format("2006-01-02 15:04 UTC") + "."
 	}
-	s.acted(w, r, err, msg)
+	s.acted(w, r, err, pendingNotice(l.Request, msg))
 }
 
 func (s *server) resume(w http.ResponseWriter, r *http.Request) {
-	_, err := s.actions.Lifecycle.Resume(r.Context(), actor(r), r.PathValue("id"))
-	s.acted(w, r, err, "Services resumed: the customer is active again and will not be deleted.")
+	l, err := s.actions.Lifecycle.Resume(r.Context(), actor(r), r.PathValue("id"), formRequest(r))
+	s.acted(w, r, err, pendingNotice(l.Request, "Services resumed: the customer is active again and will not be deleted."))
 }

@@ -39,6 +39,7 @@ type world struct {
 	webhook string
 	st      *store.Store
 	drv     *testenv.Driver // the actions, as an operator takes them
+	worker  *testenv.Process
 	logs    *testenv.Buffer
 	vars    map[string]string
 	acme    string // partner ids of this world
@@ -64,7 +65,7 @@ func newWorld(t *testing.T, extra map[string]string) *world {
 	for k, v := range w.vars {
 		workerVars[k], hookVars[k] = v, v
 	}
-	testenv.Start(t, "worker", workerVars)
+	w.worker = testenv.Start(t, "worker", workerVars)
 	testenv.Start(t, "webhook", hookVars)
 
 	ctx, cancel := context.WithCancel(context.Background())

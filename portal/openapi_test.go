@@ -215,18 +215,26 @@ type call struct {
 	// broken marks a request that breaks the document on purpose (no
 	// credentials, unknown fields, bad values): only its answer is checked.
 	broken bool
+	key    string // the Idempotency-Key, if any
 }
 
 // do makes a call, checks its status, and validates the request (unless
 // broken on purpose) and the answer against the document.
 func (c *apiCheck) do(cl call) answer {
 	c.t.Helper()
-	a := c.w.send(c.w.request(cl.method, cl.path, cl.as, cl.body))
+	first := c.w.request(cl.method, cl.path, cl.as, cl.body)
+	if cl.key != "" {
+		first.Header.Set("Idempotency-Key", cl.key)
+	}
+	a := c.w.send(first)
 	if a.status != cl.status {
 		c.t.Errorf("%s %s: status %d, want %d: %s", cl.method, cl.path, a.status, cl.status, stack.Tail(a.body, 2000))
 	}
 	// The same request again, for the validator to read.
 	req := c.w.request(cl.method, cl.path, cl.as, cl.body)
+	if cl.key != "" {
+		req.Header.Set("Idempotency-Key", cl.key)
+	}
 	route, params, err := c.router.FindRoute(req)
 	if err != nil {
 		c.t.Errorf("%s %s: no operation of the document: %v", cl.method, cl.path, err)
@@ -366,7 +374,28 @@ func TestOpenAPIWalkThrough(t *testing.T) {
 
 	// Waiting for the customer: resend when allowed (refused once ended, below); the link.
 	testenv.Eventually(t, 10*time.Second, "a resend to be allowed", func() bool { return resendDue(t, w, sa, owner) })
-	c.do(call{method: "POST", path: "/api/v1/customers/" + sa + "/resend", as: machine, status: 200})
+	// A resend with an idempotency key: done, with its request, followed by
+	// id; the same key again is the same request, answered the same; the
+	// same key for another request is refused.
+	var resent resentJSON
+	idemKey := "walk-resend-" + sfx
+	c.do(call{method: "POST", path: "/api/v1/customers/" + sa + "/resend", as: machine, key: idemKey, status: 200}).decode(t, &resent)
+	if resent.Request == nil || resent.Request.Status != domain.RequestDone || resent.EmailsSent != 2 {
+		t.Fatalf("the resend answered %+v", resent)
+	}
+	var again resentJSON
+	c.do(call{method: "POST", path: "/api/v1/customers/" + sa + "/resend", as: machine, key: idemKey, status: 200}).decode(t, &again)
+	if again.Request == nil || again.Request.ID != resent.Request.ID || again.EmailsSent != 2 {
+		t.Errorf("the same key again answered %+v, want the first resend %+v", again, resent)
+	}
+	c.do(call{method: "POST", path: "/api/v1/customers/" + sa + "/cancel", as: machine, key: idemKey, status: 422})
+	var rq requestJSON
+	c.do(call{method: "GET", path: resent.Request.Poll, as: viewer, status: 200}).decode(t, &rq)
+	if rq.ID != resent.Request.ID || rq.Kind != domain.RequestResend || rq.Status != domain.RequestDone || rq.By == "" {
+		t.Errorf("GET %s = %+v", resent.Request.Poll, rq)
+	}
+	c.do(call{method: "GET", path: "/api/v1/requests/" + unknownID, as: owner, status: 404})
+	c.do(call{method: "GET", path: resent.Request.Poll, as: w.signIn("owner@globex.example").creds(), status: 404})
 	c.do(call{method: "POST", path: "/api/v1/customers/" + unknownID + "/resend", as: owner, status: 404})
 	var link linkJSON
 	c.do(call{method: "POST", path: "/api/v1/customers/" + sa + "/link", as: owner, status: 200}).decode(t, &link)
@@ -419,6 +448,21 @@ func TestOpenAPIWalkThrough(t *testing.T) {
 	c.do(call{method: "POST", path: "/api/v1/customers/" + sa + "/resume", as: machine, status: 200})
 	c.do(call{method: "POST", path: "/api/v1/customers/" + unknownID + "/resume", as: owner, status: 404})
 	c.do(call{method: "POST", path: "/api/v1/customers/" + sa + "/resume", as: viewer, status: 403})
+
+	// Without a worker, a request is accepted: 202, the request, where to
+	// follow it; it shows as pending on the customer.
+	w.worker.Stop()
+	var accepted requestJSON
+	a := c.do(call{method: "POST", path: "/api/v1/customers/" + sa + "/suspend", as: owner, body: map[string]any{"reason": "no worker"}, status: 202})
+	a.decode(t, &accepted)
+	if accepted.Status != domain.RequestAccepted || accepted.Kind != domain.RequestSuspend || a.header.Get("Location") != accepted.Poll {
+		t.Errorf("the accepted suspend answered %+v, Location %q", accepted, a.header.Get("Location"))
+	}
+	c.do(call{method: "GET", path: accepted.Poll, as: owner, status: 200})
+	c.do(call{method: "GET", path: "/api/v1/customers/" + sa, as: owner, status: 200}).decode(t, &cu)
+	if len(cu.Pending) != 1 || cu.Pending[0].ID != accepted.ID {
+		t.Errorf("the customer's pending requests: %+v", cu.Pending)
+	}
 
 	// Staff: owners only.
 	var me, added struct{ ID, Email string }

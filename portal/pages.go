@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/httpserver"
 	"github.com/cloudpartners/onboarding/internal/text"
@@ -36,6 +38,9 @@ var funcs = template.FuncMap{
 	"display":     domain.DisplayStatus,
 	"statusClass": statusClass,
 	"eq":          func(a, b string) bool { return a == b },
+	// requestID is a new id for a form that sends a request, so that the
+	// same form sent twice is one request.
+	"requestID": uuid.NewString,
 }
 
 // statusClass colours a status badge.

@@ -62,12 +62,9 @@ func problemFor(err error) problem {
 		return problem{Status: http.StatusBadRequest, Code: "login_failed", Title: "Sign-in failed", Text: err.Error() + ".", Hint: "Sign in again."}
 	case errUnsupportedBody.Code:
 		return problem{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Title: "Not JSON", Text: err.Error() + "; nothing was changed."}
-	case domain.ErrNoWorker.Code:
-		return problem{Status: http.StatusServiceUnavailable, Code: "no_worker", Title: "Not available right now",
-			Text: "The onboarding service is not running, so nothing was sent or changed.", Hint: "Try again in a few minutes."}
-	case request.ErrQueued.Code:
-		return problem{Status: http.StatusAccepted, Code: "queued", Title: "Your request is queued",
-			Text: "The onboarding service is busy or restarting: your request will be carried out as soon as it is back.", Hint: "Reload the page in a minute."}
+	case request.ErrReused.Code:
+		return problem{Status: http.StatusUnprocessableEntity, Code: "key_reused", Title: "Please check the request",
+			Text: err.Error() + "; nothing was changed.", Hint: "Send a new Idempotency-Key for a new request."}
 	}
 	if errors.As(err, new(*http.MaxBytesError)) {
 		return problem{Status: http.StatusUnprocessableEntity, Code: "invalid", Title: "Please check the form", Text: "The request is too large; nothing was changed."}

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/cloudpartners/onboarding/internal/access"
 	"github.com/cloudpartners/onboarding/internal/deps"
 	"github.com/cloudpartners/onboarding/internal/domain"
@@ -38,6 +40,7 @@ const (
 	customerID
 	staffID
 	keyID
+	requestID
 )
 
 // guard is how one route is guarded, with a body that would do the
@@ -94,6 +97,7 @@ var guards = map[string]guard{
 	"GET /api/v1/api-keys":                {need: admin},
 	"POST /api/v1/api-keys":               {admin, noID, map[string]string{"name": "guarded", "role": "owner"}},
 	"DELETE /api/v1/api-keys/{id}":        {need: admin, id: keyID},
+	"GET /api/v1/requests/{id}":           {need: reader, id: requestID},
 }
 
 // guarded is one route with its guard.
@@ -165,7 +169,14 @@ func newScene(t *testing.T, extra map[string]string) *scene {
 	if err := w.st.DB().Get(&viewerID, `SELECT id FROM staff WHERE email = 'viewer@acme.example'`); err != nil {
 		t.Fatal(err)
 	}
-	sc.ids = map[idKind]string{customerID: sc.customer.ID, staffID: viewerID, keyID: sc.key(w.acme, domain.StaffEditor).ID}
+	// A request of acme's, accepted.
+	req, err := w.st.AcceptRequest(context.Background(), domain.Request{ID: uuid.NewString(), PartnerID: w.acme, SubaccountID: sc.customer.ID,
+		OnboardingID: sc.customer.OnboardingID, WorkflowID: sc.customer.OnboardingID, Kind: domain.RequestResend, Summary: "resend",
+		ActorKind: domain.ActorUser, ActorID: "owner@acme.example", CreatedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.ids = map[idKind]string{customerID: sc.customer.ID, staffID: viewerID, keyID: sc.key(w.acme, domain.StaffEditor).ID, requestID: req.ID}
 	sc.asOwner, sc.asEditor = w.signIn("owner@acme.example").creds(), w.signIn("editor@acme.example").creds()
 	sc.asViewer, sc.asGlobex = w.signIn("viewer@acme.example").creds(), w.signIn("owner@globex.example").creds()
 	return sc

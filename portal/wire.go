@@ -109,6 +109,7 @@ type customerJSON struct {
 	OrganizationID   string              `json:"organization_id"`
 	Display          string              `json:"display_status"`
 	Answer           string              `json:"answer,omitempty"`
+	Pending          []requestJSON       `json:"pending_requests,omitempty"`
 	Audit            []auditEventJSON    `json:"audit,omitempty"`
 }
 
@@ -124,10 +125,48 @@ func customerOf(c onboarding.Customer, log []domain.AuditEvent) customerJSON {
 	for _, cl := range v.Clouds {
 		out.Clouds = append(out.Clouds, customerCloudJSON{ID: cl.ID, Name: cl.Name, CreatedAt: cl.CreatedAt})
 	}
+	for _, r := range v.Pending {
+		out.Pending = append(out.Pending, requestOf(r))
+	}
 	for _, e := range log {
 		out.Audit = append(out.Audit, auditEventOf(e))
 	}
 	return out
+}
+
+// requestJSON is a request sent to a customer's workflow: the answer 202
+// carries while it is accepted and not carried out yet, GET
+// /api/v1/requests/{id}, and a customer's pending requests.
+type requestJSON struct {
+	ID           string     `json:"id"`
+	Kind         string     `json:"kind"`
+	Status       string     `json:"status"`
+	Summary      string     `json:"summary"`
+	By           string     `json:"by"`
+	SubaccountID string     `json:"subaccount_id,omitempty"`
+	OnboardingID string     `json:"onboarding_id,omitempty"`
+	CreatedAt    time.Time  `json:"created_at"`
+	FinishedAt   *time.Time `json:"finished_at,omitempty"`
+	Reason       string     `json:"reason,omitempty"`
+	Poll         string     `json:"poll"`
+}
+
+func requestOf(r domain.Request) requestJSON {
+	return requestJSON{ID: r.ID, Kind: r.Kind, Status: r.Status, Summary: r.Summary, By: r.ActorID, SubaccountID: r.SubaccountID,
+		OnboardingID: r.OnboardingID, CreatedAt: r.CreatedAt, FinishedAt: r.FinishedAt, Reason: r.Reason, Poll: pollPath(r.ID)}
+}
+
+// pollPath is where a request is followed.
+func pollPath(id string) string { return "/api/v1/requests/" + id }
+
+// requestOrNil is a done request for an answer's "request" field; nil
+// when the answer came from the record, no request sent.
+func requestOrNil(r domain.Request) *requestJSON {
+	if r.ID == "" {
+		return nil
+	}
+	j := requestOf(r)
+	return &j
 }
 
 // progressJSON is GET /api/v1/customers/{id}/progress: where a customer
@@ -149,9 +188,10 @@ func progressOf(sa domain.Subaccount) progressJSON {
 
 // resentJSON is what POST /api/v1/customers/{id}/resend did.
 type resentJSON struct {
-	EmailsSent   int        `json:"emails_sent"`
-	LastSentAt   time.Time  `json:"last_sent_at"`
-	NextResendAt *time.Time `json:"next_resend_at"`
+	EmailsSent   int          `json:"emails_sent"`
+	LastSentAt   time.Time    `json:"last_sent_at"`
+	NextResendAt *time.Time   `json:"next_resend_at"`
+	Request      *requestJSON `json:"request,omitempty"`
 }
 
 // linkJSON is a customer's confirmation link.
@@ -164,8 +204,9 @@ type linkJSON struct {
 
 // cancelledJSON is what POST /api/v1/customers/{id}/cancel did.
 type cancelledJSON struct {
-	Outcome      string `json:"outcome"`
-	SubaccountID string `json:"subaccount_id"`
+	Outcome      string       `json:"outcome"`
+	SubaccountID string       `json:"subaccount_id"`
+	Request      *requestJSON `json:"request,omitempty"`
 }
 
 // cloudJSON is one of a customer's clouds.
@@ -191,30 +232,33 @@ type cloudListJSON struct {
 
 // cloudAddedJSON is what POST /api/v1/customers/{id}/clouds did.
 type cloudAddedJSON struct {
-	SubaccountID string `json:"subaccount_id"`
-	CloudID      string `json:"cloud_id"`
-	Name         string `json:"name"`
-	Organization string `json:"organization"`
-	Created      bool   `json:"created"`
+	SubaccountID string       `json:"subaccount_id"`
+	CloudID      string       `json:"cloud_id"`
+	Name         string       `json:"name"`
+	Organization string       `json:"organization"`
+	Created      bool         `json:"created"`
+	Request      *requestJSON `json:"request,omitempty"`
 }
 
 func cloudAddedOf(c lifecycle.CloudAdded) cloudAddedJSON {
-	return cloudAddedJSON{SubaccountID: c.SubaccountID, CloudID: c.Cloud.ID, Name: c.Cloud.Name, Organization: c.Organization.Name, Created: c.Created}
+	return cloudAddedJSON{SubaccountID: c.SubaccountID, CloudID: c.Cloud.ID, Name: c.Cloud.Name, Organization: c.Organization.Name, Created: c.Created,
+		Request: requestOrNil(c.Request)}
 }
 
 // lifecycleJSON is where a customer stands after a suspend or a resume.
 type lifecycleJSON struct {
-	SubaccountID  string     `json:"subaccount_id"`
-	Status        string     `json:"status"`
-	SuspendedAt   *time.Time `json:"suspended_at,omitempty"`
-	DeleteAfter   *time.Time `json:"delete_after,omitempty"`
-	SuspendReason string     `json:"suspend_reason,omitempty"`
-	Changed       bool       `json:"changed"`
+	SubaccountID  string       `json:"subaccount_id"`
+	Status        string       `json:"status"`
+	SuspendedAt   *time.Time   `json:"suspended_at,omitempty"`
+	DeleteAfter   *time.Time   `json:"delete_after,omitempty"`
+	SuspendReason string       `json:"suspend_reason,omitempty"`
+	Changed       bool         `json:"changed"`
+	Request       *requestJSON `json:"request,omitempty"`
 }
 
 func lifecycleOf(l lifecycle.Lifecycle) lifecycleJSON {
 	return lifecycleJSON{SubaccountID: l.SubaccountID, Status: l.Status, SuspendedAt: l.SuspendedAt, DeleteAfter: l.DeleteAfter,
-		SuspendReason: l.SuspendReason, Changed: l.Changed}
+		SuspendReason: l.SuspendReason, Changed: l.Changed, Request: requestOrNil(l.Request)}
 }
 
 // staffJSON is one member of a partner's staff.

@@ -70,6 +70,10 @@ func (e *env) printStatus(_ string, v onboarding.View) error {
 	row("Confirmed via", v.ConfirmedVia)
 	row("Failure", v.Failure)
 	row("Note", v.Note)
+	for i, r := range v.Pending {
+		row(map[bool]string{true: "Pending requests", false: ""}[i == 0],
+			fmt.Sprintf("%s, asked %s by %s (request %s)", r.Summary, fmtTime(&r.CreatedAt), r.ActorID, r.ID))
+	}
 	return tw.Flush()
 }
 

@@ -17,13 +17,14 @@ func runCloud(ctx context.Context, e *env, args []string) error {
 }
 
 func runCloudAdd(ctx context.Context, e *env, args []string) error {
-	fs := e.flagSet("cloud add", "cloud add ID --name NAME [--json]", `
+	fs := e.flagSet("cloud add", "cloud add ID --name NAME [--request-id UUID] [--json]", `
 Create another cloud for an ACTIVE customer, in the customer's organization
 "For subaccount '<Name>'". A name the organization holds already — the
 first cloud's or a later one's — returns that cloud and creates nothing.
 A customer that is not ACTIVE (suspended, unconfirmed or deleted) is
-refused. Needs a running worker.`)
+refused. `+acceptedHelp)
 	name := fs.String("name", "", "the cloud's name: 3-63 of a-z, 0-9, '-', starting with a letter (required)")
+	rid := requestIDFlag(fs)
 	id, err := parseOneID(fs, args)
 	if err != nil {
 		return err
@@ -35,12 +36,16 @@ refused. Needs a running worker.`)
 	if err != nil {
 		return err
 	}
-	c, err := a.Lifecycle.AddCloud(ctx, e.operator(), id, *name)
+	c, err := a.Lifecycle.AddCloud(ctx, e.operator(), id, *name, *rid)
 	if err != nil {
 		return err
 	}
 	if e.json {
-		return e.printJSON(cloudAddedJSON{SubaccountID: c.SubaccountID, CloudID: c.Cloud.ID, Name: c.Cloud.Name, Organization: c.Organization.Name, Created: c.Created})
+		return e.printJSON(cloudAddedJSON{SubaccountID: c.SubaccountID, CloudID: c.Cloud.ID, Name: c.Cloud.Name, Organization: c.Organization.Name,
+			Created: c.Created, Request: requestOf(c.Request)})
+	}
+	if e.accepted(id, requestOf(c.Request)) {
+		return nil
 	}
 	if c.Created {
 		e.printf("Created cloud %s (%s) in organization %s.\n", c.Cloud.Name, c.Cloud.ID, c.Organization.Name)
@@ -78,12 +83,12 @@ List a customer's clouds, the one created at onboarding first.`)
 }
 
 func runSuspend(ctx context.Context, e *env, args []string) error {
-	fs := e.flagSet("suspend", "suspend ID [--reason TEXT] [--retention DURATION] [--json]", `
+	fs := e.flagSet("suspend", "suspend ID [--reason TEXT] [--retention DURATION] [--request-id UUID] [--json]", `
 Stop an ACTIVE customer's services: the subaccount becomes SUSPENDED. Its
 data is kept for the retention period (default and most 60 days); if its
 services are not resumed by then, the subaccount is deleted. Suspending a
-suspended customer changes nothing; any other state is refused. Needs a
-running worker.`)
+suspended customer changes nothing; any other state is refused. `+acceptedHelp)
+	rid := requestIDFlag(fs)
 	reason := fs.String("reason", "", "why, for the record (one line, at most 500 characters)")
 	retention := fs.String("retention", "", "how long the data is kept, from 1s to 1440h, such as 720h (default SUSPEND_RETENTION, else 1440h: 60 days, the most)")
 	id, err := parseOneID(fs, args)
@@ -96,12 +101,15 @@ running worker.`)
 	if err != nil {
 		return err
 	}
-	l, err := a.Lifecycle.Suspend(ctx, e.operator(), id, *reason, keep)
+	l, err := a.Lifecycle.Suspend(ctx, e.operator(), id, *reason, keep, *rid)
 	if err != nil {
 		return err
 	}
 	if e.json {
 		return e.printJSON(lifecycleOf(l))
+	}
+	if e.accepted(id, requestOf(l.Request)) {
+		return nil
 	}
 	if !l.Changed {
 		e.printf("Already suspended: %s; nothing changed.\n", id)
@@ -113,14 +121,18 @@ running worker.`)
 }
 
 func runResume(ctx context.Context, e *env, args []string) error {
-	fs := e.flagSet("resume", "resume ID [--json]", `
+	fs := e.flagSet("resume", "resume ID [--request-id UUID] [--json]", `
 Resume a SUSPENDED customer's services: the subaccount is ACTIVE again and
 its deletion is called off. Resuming an active customer changes nothing;
-any other state is refused. Needs a running worker.`)
+any other state is refused. `+acceptedHelp)
+	rid := requestIDFlag(fs)
 	resume := func(a *deps.Actions, id string) (lifecycle.Lifecycle, error) {
-		return a.Lifecycle.Resume(ctx, e.operator(), id)
+		return a.Lifecycle.Resume(ctx, e.operator(), id, *rid)
 	}
 	return onID(ctx, e, fs, args, resume, func(l lifecycle.Lifecycle) any { return lifecycleOf(l) }, func(id string, l lifecycle.Lifecycle) error {
+		if e.accepted(id, requestOf(l.Request)) {
+			return nil
+		}
 		if !l.Changed {
 			e.printf("Already active: %s; nothing changed.\n", id)
 			return nil

@@ -26,7 +26,7 @@ const (
 	exitOK          = 0
 	exitRefused     = 1 // refused: nothing changed (bad input, unknown id, not allowed, not possible in this state)
 	exitUsage       = 2 // the command line is wrong
-	exitUnavailable = 3 // a part of the system is not there (no worker): nothing changed; try again later
+	exitUnavailable = 3 // a part of the system is not there (Temporal, Postgres): nothing changed; try again later
 	exitFailed      = 4 // something went wrong on our side: it may or may not have happened; look before retrying
 	programName     = "starter"
 )
@@ -53,8 +53,7 @@ var hints = map[string]string{
 	domain.ErrUnknownPartner.Code:  "register it with `starter partner add --id ID --name NAME`",
 	domain.ErrNoPartnerStatus.Code: "grant it with `starter partner add --id ID --name NAME --partner-status=true`",
 	domain.ErrNotFound.Code:        "check the id with `starter list` (ids look like onboarding/PARTNER/customer name, or a subaccount id)",
-	domain.ErrNoWorker.Code:        "start the worker (bin/worker, or `make demo`) and try again",
-	request.ErrQueued.Code:         "see where it stands with `starter status ID`",
+	request.ErrReused.Code:         "leave out --request-id for a new request",
 	domain.ErrEnded.Code:           "to onboard the customer anew, launch it again with `starter add`",
 	domain.ErrDeleted.Code:         "to onboard the customer anew, launch it again with `starter add`",
 	deps.ErrDatabase.Code: "check DATABASE_URL; for the local stack run `make up`, and if it runs on other ports, " +
@@ -185,8 +184,9 @@ func printUsage(w io.Writer, vars *config.Vars) {
 	fmt.Fprint(w, `
 Run "starter COMMAND --help" for a command's flags. Every command takes --json
 to print JSON for scripts. A failure is one line on stderr, stdout empty.
-Exit status: 0 done; 1 refused, nothing changed; 2 wrong command line;
-3 not available now (no worker), nothing changed: try again later;
+Exit status: 0 done, or accepted (recorded, carried out when a worker takes
+it: the output says so); 1 refused, nothing changed; 2 wrong command line;
+3 not available now (Temporal or Postgres), nothing changed: try again later;
 4 failed on our side: it may or may not have happened.
 
 `)

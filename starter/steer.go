@@ -12,18 +12,26 @@ import (
 )
 
 func runResend(ctx context.Context, e *env, args []string) error {
-	fs := e.flagSet("resend", "resend ID [--json]", `
+	fs := e.flagSet("resend", "resend ID [--request-id UUID] [--json]", `
 Send the confirmation email again, to the customer's current email address
 (change it first with "starter edit ID --email ..." if it was wrong).
 Refused, with the reason, when the last email went out too recently, when
 all allowed emails have been sent, or when the onboarding is not waiting for
-confirmation. Needs a running worker: without one it says so at once.`)
+confirmation. `+acceptedHelp)
+	rid := requestIDFlag(fs)
 	resend := func(a *deps.Actions, id string) (resentJSON, error) {
-		r, err := a.Onboarding.Resend(ctx, e.operator(), id)
+		r, err := a.Onboarding.Resend(ctx, e.operator(), id, *rid)
 		s := r.Status
-		return resentJSON{id, s.EmailsSent, timePtr(s.LastSentAt), timePtr(s.NextResendAt), timePtr(s.Deadline)}, err
+		out := resentJSON{OnboardingID: id, Request: requestOf(r.Request)}
+		if r.Request.Status == domain.RequestDone {
+			out.EmailsSent, out.LastSentAt, out.NextResendAt, out.Deadline = s.EmailsSent, timePtr(s.LastSentAt), timePtr(s.NextResendAt), timePtr(s.Deadline)
+		}
+		return out, err
 	}
 	return onID(ctx, e, fs, args, resend, func(r resentJSON) any { return r }, func(id string, s resentJSON) error {
+		if e.accepted(id, s.Request) {
+			return nil
+		}
 		e.printf("Confirmation email sent again for %s: %d sent so far.\n", id, s.EmailsSent)
 		if s.NextResendAt != nil {
 			e.printf("The next resend is possible from %s.\n", fmtTime(s.NextResendAt))
@@ -35,19 +43,45 @@ confirmation. Needs a running worker: without one it says so at once.`)
 }
 
 func runCancel(ctx context.Context, e *env, args []string) error {
-	fs := e.flagSet("cancel", "cancel ID [--json]", `
+	fs := e.flagSet("cancel", "cancel ID [--request-id UUID] [--json]", `
 Delete the unconfirmed subaccount: its status becomes INACTIVE, its
 organization is deleted, its role bindings revoked and the link dies.
-Refused once the customer has confirmed. Needs a running worker: without
-one it says so at once and changes nothing.`)
+Refused once the customer has answered. `+acceptedHelp)
+	rid := requestIDFlag(fs)
 	cancel := func(a *deps.Actions, id string) (cancelledJSON, error) {
-		c, err := a.Onboarding.Cancel(ctx, e.operator(), id)
-		return cancelledJSON{id, c.Result.Outcome, c.Result.SubaccountID}, err
+		c, err := a.Onboarding.Cancel(ctx, e.operator(), id, *rid)
+		return cancelledJSON{OnboardingID: id, Request: requestOf(c.Request), Outcome: c.Result.Outcome, SubaccountID: c.Result.SubaccountID}, err
 	}
 	return onID(ctx, e, fs, args, cancel, func(c cancelledJSON) any { return c }, func(id string, c cancelledJSON) error {
+		if e.accepted(id, c.Request) {
+			return nil
+		}
 		e.printf("Cancelled %s: subaccount %s is deleted.\n", id, c.SubaccountID)
 		return nil
 	})
+}
+
+// acceptedHelp is what every command that sends a request says of it.
+const acceptedHelp = `With a worker running it is carried
+out at once; without one it is accepted — recorded, certain to be carried
+out when a worker takes it — and the command exits 0 saying so: follow it
+with "starter status ID". --request-id makes a retry safe: the same id
+again is the same request, carried out once.`
+
+// requestIDFlag is the --request-id flag of a command that sends a request.
+func requestIDFlag(fs *flag.FlagSet) *string {
+	return fs.String("request-id", "", "the request's id, a UUID: the same id again is the same request (default: a new one)")
+}
+
+// accepted prints, for a request accepted and not carried out yet, what
+// will happen and how to follow it, and reports whether it did.
+func (e *env) accepted(id string, r *requestJSON) bool {
+	if r == nil || r.Status != domain.RequestAccepted {
+		return false
+	}
+	e.printf("Accepted: %s for %s will be carried out when a worker takes it (request %s).\n", r.Summary, id, r.ID)
+	e.printf("Follow it with: starter status '%s'\n", id)
+	return true
 }
 
 func runLink(ctx context.Context, e *env, args []string) error {

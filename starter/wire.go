@@ -69,6 +69,7 @@ type viewJSON struct {
 	DeleteAfter      *time.Time      `json:"delete_after,omitempty"`
 	SuspendReason    string          `json:"suspend_reason,omitempty"`
 	Note             string          `json:"note,omitempty"`
+	Pending          []requestJSON   `json:"pending_requests,omitempty"`
 }
 
 func viewOf(v onboarding.View) viewJSON {
@@ -78,6 +79,9 @@ func viewOf(v onboarding.View) viewJSON {
 		NextResendAt: v.NextResendAt, ConfirmedVia: v.ConfirmedVia, Failure: v.Failure, StartedAt: v.StartedAt, ClosedAt: v.ClosedAt,
 		CreatedAt: v.CreatedAt, CloudCount: v.CloudCount, SuspendedAt: v.SuspendedAt, DeleteAfter: v.DeleteAfter,
 		SuspendReason: v.SuspendReason, Note: v.Note}
+	for _, r := range v.Pending {
+		out.Pending = append(out.Pending, *requestOf(r))
+	}
 	for _, c := range v.Clouds {
 		out.Clouds = append(out.Clouds, viewCloudJSON{ID: c.ID, Name: c.Name, CreatedAt: c.CreatedAt})
 	}
@@ -90,20 +94,41 @@ type listJSON struct {
 	Prev        string     `json:"prev,omitempty"`
 }
 
+// requestJSON is a request sent to a workflow: accepted (carried out
+// when a worker takes it), done or refused.
+type requestJSON struct {
+	ID         string     `json:"id"`
+	Kind       string     `json:"kind"`
+	Status     string     `json:"status"`
+	Summary    string     `json:"summary,omitempty"`
+	By         string     `json:"by,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
+}
+
+func requestOf(r domain.Request) *requestJSON {
+	if r.ID == "" {
+		return nil
+	}
+	return &requestJSON{ID: r.ID, Kind: r.Kind, Status: r.Status, Summary: r.Summary, By: r.ActorID, CreatedAt: r.CreatedAt, FinishedAt: r.FinishedAt}
+}
+
 // resentJSON is what resend prints.
 type resentJSON struct {
-	OnboardingID string     `json:"onboarding_id"`
-	EmailsSent   int        `json:"emails_sent"`
-	LastSentAt   *time.Time `json:"last_sent_at,omitempty"`
-	NextResendAt *time.Time `json:"next_resend_at,omitempty"`
-	Deadline     *time.Time `json:"deadline,omitempty"`
+	OnboardingID string       `json:"onboarding_id"`
+	Request      *requestJSON `json:"request"`
+	EmailsSent   int          `json:"emails_sent,omitempty"`
+	LastSentAt   *time.Time   `json:"last_sent_at,omitempty"`
+	NextResendAt *time.Time   `json:"next_resend_at,omitempty"`
+	Deadline     *time.Time   `json:"deadline,omitempty"`
 }
 
 // cancelledJSON is what cancel prints.
 type cancelledJSON struct {
-	OnboardingID string `json:"onboarding_id"`
-	Outcome      string `json:"outcome"`
-	SubaccountID string `json:"subaccount_id"`
+	OnboardingID string       `json:"onboarding_id"`
+	Request      *requestJSON `json:"request"`
+	Outcome      string       `json:"outcome,omitempty"`
+	SubaccountID string       `json:"subaccount_id,omitempty"`
 }
 
 type linkJSON struct {
@@ -156,11 +181,12 @@ type editedJSON struct {
 }
 
 type cloudAddedJSON struct {
-	SubaccountID string `json:"subaccount_id"`
-	CloudID      string `json:"cloud_id"`
-	Name         string `json:"name"`
-	Organization string `json:"organization"`
-	Created      bool   `json:"created"`
+	SubaccountID string       `json:"subaccount_id"`
+	CloudID      string       `json:"cloud_id,omitempty"`
+	Name         string       `json:"name"`
+	Organization string       `json:"organization"`
+	Created      bool         `json:"created"`
+	Request      *requestJSON `json:"request,omitempty"`
 }
 
 type cloudJSON struct {
@@ -175,17 +201,18 @@ type cloudListJSON struct {
 }
 
 type lifecycleJSON struct {
-	SubaccountID  string     `json:"subaccount_id"`
-	Status        string     `json:"status"`
-	SuspendedAt   *time.Time `json:"suspended_at,omitempty"`
-	DeleteAfter   *time.Time `json:"delete_after,omitempty"`
-	SuspendReason string     `json:"suspend_reason,omitempty"`
-	Changed       bool       `json:"changed"`
+	SubaccountID  string       `json:"subaccount_id"`
+	Status        string       `json:"status"`
+	SuspendedAt   *time.Time   `json:"suspended_at,omitempty"`
+	DeleteAfter   *time.Time   `json:"delete_after,omitempty"`
+	SuspendReason string       `json:"suspend_reason,omitempty"`
+	Changed       bool         `json:"changed"`
+	Request       *requestJSON `json:"request,omitempty"`
 }
 
 func lifecycleOf(l lifecycle.Lifecycle) lifecycleJSON {
 	return lifecycleJSON{SubaccountID: l.SubaccountID, Status: l.Status, SuspendedAt: l.SuspendedAt, DeleteAfter: l.DeleteAfter,
-		SuspendReason: l.SuspendReason, Changed: l.Changed}
+		SuspendReason: l.SuspendReason, Changed: l.Changed, Request: requestOf(l.Request)}
 }
 
 type staffJSON struct {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
@@ -212,6 +213,59 @@ func TestDeadlineEndToEnd(t *testing.T) {
 	require.Empty(t, sa.CloudID)
 	require.Len(t, testenv.WaitMail(t, email, 1, 10*time.Second), 1)
 	s.save(run, "expired")
+}
+
+// TestRequestsEndToEnd: durable requests against the real worker: a
+// resend carried out, one too soon (sent past the edge's own check)
+// settled refused by the workflow, the same request again ignored, and a
+// cancel carried out — each settled once, with one audit event.
+func TestRequestsEndToEnd(t *testing.T) {
+	s := startWorker(t, nil)
+	ctx := context.Background()
+	op := domain.Operator("test")
+	partner, email := newCustomer(t, s)
+	run := s.launch(partner, "Requesting Customer", email, time.Hour)
+	s.waitStage(run, workflows.StageAwaiting)
+	v := s.status(run)
+	time.Sleep(1100 * time.Millisecond)
+	resent, err := s.drv.Onboarding.Resend(ctx, op, run.GetID(), "")
+	require.NoError(t, err)
+	require.Equal(t, domain.RequestDone, resent.Request.Status)
+	require.Equal(t, 2, resent.Status.EmailsSent)
+
+	tooSoon := workflows.Request{ID: uuid.NewString(), Kind: domain.RequestResend, PartnerID: partner, SubaccountID: v.SubaccountID,
+		OnboardingID: run.GetID(), WorkflowID: run.GetID(), Fingerprint: domain.RequestResend,
+		By: workflows.Actor{Kind: domain.ActorOperator, ID: "test"}, At: time.Now().UTC()}
+	for range 2 { // the same request twice: settled once
+		require.NoError(t, s.c.SignalWorkflow(ctx, run.GetID(), run.GetRunID(), workflows.SignalRequest, tooSoon))
+	}
+	testenv.Eventually(t, 30*time.Second, "the too-soon resend to be settled", func() bool {
+		r, err := s.st.Request(ctx, "", tooSoon.ID)
+		return err == nil && r.Status == domain.RequestRefused
+	})
+	got, err := s.st.Request(ctx, "", tooSoon.ID)
+	require.NoError(t, err)
+	require.Contains(t, got.Reason, "too soon")
+
+	c, err := s.drv.Onboarding.Cancel(ctx, op, run.GetID(), "")
+	require.NoError(t, err)
+	require.Equal(t, domain.RequestDone, c.Request.Status)
+	require.Equal(t, workflows.OutcomeCancelled, c.Result.Outcome)
+	r, err := s.result(run)
+	require.NoError(t, err)
+	require.Equal(t, workflows.OutcomeCancelled, r.Outcome)
+
+	log, err := s.st.AuditLog(ctx, store.AuditQuery{SubaccountID: v.SubaccountID, Limit: 100})
+	require.NoError(t, err)
+	actions := map[string]int{}
+	for _, e := range log {
+		actions[e.Action+" "+e.Outcome]++
+	}
+	require.Equal(t, map[string]int{"add customer done": 1, "resend done": 1, "resend refused": 1, "delete unconfirmed customer done": 1}, actions)
+	sa, err := s.st.Subaccount(ctx, "", v.SubaccountID)
+	require.NoError(t, err)
+	require.Equal(t, 2, sa.EmailsSent, "the first email and one resend, nothing for the refused one")
+	s.save(run, "requests-resend-refused-cancel")
 }
 
 func TestCancelResendAndLateConfirmEndToEnd(t *testing.T) {

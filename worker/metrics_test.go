@@ -60,13 +60,13 @@ func TestMetricsEndToEnd(t *testing.T) {
 	require.ErrorContains(t, err, "onboarding failed")
 
 	// After onboarding: a cloud, a suspension resumed, one that runs out.
-	_, err = s.drv.Lifecycle.AddCloud(ctx, op, confirmed.GetID(), "second-cloud")
+	_, err = s.drv.Lifecycle.AddCloud(ctx, op, confirmed.GetID(), "second-cloud", "")
 	require.NoError(t, err)
-	_, err = s.drv.Lifecycle.Suspend(ctx, op, r.SubaccountID, "audit", 0)
+	_, err = s.drv.Lifecycle.Suspend(ctx, op, r.SubaccountID, "audit", 0, "")
 	require.NoError(t, err)
-	_, err = s.drv.Lifecycle.Resume(ctx, op, r.SubaccountID)
+	_, err = s.drv.Lifecycle.Resume(ctx, op, r.SubaccountID, "")
 	require.NoError(t, err)
-	_, err = s.drv.Lifecycle.Suspend(ctx, op, r.SubaccountID, "", 2*time.Second)
+	_, err = s.drv.Lifecycle.Suspend(ctx, op, r.SubaccountID, "", 2*time.Second, "")
 	require.NoError(t, err)
 	var life workflows.CustomerResult
 	wctx, cancel := context.WithTimeout(ctx, time.Minute)

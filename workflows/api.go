@@ -32,7 +32,19 @@ const (
 	UpdateCancel = "cancel"
 	// QueryStatus answers where the onboarding stands (returns Status).
 	QueryStatus = "status"
+	// SignalRequest carries a partner's request (payload Request) to an
+	// onboarding — resend, cancel — or to a customer workflow — add a
+	// cloud, suspend, resume. A signal is in the history once the server
+	// answers: the request is accepted then, whatever fails next, and the
+	// workflow settles it, done or refused, exactly once.
+	SignalRequest = "request"
 )
+
+// Request is the payload of SignalRequest.
+type Request = activities.Request
+
+// Actor is who asked for an action, as the audit log names them.
+type Actor = activities.Actor
 
 // Custom search attributes, registered by `make up` (scripts/stack.sh).
 var (
@@ -70,6 +82,9 @@ const (
 const (
 	// ChangeDecline added the decline branch to the wait (version 1).
 	ChangeDecline = "decline"
+	// ChangeRequests added durable requests (SignalRequest) to both
+	// workflows (version 1), taken when the first request arrives.
+	ChangeRequests = "durable-requests"
 )
 
 // Defaults for Input fields left zero: the product's, in one place.
@@ -185,6 +200,9 @@ type Input struct {
 	ConfirmWithin time.Duration // default DefaultConfirmWithin
 	ResendAfter   time.Duration // shortest gap between two sends; default DefaultResendAfter
 	MaxSends      int           // most emails, the first included; default DefaultMaxSends
+	// LaunchedBy is who launched it, for the audit event written with the
+	// record; nil in onboardings launched before launches carried it.
+	LaunchedBy *Actor `json:",omitempty"`
 }
 
 // Confirm is the payload of SignalConfirm.

@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -45,10 +46,15 @@ type lifecycle struct {
 	changed int // bumped by every change the main loop must see
 	outcome string
 	deleted time.Time
+
+	requestCh  workflow.ReceiveChannel // durable requests (SignalRequest)
+	seen       []string                // the latest request ids received, carried over a continue-as-new
+	requesting int                     // requests being carried out or settled
 }
 
 func newLifecycle(ctx workflow.Context, in CustomerInput) (*lifecycle, error) {
-	c := &lifecycle{in: in, mu: workflow.NewMutex(ctx), status: in.Status, susp: in.Suspension, ops: in.Operations}
+	c := &lifecycle{in: in, mu: workflow.NewMutex(ctx), status: in.Status, susp: in.Suspension, ops: in.Operations,
+		requestCh: workflow.GetSignalChannel(ctx, SignalRequest), seen: in.Seen}
 	c.logger = log.With(workflow.GetLogger(ctx), "subaccount", in.SubaccountID, "partner", in.PartnerID)
 	if err := workflow.SetQueryHandler(ctx, QueryCustomer, func() (CustomerStatus, error) { return c.snapshot(), nil }); err != nil {
 		return nil, err
@@ -67,7 +73,97 @@ func newLifecycle(ctx workflow.Context, in CustomerInput) (*lifecycle, error) {
 		}
 	}
 	c.setDetails(ctx)
+	workflow.Go(ctx, c.serve)
 	return c, nil
+}
+
+// maxSeen bounds the request ids a run remembers and hands to the next.
+const maxSeen = 100
+
+// serve carries out the requests (SignalRequest) one at a time, in the
+// order they came, each settled exactly once: done, or refused with the
+// reason. The version is taken when the first request arrives, so that
+// customer workflows in flight at the deploy take requests too.
+func (c *lifecycle) serve(ctx workflow.Context) {
+	for {
+		var r Request
+		c.requestCh.Receive(ctx, &r)
+		c.requesting++
+		c.carryOut(ctx, r)
+		c.requesting--
+	}
+}
+
+func (c *lifecycle) carryOut(ctx workflow.Context, r Request) {
+	if slices.Contains(c.seen, r.ID) {
+		return
+	}
+	c.seen = append(c.seen, r.ID)
+	if len(c.seen) > maxSeen {
+		c.seen = c.seen[len(c.seen)-maxSeen:]
+	}
+	if workflow.GetVersion(ctx, ChangeRequests, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return // a history recorded before requests existed holds none
+	}
+	var result any
+	var detail string
+	var err error
+	switch r.Kind {
+	case domain.RequestAddCloud:
+		var res CloudResult
+		res, err = c.addCloud(ctx, CloudRequest{Name: r.CloudName})
+		result, detail = res, "cloud "+r.CloudName
+		if err == nil && !res.Created {
+			detail += " (existed)"
+		}
+	case domain.RequestSuspend:
+		before := c.status
+		var st CustomerStatus
+		st, err = c.suspend(ctx, SuspendRequest{Reason: r.SuspendReason, Retention: r.Retention})
+		result, detail = st, r.SuspendReason
+		if err == nil && before == domain.StatusSuspended {
+			detail = "already suspended"
+		}
+	case domain.RequestResume:
+		before := c.status
+		var st CustomerStatus
+		st, err = c.resume(ctx)
+		result = st
+		if err == nil && before == domain.StatusActive {
+			detail = "already active"
+		}
+	default:
+		err = fmt.Errorf("a customer takes no %q request", r.Kind)
+	}
+	if err != nil {
+		if serr := settle(ctx, r, false, failureText(err), nil, ""); serr != nil {
+			c.logger.Error("request not settled", "request", r.ID, "error", serr)
+		}
+		return
+	}
+	if serr := settle(ctx, r, true, "", result, detail); serr != nil {
+		c.logger.Error("request not settled", "request", r.ID, "error", serr)
+	}
+}
+
+// idle reports whether no request waits or is under way: the run may end
+// or continue as new without leaving one unanswered.
+func (c *lifecycle) idle() bool { return c.requesting == 0 && c.requestCh.Len() == 0 }
+
+// refuseLate settles, refused, the requests that came for a subaccount
+// deleted meanwhile.
+func (c *lifecycle) refuseLate(ctx workflow.Context) {
+	var r Request
+	for c.requestCh.ReceiveAsync(&r) {
+		if slices.Contains(c.seen, r.ID) {
+			continue
+		}
+		c.seen = append(c.seen, r.ID)
+		what := map[string]string{domain.RequestAddCloud: "create a cloud", domain.RequestSuspend: "suspend", domain.RequestResume: "resume"}[r.Kind]
+		if err := settle(ctx, r, false, c.refusal(what).Error(), nil, ""); err != nil {
+			c.logger.Error("request not settled", "request", r.ID, "error", err)
+		}
+	}
 }
 
 // lifecycleOptions: every lifecycle activity carries out a decision made
@@ -102,15 +198,16 @@ func (c *lifecycle) run(ctx workflow.Context) (CustomerResult, error) {
 		if c.runOps >= maxRunOperations || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
 			// Let the operations under way finish, then go on in a new run
 			// with the state carried over.
-			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && c.idle() }); err != nil {
 				return CustomerResult{}, err
 			}
 			next := c.in
-			next.Status, next.Suspension, next.Operations = c.status, c.susp, c.ops
+			next.Status, next.Suspension, next.Operations, next.Seen = c.status, c.susp, c.ops, c.seen
 			return CustomerResult{}, workflow.NewContinueAsNewError(ctx, CustomerWorkflowName, next)
 		}
 	}
-	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && c.requesting == 0 })
+	c.refuseLate(ctx)
 	return CustomerResult{SubaccountID: c.in.SubaccountID, Outcome: c.outcome, DeletedAt: c.deleted}, nil
 }
 

@@ -60,6 +60,9 @@ type CustomerInput struct {
 	Status       string      // the subaccount's status: ACTIVE or SUSPENDED
 	Suspension   *Suspension // the open suspension, when SUSPENDED
 	Operations   int         // operations carried out by earlier runs
+	// Seen are the ids of the latest requests received by earlier runs:
+	// the same request again is not carried out twice.
+	Seen []string `json:",omitempty"`
 }
 
 // Suspension is an open stop of the customer's services.

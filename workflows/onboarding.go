@@ -70,6 +70,11 @@ type onboarding struct {
 	sending         bool             // a send is in flight; another resend waits for it to finish
 	confirmCh       workflow.ReceiveChannel
 	declineCh       workflow.ReceiveChannel
+
+	requestCh  workflow.ReceiveChannel // durable requests (SignalRequest)
+	seen       map[string]bool         // the ids of the requests received: the same one again is ignored
+	cancels    []Request               // the cancel requests the outcome settles
+	requesting int                     // requests being carried out or settled
 }
 
 func newOnboarding(ctx workflow.Context, in Input) (*onboarding, error) {
@@ -90,6 +95,8 @@ func newOnboarding(ctx workflow.Context, in Input) (*onboarding, error) {
 		confirmCh: workflow.GetSignalChannel(ctx, SignalConfirm),
 		declineCh: workflow.GetSignalChannel(ctx, SignalDecline),
 		cancelCh:  workflow.NewBufferedChannel(ctx, 1),
+		requestCh: workflow.GetSignalChannel(ctx, SignalRequest),
+		seen:      map[string]bool{},
 	}
 	o.logger = log.With(workflow.GetLogger(ctx), "onboarding", o.id, "partner", in.PartnerID)
 	o.status.Stage = StageCreating
@@ -153,6 +160,7 @@ func (o *onboarding) run(ctx workflow.Context) (Result, error) {
 			return Result{}, o.fail(ctx, err)
 		}
 	}
+	o.settleCancels(ctx, outcome)
 	return o.finish(ctx, outcome)
 }
 
@@ -190,6 +198,11 @@ func (o *onboarding) await(ctx workflow.Context) string {
 	sel.AddReceive(o.cancelCh, func(c workflow.ReceiveChannel, _ bool) {
 		c.Receive(ctx, nil)
 		outcome = OutcomeCancelled
+	})
+	sel.AddReceive(o.requestCh, func(c workflow.ReceiveChannel, _ bool) {
+		var r Request
+		c.Receive(ctx, &r)
+		o.receive(ctx, r)
 	})
 	sel.AddReceive(o.declineCh, func(c workflow.ReceiveChannel, _ bool) {
 		var d Decline
@@ -255,6 +268,7 @@ func (o *onboarding) createRecord(ctx workflow.Context) (activities.Record, erro
 			SubaccountID: o.ids.Subaccount, OrganizationID: o.ids.Organization, OnboardingID: o.id,
 			PartnerID: o.in.PartnerID, CustomerName: o.in.CustomerName, CloudName: o.in.CloudName,
 			Email: o.in.Email, Contact: o.in.Contact, SealedContact: o.in.SealedContact, Deadline: o.status.Deadline,
+			LaunchedBy: o.in.LaunchedBy, ResendAfter: o.in.ResendAfter, MaxSends: o.in.MaxSends,
 		}).Get(ctx, &rec)
 	return rec, err
 }
@@ -318,8 +332,9 @@ func (o *onboarding) finish(ctx workflow.Context, outcome string) (Result, error
 	o.status.Outcome = outcome
 	// Let an in-flight resend finish, then look at every signal that came
 	// after the decision so that none is lost unseen.
-	_ = workflow.Await(dctx, func() bool { return workflow.AllHandlersFinished(dctx) })
+	_ = workflow.Await(dctx, func() bool { return workflow.AllHandlersFinished(dctx) && o.requesting == 0 })
 	o.drainLate(dctx)
+	_ = workflow.Await(dctx, func() bool { return o.requesting == 0 })
 	o.setStage(dctx, StageDone, outcome)
 	o.logger.Info("onboarding finished", "outcome", outcome)
 	return Result{
@@ -339,6 +354,37 @@ func (o *onboarding) drainLate(ctx workflow.Context) {
 	for o.declineCh.ReceiveAsync(&d) {
 		o.ignore(ctx, "decline via "+d.Via, why)
 	}
+	o.refuseLate(ctx, o.lateReason())
+}
+
+// refuseLate settles, refused, every request still waiting in the channel:
+// none is left unanswered when the onboarding ends.
+func (o *onboarding) refuseLate(ctx workflow.Context, why string) {
+	var r Request
+	for o.requestCh.ReceiveAsync(&r) {
+		switch {
+		case o.seen[r.ID]:
+		case r.Kind == domain.RequestCancel && o.status.Outcome == OutcomeCancelled:
+			// It came with another cancel, which won: what it asked is done.
+			o.seen[r.ID] = true
+			o.settle(ctx, r, true, "", Result{Outcome: OutcomeCancelled, SubaccountID: o.status.SubaccountID, DecidedAt: o.decided}, "")
+		default:
+			o.seen[r.ID] = true
+			o.settle(ctx, r, false, why, nil, "")
+		}
+	}
+}
+
+// lateReason is why a request that comes after the decision is refused,
+// in a partner's words.
+func (o *onboarding) lateReason() string {
+	switch {
+	case o.status.Outcome == OutcomeActive || o.status.ConfirmedVia != "":
+		return "the customer has already confirmed"
+	case o.status.Outcome != "":
+		return "the onboarding has already ended " + o.status.Outcome + ": the customer is deleted"
+	}
+	return "the onboarding has failed"
 }
 
 // ignore leaves a trace of a request that came too late to matter.
@@ -364,6 +410,9 @@ func (o *onboarding) fail(ctx workflow.Context, err error) error {
 	count(ctx, MetricFailed)
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
 	o.setStage(dctx, StageFailed, "")
+	o.settleCancels(dctx, "")
+	o.refuseLate(dctx, o.lateReason())
+	_ = workflow.Await(dctx, func() bool { return o.requesting == 0 })
 	return temporal.NewNonRetryableApplicationError("onboarding failed: "+msg, "OnboardingFailed", err)
 }
 
@@ -437,9 +486,25 @@ func (o *onboarding) validateResend(workflow.Context) error {
 // the status and returned to the caller — when it comes too soon after the
 // last send, past the limit, or while another send is in flight.
 func (o *onboarding) resend(ctx workflow.Context) (Status, error) {
+	if why := o.resendRefusal(ctx); why != nil {
+		return o.snapshot(), temporal.NewApplicationError(why.Error(), "ResendRefused")
+	}
+	if err := o.send(ctx); err != nil {
+		return o.snapshot(), err
+	}
+	o.logger.Info("confirmation email resent", "emails_sent", o.status.EmailsSent)
+	return o.snapshot(), nil
+}
+
+// resendRefusal is why a resend cannot be sent now — too soon after the
+// last send, past the limit, or while another send is in flight — counted
+// and logged; nil when it can.
+func (o *onboarding) resendRefusal(ctx workflow.Context) error {
 	var why error
 	var reason string // for the metric
 	switch wait := o.status.LastSentAt.Add(o.in.ResendAfter).Sub(workflow.Now(ctx)); {
+	case o.status.Stage != StageAwaiting:
+		why, reason = fmt.Errorf("the onboarding is not waiting for confirmation (stage %s)", o.status.Stage), "stage"
 	case o.sending:
 		why, reason = errors.New("an email is being sent right now"), "in_flight"
 	case o.status.EmailsSent >= o.in.MaxSends:
@@ -447,16 +512,12 @@ func (o *onboarding) resend(ctx workflow.Context) (Status, error) {
 	case wait > 0:
 		why, reason = fmt.Errorf("too soon: the last email went out less than %s ago; try again in %s", o.in.ResendAfter, wait.Round(time.Second)), "too_soon"
 	}
-	if why != nil {
-		o.status.ResendsRefused++
-		count(ctx, MetricResendsRefused, "reason", reason)
-		return o.snapshot(), temporal.NewApplicationError(o.refuse("resend", why).Error(), "ResendRefused")
+	if why == nil {
+		return nil
 	}
-	if err := o.send(ctx); err != nil {
-		return o.snapshot(), err
-	}
-	o.logger.Info("confirmation email resent", "emails_sent", o.status.EmailsSent)
-	return o.snapshot(), nil
+	o.status.ResendsRefused++
+	count(ctx, MetricResendsRefused, "reason", reason)
+	return o.refuse("resend", why)
 }
 
 // validateCancel refuses to cancel once the outcome is decided.
@@ -489,4 +550,70 @@ func (o *onboarding) cancel(ctx workflow.Context) (Result, error) {
 func (o *onboarding) refuse(what string, err error) error {
 	o.logger.Info("request refused", "request", what, "reason", err.Error())
 	return err
+}
+
+// receive takes a request (SignalRequest) while the onboarding waits for
+// the customer. The version is taken when the first request arrives, so
+// onboardings in flight at the deploy that added requests take them too.
+// The same request again (its id) is ignored: it is settled once.
+func (o *onboarding) receive(ctx workflow.Context, r Request) {
+	if o.seen[r.ID] {
+		return
+	}
+	o.seen[r.ID] = true
+	if workflow.GetVersion(ctx, ChangeRequests, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return // a history recorded before requests existed holds none
+	}
+	switch r.Kind {
+	case domain.RequestResend:
+		if why := o.resendRefusal(ctx); why != nil {
+			o.settle(ctx, r, false, why.Error(), nil, "")
+			return
+		}
+		o.sending = true // the next request sees this one in flight
+		o.requesting++
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			defer func() { o.requesting-- }()
+			if err := o.send(ctx); err != nil {
+				o.settle(ctx, r, false, "the email could not be sent: "+failureText(err), nil, "")
+				return
+			}
+			o.logger.Info("confirmation email resent", "emails_sent", o.status.EmailsSent, "request", r.ID)
+			o.settle(ctx, r, true, "", o.snapshot(), fmt.Sprintf("email %d of %d sent", o.status.EmailsSent, o.in.MaxSends))
+		})
+	case domain.RequestCancel:
+		o.cancels = append(o.cancels, r)
+		if !o.cancelRequested {
+			o.cancelRequested = true
+			o.cancelCh.SendAsync(true)
+		}
+	default:
+		o.settle(ctx, r, false, fmt.Sprintf("an onboarding takes no %q request", r.Kind), nil, "")
+	}
+}
+
+// settleCancels settles the cancel requests once the outcome is known:
+// done when it is CANCELLED (the record deleted), refused otherwise.
+func (o *onboarding) settleCancels(ctx workflow.Context, outcome string) {
+	for _, r := range o.cancels {
+		if outcome == OutcomeCancelled {
+			o.settle(ctx, r, true, "", Result{Outcome: outcome, SubaccountID: o.status.SubaccountID, DecidedAt: o.decided}, "")
+		} else {
+			o.settle(ctx, r, false, o.lateReason(), nil, "")
+		}
+	}
+	o.cancels = nil
+}
+
+// settle records how a request ended, with its audit event, by an
+// activity keyed by the request: it runs beside the workflow, which waits
+// for every settle before it ends.
+func (o *onboarding) settle(ctx workflow.Context, r Request, done bool, reason string, result any, detail string) {
+	o.requesting++
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		defer func() { o.requesting-- }()
+		if err := settle(ctx, r, done, reason, result, detail); err != nil {
+			o.logger.Error("request not settled", "request", r.ID, "error", err)
+		}
+	})
 }

@@ -19,8 +19,25 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/cloudpartners/onboarding/internal/codec"
+	"github.com/cloudpartners/onboarding/internal/config"
 	"github.com/cloudpartners/onboarding/internal/telemetry"
 )
+
+// payloads is the payload codec with the development key the recorded
+// histories were encrypted with (since the codec); it reads the plain
+// payloads of the histories recorded before it as they are.
+var payloads = func() *codec.Codec {
+	keys, err := codec.ParseKeys(config.DevPayloadKey)
+	if err != nil {
+		panic(err)
+	}
+	c, err := codec.New(keys)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}()
 
 // TestReplay replays histories recorded from real runs of every branch
 // against the dev server (`make record-histories`). A change to the workflow
@@ -32,7 +49,9 @@ func TestReplay(t *testing.T) {
 	logger := log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			r := worker.NewWorkflowReplayer()
+			r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: payloads.DataConverter(),
+				FailureConverter: payloads.FailureConverter()})
+			require.NoError(t, err)
 			r.RegisterWorkflowWithOptions(Onboarding, workflow.RegisterOptions{Name: WorkflowName})
 			r.RegisterWorkflowWithOptions(Customer, workflow.RegisterOptions{Name: CustomerWorkflowName})
 			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(logger, f))
@@ -76,7 +95,8 @@ func TestReplayWithTracing(t *testing.T) {
 					signals++
 				}
 			}
-			rp, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{Interceptors: interceptors})
+			rp, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{Interceptors: interceptors,
+				DataConverter: payloads.DataConverter(), FailureConverter: payloads.FailureConverter()})
 			require.NoError(t, err)
 			rp.RegisterWorkflowWithOptions(Onboarding, workflow.RegisterOptions{Name: WorkflowName})
 			rp.RegisterWorkflowWithOptions(Customer, workflow.RegisterOptions{Name: CustomerWorkflowName})

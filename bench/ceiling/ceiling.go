@@ -60,6 +60,15 @@ func (a *Activities) CreateCloud(_ context.Context, in activities.CloudInput) (a
 	return activities.CloudCreated{CloudID: in.CloudID, Created: true}, nil
 }
 
+// Settle records nothing.
+func (a *Activities) Settle(_ context.Context, in activities.SettleInput) (activities.Settled, error) {
+	status := domain.RequestRefused
+	if in.Done {
+		status = domain.RequestDone
+	}
+	return activities.Settled{ID: in.Request.ID, Status: status}, nil
+}
+
 // Register registers the onboarding workflow as the ceiling, and the
 // activities that do nothing, on w.
 func Register(w worker.Registry, a *Activities) {

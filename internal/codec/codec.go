@@ -21,6 +21,8 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/cloudpartners/onboarding/internal/text"
 )
 
 // Metadata of an encrypted payload.
@@ -86,14 +88,14 @@ func ParseKeys(s string) ([]Key, error) {
 		}
 		id, b64, ok := strings.Cut(part, ":")
 		if !ok {
-			return nil, fmt.Errorf("%q is not id:base64-key", truncate(part, 20))
+			return nil, fmt.Errorf("%q is not id:base64-key", text.Truncate(part, 20))
 		}
 		secret, err := base64.StdEncoding.DecodeString(b64)
 		if err != nil {
 			secret, err = base64.RawURLEncoding.DecodeString(b64)
 		}
 		if err != nil || len(secret) != 32 {
-			return nil, fmt.Errorf("key %q: want 32 bytes in base64 (generate with: openssl rand -base64 32)", truncate(id, 20))
+			return nil, fmt.Errorf("key %q: want 32 bytes in base64 (generate with: openssl rand -base64 32)", text.Truncate(id, 20))
 		}
 		keys = append(keys, Key{ID: id, Secret: secret})
 	}
@@ -143,7 +145,7 @@ func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 		id := string(p.GetMetadata()[MetadataKeyID])
 		aead, ok := c.aeads[id]
 		if !ok {
-			return nil, fmt.Errorf("codec: key %q: %w", truncate(id, 64), ErrUnknownKey)
+			return nil, fmt.Errorf("codec: key %q: %w", text.Truncate(id, 64), ErrUnknownKey)
 		}
 		data := p.GetData()
 		if len(data) < aead.NonceSize() {
@@ -173,11 +175,4 @@ func (c *Codec) DataConverter() converter.DataConverter {
 func (c *Codec) FailureConverter() converter.FailureConverter {
 	return temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
 		DataConverter: c.DataConverter(), EncodeCommonAttributes: true})
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }

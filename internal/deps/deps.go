@@ -94,7 +94,7 @@ func (d *Deps) open(ctx context.Context, o Options) error {
 	}
 	d.closers = append(d.closers, d.Temporal.Close)
 	d.Audit = audit.New(d.Store, d.Logger)
-	d.Requests = request.New(d.Temporal, 0)
+	d.Requests = request.New(d.Temporal, d.Store, 0)
 	return nil
 }
 

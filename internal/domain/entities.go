@@ -46,6 +46,13 @@ type Subaccount struct {
 	SuspendedAt   *time.Time
 	DeleteAfter   *time.Time
 	SuspendReason string
+	// The resend rules the onboarding was launched with (zero: not known,
+	// for records written before they were kept).
+	ResendAfter time.Duration
+	MaxSends    int
+	// Pending are the requests accepted and not yet carried out, oldest
+	// first (read with the customer's page only).
+	Pending []Request
 }
 
 // Organization is the organization made for a subaccount, named
@@ -134,6 +141,9 @@ type AuditEvent struct {
 	Addr         string
 	Outcome      string // an Outcome...
 	Detail       string
+	// Key makes an event written by a workflow's activity, or with the
+	// change it records, unique: a retry writes it once ("" for none).
+	Key string
 }
 
 // How an action ended, in the audit log.
@@ -142,3 +152,53 @@ const (
 	OutcomeRefused = "refused" // nothing changed
 	OutcomeFailed  = "failed"  // something went wrong on our side
 )
+
+// Request is a request to an onboarding or a customer that its workflow
+// carries out: accepted once the workflow has it (its signal is in the
+// history), then done or refused with the reason, by the workflow. Its id
+// is the idempotency key: the same request again is this one.
+type Request struct {
+	ID           string
+	PartnerID    string
+	SubaccountID string
+	OnboardingID string
+	WorkflowID   string
+	Kind         string // a Request... kind
+	Summary      string // what was asked, in a partner's words
+	Fingerprint  string // the arguments: the same id with others is refused
+	ActorKind    string
+	ActorID      string
+	Addr         string
+	Status       string // RequestAccepted, RequestDone or RequestRefused
+	Reason       string // why it was refused
+	Result       []byte // the workflow's answer, JSON, once done
+	CreatedAt    time.Time
+	FinishedAt   *time.Time
+}
+
+// Kinds of requests, and where a request stands.
+const (
+	RequestResend   = "resend"
+	RequestCancel   = "cancel"
+	RequestAddCloud = "add-cloud"
+	RequestSuspend  = "suspend"
+	RequestResume   = "resume"
+
+	RequestAccepted = "accepted" // durable, not carried out yet
+	RequestDone     = "done"
+	RequestRefused  = "refused" // nothing changed
+)
+
+// RequestAction is the audit log's name of a request's action.
+func RequestAction(kind string) string {
+	switch kind {
+	case RequestCancel:
+		return "delete unconfirmed customer"
+	case RequestAddCloud:
+		return "create cloud"
+	}
+	return kind
+}
+
+// Pending reports whether the request is accepted and not carried out yet.
+func (r Request) Pending() bool { return r.Status == RequestAccepted }

@@ -141,7 +141,6 @@ var (
 	ErrEnded           = New(Conflict, "Ended", "the onboarding has ended")
 	ErrRefused         = New(Conflict, "Refused", "refused")
 	ErrNoRecordYet     = New(NotYet, "NoRecordYet", "the customer's record is still being created; try again in a moment")
-	ErrNoWorker        = New(Unavailable, "NoWorker", "the onboarding service is not running, so nothing was sent")
 )
 
 // InvalidError says which field is wrong and how to fix it.

@@ -6,11 +6,11 @@ package lifecycle
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
 	"go.temporal.io/sdk/client"
 
 	"github.com/cloudpartners/onboarding/internal/audit"
@@ -47,6 +47,10 @@ type CloudAdded struct {
 	Cloud        domain.Cloud
 	Organization domain.Organization
 	Created      bool // false: the cloud existed (the same request again)
+	// Request is the request sent to the customer's workflow: accepted
+	// (pending: Cloud has its name only) or done; zero when the record
+	// answered (the cloud existed).
+	Request domain.Request
 }
 
 // Lifecycle is where a customer stands after a suspend or a resume.
@@ -57,6 +61,10 @@ type Lifecycle struct {
 	DeleteAfter   *time.Time
 	SuspendReason string
 	Changed       bool // false: it already stood so
+	// Request is the request sent to the customer's workflow: accepted
+	// (pending: the status is still the record's) or done; zero when the
+	// record answered (it already stood so).
+	Request domain.Request
 }
 
 // record is the record of the customer a reference names — its subaccount
@@ -91,30 +99,28 @@ func settled(sa domain.Subaccount, what string) error {
 	return nil
 }
 
-// operate sends an operation to the subaccount's customer workflow,
-// starting it if this is the first: one workflow per subaccount carries out
-// its operations one at a time.
-func (s *Service) operate(ctx context.Context, sa domain.Subaccount, what, name string, arg, result any) error {
-	if err := s.requests.NeedWorker(ctx, what, s.taskQueue); err != nil {
-		return err
-	}
+// request sends a request to the subaccount's customer workflow,
+// starting it if this is the first (signal-with-start): one workflow per
+// subaccount carries out its requests one at a time. It is accepted once
+// sent, and followed a bounded time (request.Sender.Send).
+func (s *Service) request(ctx context.Context, by domain.Actor, sa domain.Subaccount, r request.Payload) (domain.Request, error) {
 	in := workflows.CustomerInput{PartnerID: sa.PartnerID, SubaccountID: sa.ID, CustomerName: sa.Name, Status: sa.Status}
 	if sa.SuspensionID != "" && sa.SuspendedAt != nil && sa.DeleteAfter != nil {
 		in.Suspension = &workflows.Suspension{ID: sa.SuspensionID, Reason: sa.SuspendReason, At: sa.SuspendedAt.UTC(), DeleteAfter: sa.DeleteAfter.UTC()}
 	}
-	updateID := name + "-" + uuid.NewString()
-	return s.requests.Update(ctx, what, func(ctx context.Context) (client.WorkflowUpdateHandle, error) {
-		start := s.temporal.NewWithStartWorkflowOperation(workflows.CustomerStartOptions(s.taskQueue, in), workflows.CustomerWorkflowName, in)
-		args := []any{}
-		if arg != nil {
-			args = append(args, arg)
-		}
-		return s.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
-			StartWorkflowOperation: start,
-			UpdateOptions: client.UpdateWorkflowOptions{WorkflowID: workflows.CustomerWorkflowID(sa.ID), UpdateID: updateID,
-				UpdateName: name, Args: args, WaitForStage: client.WorkflowUpdateStageCompleted},
-		})
-	}, result)
+	return s.requests.Send(ctx, r, s.taskQueue, func(ctx context.Context, r request.Payload) error {
+		_, err := s.temporal.SignalWithStartWorkflow(ctx, workflows.CustomerWorkflowID(sa.ID), workflows.SignalRequest, r,
+			workflows.CustomerStartOptions(s.taskQueue, in), workflows.CustomerWorkflowName, in)
+		return err
+	})
+}
+
+// newRequest is a request of kind to the customer's workflow; a bad id is
+// refused before anything is sent.
+func (s *Service) newRequest(by domain.Actor, sa domain.Subaccount, kind, requestID, summary string) (request.Payload, error) {
+	r, err := request.For(by, kind, requestID, workflows.CustomerWorkflowID(sa.ID), sa, time.Now())
+	r.Summary = summary
+	return r, err
 }
 
 func target(by domain.Actor, ref string, sa domain.Subaccount) audit.Target {
@@ -128,59 +134,87 @@ func target(by domain.Actor, ref string, sa domain.Subaccount) audit.Target {
 // organization. A name the organization already holds — the first cloud's
 // or a later one's — returns that cloud and creates nothing; a customer
 // that is not ACTIVE and an unknown customer are refused, with nothing
-// written.
-func (s *Service) AddCloud(ctx context.Context, by domain.Actor, ref, name string) (CloudAdded, error) {
-	c, sa, err := s.addCloud(ctx, by, ref, name)
-	detail := "cloud " + text.Truncate(name, 63)
-	if err == nil && !c.Created {
-		detail += " (existed)"
-	}
-	return c, s.audit.Record(ctx, by, "create cloud", target(by, ref, sa), detail, err)
-}
-
-func (s *Service) addCloud(ctx context.Context, by domain.Actor, ref, name string) (CloudAdded, domain.Subaccount, error) {
-	// Found first, so that a refusal is in the customer's audit log.
+// written. Otherwise the request goes to the customer's workflow: done,
+// or accepted (Request.Pending()) to be carried out when a worker takes
+// it. requestID is the idempotency key ("": a new request).
+func (s *Service) AddCloud(ctx context.Context, by domain.Actor, ref, name, requestID string) (CloudAdded, error) {
 	sa, clouds, err := s.record(ctx, by, ref)
-	if aerr := by.Authorize(domain.Write, "create a cloud"); aerr != nil {
-		return CloudAdded{}, sa, aerr
+	if got, ok, perr := s.replay(ctx, by, sa, err, domain.RequestAddCloud, requestID, domain.RequestAddCloud+" "+name); ok {
+		out := CloudAdded{SubaccountID: sa.ID, Organization: sa.Organization(), Cloud: domain.Cloud{OrganizationID: sa.OrganizationID, Name: name}, Request: got}
+		var res workflows.CloudResult
+		if perr == nil && got.Status == domain.RequestDone && json.Unmarshal(got.Result, &res) == nil {
+			out.Cloud.ID, out.Created = res.CloudID, res.Created
+			for _, c := range clouds {
+				if c.Name == name {
+					out.Cloud = c
+				}
+			}
+		}
+		return out, perr
 	}
-	if verr := domain.ValidateCloudName(name); verr != nil {
-		return CloudAdded{}, sa, verr
+	err = firstOf(by.Authorize(domain.Write, "create a cloud"), domain.ValidateCloudName(name), err)
+	if err == nil {
+		err = settled(sa, "create a cloud")
+	}
+	if err == nil && sa.Status == domain.StatusSuspended {
+		err = fmt.Errorf("cannot create a cloud: %w", domain.ErrSuspended)
 	}
 	if err != nil {
-		return CloudAdded{}, sa, err
-	}
-	if err := settled(sa, "create a cloud"); err != nil {
-		return CloudAdded{}, sa, err
-	}
-	if sa.Status == domain.StatusSuspended {
-		return CloudAdded{}, sa, fmt.Errorf("cannot create a cloud: %w", domain.ErrSuspended)
+		return CloudAdded{}, s.audit.Record(ctx, by, "create cloud", target(by, ref, sa), "cloud "+text.Truncate(name, 63), err)
 	}
 	for _, c := range clouds {
 		if c.Name == name {
 			// The organization holds it: the same request again, answered
 			// from the record, at no cost in Temporal.
-			return CloudAdded{SubaccountID: sa.ID, Cloud: c, Organization: sa.Organization()}, sa, nil
+			return CloudAdded{SubaccountID: sa.ID, Cloud: c, Organization: sa.Organization()},
+				s.audit.Record(ctx, by, "create cloud", target(by, ref, sa), "cloud "+name+" (existed)", nil)
 		}
 	}
-	var res workflows.CloudResult
-	// The cloud's id follows from the name, so the same request again, or
-	// two at once, create one cloud; the second is told it existed.
-	if err := s.operate(ctx, sa, "create cloud", workflows.UpdateAddCloud, workflows.CloudRequest{Name: name}, &res); err != nil {
-		return CloudAdded{}, sa, err
+	r, err := s.newRequest(by, sa, domain.RequestAddCloud, requestID, "create cloud "+name)
+	if err != nil {
+		return CloudAdded{}, s.audit.Record(ctx, by, "create cloud", target(by, ref, sa), "cloud "+name, err)
 	}
-	c := domain.Cloud{ID: res.CloudID, OrganizationID: sa.OrganizationID, Name: res.Name, CreatedAt: time.Now().UTC()}
-	if !res.Created {
-		// It existed (a request that raced this one): its record says when.
-		if _, clouds, err := s.store.Customer(ctx, by.Scope(), sa.ID); err == nil {
-			for _, have := range clouds {
-				if have.Name == name {
-					c = have
-				}
+	r.CloudName, r.Fingerprint = name, domain.RequestAddCloud+" "+name
+	out := CloudAdded{SubaccountID: sa.ID, Organization: sa.Organization(), Cloud: domain.Cloud{OrganizationID: sa.OrganizationID, Name: name}}
+	out.Request, err = s.request(ctx, by, sa, r)
+	if err != nil || out.Request.Status != domain.RequestDone {
+		return out, s.unsent(ctx, by, ref, sa, "create cloud", err)
+	}
+	var res workflows.CloudResult
+	if err := json.Unmarshal(out.Request.Result, &res); err != nil {
+		return out, err
+	}
+	out.Cloud.ID, out.Created = res.CloudID, res.Created
+	out.Cloud.CreatedAt = time.Now().UTC()
+	// Its record says when it was created (a request that raced this one made it).
+	if _, clouds, err := s.store.Customer(ctx, by.Scope(), sa.ID); err == nil {
+		for _, have := range clouds {
+			if have.Name == name {
+				out.Cloud = have
 			}
 		}
 	}
-	return CloudAdded{SubaccountID: sa.ID, Cloud: c, Organization: sa.Organization(), Created: res.Created}, sa, nil
+	return out, nil
+}
+
+// unsent audits a request that was not sent: refused (a key reused) or not
+// delivered. A request sent is audited by its workflow when it settles it.
+func (s *Service) unsent(ctx context.Context, by domain.Actor, ref string, sa domain.Subaccount, action string, err error) error {
+	if errors.Is(err, request.ErrReused) {
+		return s.audit.Record(ctx, by, action, target(by, ref, sa), "", err)
+	}
+	return err
+}
+
+// firstOf is the first error that is not nil: a refusal of the role wins
+// over a bad argument, which wins over a customer not found.
+func firstOf(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Clouds lists a customer's clouds, oldest (the onboarding's) first.
@@ -196,73 +230,109 @@ func (s *Service) Clouds(ctx context.Context, by domain.Actor, ref string) ([]do
 // SUSPENDED and is deleted after the retention period (zero: the
 // configured default, 60 days at most) unless resumed. Suspending a
 // suspended customer changes nothing; every other state is refused.
-func (s *Service) Suspend(ctx context.Context, by domain.Actor, ref, reason string, retention time.Duration) (Lifecycle, error) {
-	l, sa, err := s.suspend(ctx, by, ref, reason, retention)
-	detail := text.Truncate(reason, 200)
-	if err == nil && !l.Changed {
-		detail = "already suspended"
-	}
-	return l, s.audit.Record(ctx, by, "suspend", target(by, ref, sa), detail, err)
-}
-
-func (s *Service) suspend(ctx context.Context, by domain.Actor, ref, reason string, retention time.Duration) (Lifecycle, domain.Subaccount, error) {
+func (s *Service) Suspend(ctx context.Context, by domain.Actor, ref, reason string, retention time.Duration, requestID string) (Lifecycle, error) {
 	sa, _, err := s.record(ctx, by, ref)
-	if aerr := by.Authorize(domain.Write, "suspend"); aerr != nil {
-		return Lifecycle{}, sa, aerr
-	}
-	if verr := errors.Join(domain.ValidateSuspendReason(reason), domain.ValidateRetention(retention)); verr != nil {
-		return Lifecycle{}, sa, verr
-	}
-	if err != nil {
-		return Lifecycle{}, sa, err
-	}
-	if err := settled(sa, "suspend"); err != nil {
-		return Lifecycle{}, sa, err
-	}
-	if sa.Status == domain.StatusSuspended {
-		return lifecycleOf(sa, false), sa, nil
-	}
 	if retention == 0 {
 		retention = s.retention
 	}
-	var st workflows.CustomerStatus
-	if err := s.operate(ctx, sa, "suspend", workflows.UpdateSuspend, workflows.SuspendRequest{Reason: reason, Retention: retention}, &st); err != nil {
-		return Lifecycle{}, sa, err
+	if got, ok, perr := s.replay(ctx, by, sa, err, domain.RequestSuspend, requestID, suspendPrint(retention, reason)); ok {
+		return s.answered(sa, got, perr)
 	}
-	return lifecycleOfStatus(st), sa, nil
+	err = firstOf(by.Authorize(domain.Write, "suspend"), errors.Join(domain.ValidateSuspendReason(reason), domain.ValidateRetention(retention)), err)
+	if err == nil {
+		err = settled(sa, "suspend")
+	}
+	detail := text.Truncate(reason, 200)
+	switch {
+	case err != nil:
+		return Lifecycle{}, s.audit.Record(ctx, by, "suspend", target(by, ref, sa), detail, err)
+	case sa.Status == domain.StatusSuspended:
+		return lifecycleOf(sa, false), s.audit.Record(ctx, by, "suspend", target(by, ref, sa), "already suspended", nil)
+	}
+	r, err := s.newRequest(by, sa, domain.RequestSuspend, requestID, "stop the services")
+	if err != nil {
+		return Lifecycle{}, s.audit.Record(ctx, by, "suspend", target(by, ref, sa), detail, err)
+	}
+	r.SuspendReason, r.Retention, r.Fingerprint = reason, retention, suspendPrint(retention, reason)
+	return s.lifecycleRequest(ctx, by, ref, sa, r, "suspend")
 }
 
 // Resume resumes a SUSPENDED customer's services: ACTIVE again, the
 // deletion called off. Resuming an active customer changes nothing; every
 // other state is refused.
-func (s *Service) Resume(ctx context.Context, by domain.Actor, ref string) (Lifecycle, error) {
-	l, sa, err := s.resume(ctx, by, ref)
-	detail := ""
-	if err == nil && !l.Changed {
-		detail = "already active"
+func (s *Service) Resume(ctx context.Context, by domain.Actor, ref, requestID string) (Lifecycle, error) {
+	sa, _, err := s.record(ctx, by, ref)
+	if got, ok, perr := s.replay(ctx, by, sa, err, domain.RequestResume, requestID, domain.RequestResume); ok {
+		return s.answered(sa, got, perr)
 	}
-	return l, s.audit.Record(ctx, by, "resume", target(by, ref, sa), detail, err)
+	err = firstOf(by.Authorize(domain.Write, "resume"), err)
+	if err == nil {
+		err = settled(sa, "resume")
+	}
+	switch {
+	case err != nil:
+		return Lifecycle{}, s.audit.Record(ctx, by, "resume", target(by, ref, sa), "", err)
+	case sa.Status == domain.StatusActive:
+		return lifecycleOf(sa, false), s.audit.Record(ctx, by, "resume", target(by, ref, sa), "already active", nil)
+	}
+	r, err := s.newRequest(by, sa, domain.RequestResume, requestID, "resume the services")
+	if err != nil {
+		return Lifecycle{}, s.audit.Record(ctx, by, "resume", target(by, ref, sa), "", err)
+	}
+	return s.lifecycleRequest(ctx, by, ref, sa, r, "resume")
 }
 
-func (s *Service) resume(ctx context.Context, by domain.Actor, ref string) (Lifecycle, domain.Subaccount, error) {
-	sa, _, err := s.record(ctx, by, ref)
-	if aerr := by.Authorize(domain.Write, "resume"); aerr != nil {
-		return Lifecycle{}, sa, aerr
+// suspendPrint is what a suspend request asked, to tell a retry from
+// another request under the same id.
+func suspendPrint(retention time.Duration, reason string) string {
+	return fmt.Sprintf("%s %s %q", domain.RequestSuspend, retention, reason)
+}
+
+// replay answers a request id used before as its first request was
+// answered (request.Sender.Prior), before anything else is checked. ok is
+// false for a new id, and for what is not the actor's to ask.
+func (s *Service) replay(ctx context.Context, by domain.Actor, sa domain.Subaccount, findErr error, kind, requestID, fingerprint string) (domain.Request, bool, error) {
+	if requestID == "" || findErr != nil || by.Authorize(domain.Write, kind) != nil {
+		return domain.Request{}, false, nil
 	}
+	r, err := s.newRequest(by, sa, kind, requestID, "")
 	if err != nil {
-		return Lifecycle{}, sa, err
+		return domain.Request{}, false, nil // refused with the request, below
 	}
-	if err := settled(sa, "resume"); err != nil {
-		return Lifecycle{}, sa, err
+	r.Fingerprint = fingerprint
+	return s.requests.Prior(ctx, r, s.taskQueue)
+}
+
+// answered is where a customer stands after a suspend or a resume request:
+// as the workflow answered once done; as the record says, with the
+// request pending, once accepted.
+func (s *Service) answered(sa domain.Subaccount, got domain.Request, err error) (Lifecycle, error) {
+	if err != nil {
+		return Lifecycle{Request: got}, err
 	}
-	if sa.Status == domain.StatusActive {
-		return lifecycleOf(sa, false), sa, nil
+	if got.Status != domain.RequestDone {
+		l := lifecycleOf(sa, false)
+		l.Request = got
+		return l, nil
 	}
 	var st workflows.CustomerStatus
-	if err := s.operate(ctx, sa, "resume", workflows.UpdateResume, nil, &st); err != nil {
-		return Lifecycle{}, sa, err
+	if err := json.Unmarshal(got.Result, &st); err != nil {
+		return Lifecycle{Request: got}, err
 	}
-	return lifecycleOfStatus(st), sa, nil
+	l := lifecycleOfStatus(st)
+	l.Request = got
+	return l, nil
+}
+
+// lifecycleRequest sends a suspend or a resume and says where the
+// customer stands: as the workflow answered once done; as the record
+// says, with the request pending, once accepted.
+func (s *Service) lifecycleRequest(ctx context.Context, by domain.Actor, ref string, sa domain.Subaccount, r request.Payload, action string) (Lifecycle, error) {
+	got, err := s.request(ctx, by, sa, r)
+	if err != nil {
+		return Lifecycle{Request: got}, s.unsent(ctx, by, ref, sa, action, err)
+	}
+	return s.answered(sa, got, nil)
 }
 
 func lifecycleOf(sa domain.Subaccount, changed bool) Lifecycle {

@@ -49,8 +49,13 @@ func (s *Service) Launch(ctx context.Context, by domain.Actor, partnerID string,
 		// The record's id follows from the run: known before the record exists.
 		l.SubaccountID = workflows.NewRowIDs(l.RunID).Subaccount
 	}
-	detail := "launched"
-	if err == nil && !l.Launched {
+	if err == nil && l.Launched {
+		// A launch is in the audit log with the record it creates: written
+		// by the onboarding's first activity, in that transaction, once.
+		return l, nil
+	}
+	detail := ""
+	if err == nil {
 		detail = "already launched: " + l.State
 	}
 	on := audit.Target{PartnerID: partnerID, SubaccountID: l.SubaccountID, OnboardingID: l.OnboardingID}
@@ -88,6 +93,7 @@ func (s *Service) launch(ctx context.Context, by domain.Actor, partnerID string,
 	run, err := s.temporal.ExecuteWorkflow(ctx, opts, s.workflowType(), workflows.Input{
 		PartnerID: partnerID, CustomerName: c.Name, CloudName: c.Cloud, Email: c.Email, Contact: c.Contact,
 		ConfirmWithin: within, ResendAfter: s.set.ResendAfter, MaxSends: s.set.MaxSends,
+		LaunchedBy: &workflows.Actor{Kind: by.Kind, ID: by.ID, Addr: by.Addr},
 	})
 	if err != nil {
 		return Launched{}, fmt.Errorf("start onboarding %q: %w", opts.ID, err)

@@ -2,10 +2,10 @@ package onboarding_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/cloudpartners/onboarding/internal/domain"
@@ -67,9 +67,9 @@ func TestActorsSeeOnlyTheirPartner(t *testing.T) {
 		require.ErrorIs(t, err, domain.ErrNotFound, id)
 		_, err = w.Onboarding.Link(ctx, alpha, id)
 		require.ErrorIs(t, err, domain.ErrNotFound, id)
-		_, err = w.Onboarding.Resend(ctx, alpha, id)
+		_, err = w.Onboarding.Resend(ctx, alpha, id, "")
 		require.ErrorIs(t, err, domain.ErrNotFound, id)
-		_, err = w.Onboarding.Cancel(ctx, alpha, id)
+		_, err = w.Onboarding.Cancel(ctx, alpha, id, "")
 		require.ErrorIs(t, err, domain.ErrNotFound, id)
 		email := "changed@alpha.example"
 		_, err = w.Onboarding.Edit(ctx, alpha, id, domain.Edit{Email: &email})
@@ -119,40 +119,65 @@ func TestActorsSeeOnlyTheirPartner(t *testing.T) {
 	require.ErrorIs(t, err, domain.ErrNotFound)
 }
 
-// TestQueuedRequestsSayTheTruth: a cancel that no worker answers in time
-// is reported as queued, not failed — and it is carried out once a worker
-// is back.
-func TestQueuedRequestsSayTheTruth(t *testing.T) {
+// TestAcceptedRequestsHappen: with the worker stopped, a cancel is
+// accepted — durable, exit 0 at the CLI, 202 at the API — and shows as
+// pending; the same request again (its id) is the same request; once a
+// worker runs it is carried out, exactly once, with one audit event; then
+// asking again says the onboarding has ended.
+func TestAcceptedRequestsHappen(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	op := w.Operator
-	partner := "queued-" + testenv.Suffix()
-	w.Partner(partner, "Queued partner")
+	partner := "accepted-" + testenv.Suffix()
+	w.Partner(partner, "Accepted partner")
 	p := w.worker(t)
-	l := w.Launch(partner, onboarding.NewCustomer{Name: "Queued Co", Email: "q@queued.example", Cloud: "q-cloud"})
+	l := w.Launch(partner, onboarding.NewCustomer{Name: "Accepted Co", Email: "q@accepted.example", Cloud: "q-cloud"})
 	v := w.awaiting(t, op, l.OnboardingID)
 	p.Stop()
 
-	// The worker polled a moment ago, so the request is sent and waits.
+	// The worker polled a moment ago, so the request waits its bound for an
+	// answer, then is answered accepted.
 	impatient := onboarding.New(onboarding.Settings{TaskQueue: w.Vars["TASK_QUEUE"], Secret: []byte("not used for a cancel at all, 0123456789")},
-		w.Store, w.Temporal, w.Audit, request.New(w.Temporal, 2*time.Second))
-	_, err := impatient.Cancel(ctx, op, l.OnboardingID)
-	require.ErrorIs(t, err, request.ErrQueued)
-	require.ErrorContains(t, err, "carried out when a worker takes it")
-	sa, err := w.Store.Subaccount(ctx, "", v.SubaccountID)
+		w.Store, w.Temporal, w.Audit, request.New(w.Temporal, w.Store, 2*time.Second))
+	rid := uuid.NewString()
+	c, err := impatient.Cancel(ctx, op, l.OnboardingID, rid)
 	require.NoError(t, err)
+	require.Equal(t, domain.RequestAccepted, c.Request.Status)
+	require.Equal(t, rid, c.Request.ID)
+	sa, clouds, err := w.Store.Customer(ctx, "", v.SubaccountID)
+	require.NoError(t, err)
+	require.Empty(t, clouds)
 	require.Equal(t, domain.StatusAcceptanceRequired, sa.Status, "nothing happens without a worker")
+	require.Len(t, sa.Pending, 1, "the customer shows the request pending")
+	require.Equal(t, domain.RequestCancel, sa.Pending[0].Kind)
+	again, err := impatient.Cancel(ctx, op, l.OnboardingID, rid)
+	require.NoError(t, err)
+	require.Equal(t, rid, again.Request.ID, "the same id is the same request")
+	_, err = impatient.Resend(ctx, op, l.OnboardingID, rid)
+	require.ErrorIs(t, err, request.ErrReused, "the same id for another request is refused")
 
 	w.worker(t)
-	testenv.Eventually(t, 60*time.Second, "the queued cancel to be carried out", func() bool {
+	testenv.Eventually(t, 60*time.Second, "the accepted cancel to be carried out", func() bool {
 		sa, err = w.Store.Subaccount(ctx, "", v.SubaccountID)
 		return err == nil && sa.Status == domain.StatusInactive
 	})
 	require.Equal(t, domain.ReasonCancelled, sa.DeletedReason)
-	// Once the onboarding has closed (moments after the record is deleted),
-	// asking again says it has ended.
+	testenv.Eventually(t, 30*time.Second, "the request to be settled", func() bool {
+		r, err := w.Onboarding.Request(ctx, op, rid)
+		return err == nil && r.Status == domain.RequestDone
+	})
+	log, err := w.Store.AuditLog(ctx, store.AuditQuery{SubaccountID: v.SubaccountID, Limit: 100})
+	require.NoError(t, err)
+	n := 0
+	for _, e := range log {
+		if e.Action == "delete unconfirmed customer" {
+			n++
+			require.Equal(t, domain.OutcomeDone, e.Outcome)
+		}
+	}
+	require.Equal(t, 1, n, "one audit event for the cancel: %+v", log)
+	// Once the onboarding has closed, asking again says it has ended.
 	w.WaitOutcome(l.OnboardingID, workflows.OutcomeCancelled)
-	_, err = w.Onboarding.Cancel(ctx, op, l.OnboardingID)
+	_, err = w.Onboarding.Cancel(ctx, op, l.OnboardingID, "")
 	require.ErrorIs(t, err, domain.ErrEnded)
-	require.True(t, errors.Is(err, domain.ErrEnded))
 }

@@ -51,16 +51,16 @@ func TestRolesAndPartnerStatus(t *testing.T) {
 			_, err := w.Onboarding.Launch(ctx, viewer, partner, onboarding.NewCustomer{Name: "Nope", Email: "n@roles.example", Cloud: "nope-cloud"})
 			return err
 		},
-		"resend": func() error { _, err := w.Onboarding.Resend(ctx, viewer, l.OnboardingID); return err },
-		"cancel": func() error { _, err := w.Onboarding.Cancel(ctx, viewer, l.OnboardingID); return err },
+		"resend": func() error { _, err := w.Onboarding.Resend(ctx, viewer, l.OnboardingID, ""); return err },
+		"cancel": func() error { _, err := w.Onboarding.Cancel(ctx, viewer, l.OnboardingID, ""); return err },
 		"link":   func() error { _, err := w.Onboarding.Link(ctx, viewer, l.OnboardingID); return err },
 		"edit": func() error {
 			_, err := w.Onboarding.Edit(ctx, viewer, l.OnboardingID, domain.Edit{Email: &email})
 			return err
 		},
-		"cloud":   func() error { _, err := w.Lifecycle.AddCloud(ctx, viewer, l.OnboardingID, "x-cloud"); return err },
-		"suspend": func() error { _, err := w.Lifecycle.Suspend(ctx, viewer, l.OnboardingID, "", 0); return err },
-		"resume":  func() error { _, err := w.Lifecycle.Resume(ctx, viewer, l.OnboardingID); return err },
+		"cloud":   func() error { _, err := w.Lifecycle.AddCloud(ctx, viewer, l.OnboardingID, "x-cloud", ""); return err },
+		"suspend": func() error { _, err := w.Lifecycle.Suspend(ctx, viewer, l.OnboardingID, "", 0, ""); return err },
+		"resume":  func() error { _, err := w.Lifecycle.Resume(ctx, viewer, l.OnboardingID, ""); return err },
 	} {
 		require.ErrorIs(t, act(), domain.ErrForbidden, name)
 	}

@@ -51,7 +51,8 @@ type View struct {
 	DeleteAfter      *time.Time // while suspended: deleted then unless resumed
 	SuspendReason    string
 	Note             string
-	taskQueue        string // the run's, where an update goes
+	Pending          []domain.Request // requests accepted, not carried out yet (in Status)
+	taskQueue        string           // the run's, where an update goes
 }
 
 // Running reports whether the onboarding's workflow still runs.
@@ -118,6 +119,7 @@ func (v *View) applySubaccount(sa domain.Subaccount) {
 	v.CreatedAt = timePtr(sa.CreatedAt)
 	v.CloudCount = sa.Clouds
 	v.SuspendedAt, v.DeleteAfter, v.SuspendReason = sa.SuspendedAt, sa.DeleteAfter, sa.SuspendReason
+	v.Pending = sa.Pending
 	// The database counts the emails the mail server accepted.
 	v.EmailsSent = max(v.EmailsSent, sa.EmailsSent)
 	if v.LastSentAt == nil {
@@ -320,4 +322,14 @@ func (s *Service) Customer(ctx context.Context, by domain.Actor, ref string) (Cu
 		c.Email, c.Contact = domain.MaskEmail(sa.Email), domain.MaskText(sa.Contact)
 	}
 	return c, nil
+}
+
+// Request is one request sent to an onboarding or a customer — where it
+// stands: accepted, done or refused — as the actor may see it: another
+// partner's is not found.
+func (s *Service) Request(ctx context.Context, by domain.Actor, id string) (domain.Request, error) {
+	if err := by.Authorize(domain.Read, "read a request"); err != nil {
+		return domain.Request{}, err
+	}
+	return s.store.Request(ctx, by.Scope(), id)
 }

@@ -35,7 +35,8 @@ func (r auditRow) domain() domain.AuditEvent {
 
 const auditColumns = `a.id, a.at, a.partner_id, a.actor_kind, a.actor_id, a.action, a.subaccount_id, a.onboarding_id, a.addr, a.outcome, a.detail`
 
-// Audit records an action.
+// Audit records an action; an event with a key already recorded is not
+// recorded again.
 func (s *Store) Audit(ctx context.Context, e domain.AuditEvent) error {
 	if err := audit(ctx, s.db, e); err != nil {
 		return fmt.Errorf("audit: %w", err)
@@ -49,9 +50,14 @@ func audit(ctx context.Context, ex sqlx.ExecerContext, e domain.AuditEvent) erro
 	if e.SubaccountID != "" {
 		sub = &e.SubaccountID
 	}
-	_, err := ex.ExecContext(ctx, `INSERT INTO audit_events (at, partner_id, actor_kind, actor_id, action, subaccount_id, onboarding_id, addr, outcome, detail)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		e.At, e.PartnerID, e.ActorKind, e.ActorID, e.Action, sub, e.OnboardingID, e.Addr, e.Outcome, e.Detail)
+	var key *string
+	if e.Key != "" {
+		key = &e.Key
+	}
+	_, err := ex.ExecContext(ctx, `INSERT INTO audit_events (at, partner_id, actor_kind, actor_id, action, subaccount_id, onboarding_id, addr, outcome, detail, key)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		ON CONFLICT (key) WHERE key IS NOT NULL DO NOTHING`,
+		e.At, e.PartnerID, e.ActorKind, e.ActorID, e.Action, sub, e.OnboardingID, e.Addr, e.Outcome, e.Detail, key)
 	return err
 }
 

@@ -44,7 +44,10 @@ type subaccountRow struct {
 	SuspendedAt     sql.NullTime   `db:"suspended_at"`
 	DeleteAfter     sql.NullTime   `db:"delete_after"`
 	SuspendReason   string         `db:"suspend_reason"`
-	CloudList       sql.NullString `db:"cloud_list"` // only in the detail: the clouds as JSON
+	ResendAfterMS   int64          `db:"resend_after_ms"`
+	MaxSends        int            `db:"max_sends"`
+	CloudList       sql.NullString `db:"cloud_list"`   // only in the detail: the clouds as JSON
+	PendingList     sql.NullString `db:"pending_list"` // only in the detail: the pending requests as JSON
 }
 
 func (r subaccountRow) domain() domain.Subaccount {
@@ -56,7 +59,7 @@ func (r subaccountRow) domain() domain.Subaccount {
 		OrganizationID: r.OrganizationID, CloudID: r.CloudID, Clouds: r.Clouds, EmailsSent: r.EmailsSent,
 		LastSentAt: timePtr(r.LastSentAt), Answer: r.Answer, AnswerVia: r.AnswerVia, AnsweredAt: timePtr(r.AnsweredAt),
 		SuspensionID: r.SuspensionID, SuspendedAt: timePtr(r.SuspendedAt), DeleteAfter: timePtr(r.DeleteAfter),
-		SuspendReason: r.SuspendReason,
+		SuspendReason: r.SuspendReason, ResendAfter: time.Duration(r.ResendAfterMS) * time.Millisecond, MaxSends: r.MaxSends,
 	}
 }
 
@@ -71,7 +74,8 @@ const subaccountColumns = `
 	(SELECT count(*) FROM emails e WHERE e.subaccount_id = s.id) AS emails_sent,
 	(SELECT max(e.sent_at) FROM emails e WHERE e.subaccount_id = s.id) AS last_sent_at,
 	COALESCE(s.answer, '') AS answer, COALESCE(s.answer_via, '') AS answer_via, s.answered_at,
-	COALESCE(sp.id::text, '') AS suspension_id, sp.suspended_at, sp.delete_after, COALESCE(sp.reason, '') AS suspend_reason`
+	COALESCE(sp.id::text, '') AS suspension_id, sp.suspended_at, sp.delete_after, COALESCE(sp.reason, '') AS suspend_reason,
+	COALESCE(s.resend_after_ms, 0) AS resend_after_ms, COALESCE(s.max_sends, 0) AS max_sends`
 
 const subaccountFrom = `
 	FROM subaccounts s
@@ -98,10 +102,18 @@ type NewCustomer struct {
 	Contact        string
 	CloudName      string
 	Deadline       time.Time
+	// The resend rules the onboarding was launched with (zero: not known).
+	ResendAfter time.Duration
+	MaxSends    int
+	// Launch is the audit event of the launch that asked for the record
+	// (its partner, customer and key filled in here), written with it;
+	// nil for onboardings launched before launches carried it.
+	Launch *domain.AuditEvent
 }
 
 // CreateCustomer creates, atomically, the subaccount (ACCEPTANCE_REQUIRED),
-// its organization and the four default role bindings. Calling it again with
+// its organization, the four default role bindings and the launch's audit
+// event. Calling it again with
 // the same subaccount id returns the record already written.
 func (s *Store) CreateCustomer(ctx context.Context, c NewCustomer) (domain.Subaccount, error) {
 	if err := domain.Validate(c.Name, c.Email, c.CloudName, c.Contact); err != nil {
@@ -116,10 +128,12 @@ func (s *Store) CreateCustomer(ctx context.Context, c NewCustomer) (domain.Subac
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO subaccounts (id, partner_id, onboarding_id, run_id, name, name_key, email, contact, cloud_name, confirm_deadline)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+			INSERT INTO subaccounts (id, partner_id, onboarding_id, run_id, name, name_key, email, contact, cloud_name, confirm_deadline,
+			                         resend_after_ms, max_sends)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULLIF($11, 0), NULLIF($12, 0))
 			ON CONFLICT (id) DO NOTHING`,
-			c.SubaccountID, c.PartnerID, c.OnboardingID, c.RunID, c.Name, key, c.Email, c.Contact, c.CloudName, c.Deadline); err != nil {
+			c.SubaccountID, c.PartnerID, c.OnboardingID, c.RunID, c.Name, key, c.Email, c.Contact, c.CloudName, c.Deadline,
+			c.ResendAfter.Milliseconds(), c.MaxSends); err != nil {
 			return err
 		}
 		var owner struct {
@@ -148,7 +162,12 @@ func (s *Store) CreateCustomer(ctx context.Context, c NewCustomer) (domain.Subac
 				('customer', $2, $5, 'organization', $6, $4)
 			ON CONFLICT DO NOTHING`,
 			c.PartnerID, c.SubaccountID, domain.RoleBillingOwner, c.SubaccountID, domain.RoleOrgOwner, orgID, domain.RoleAdmin)
-		return err
+		if err != nil || c.Launch == nil {
+			return err
+		}
+		e := *c.Launch
+		e.PartnerID, e.SubaccountID, e.OnboardingID, e.Key = c.PartnerID, c.SubaccountID, c.OnboardingID, "create/"+c.SubaccountID
+		return audit(ctx, tx, e)
 	})
 	switch {
 	case isConstraint(err, "subaccounts_live_name"):
@@ -195,12 +214,12 @@ func oneSubaccount(ctx context.Context, q sqlx.QueryerContext, what, query strin
 
 // Customer returns the subaccount a reference names — its id, or the
 // onboarding id that created it (the newest such) — among the partner's
-// (scope "": any partner's), with its clouds, in one query; or
-// domain.ErrNotFound.
+// (scope "": any partner's), with its clouds and its pending requests, in
+// one query; or domain.ErrNotFound.
 func (s *Store) Customer(ctx context.Context, scope, ref string) (domain.Subaccount, []domain.Cloud, error) {
 	query := `SELECT ` + subaccountColumns + `,
 		(SELECT json_agg(json_build_object('id', c.id, 'organization_id', c.organization_id, 'name', c.name, 'created_at', c.created_at)
-		        ORDER BY c.created_at, c.id) FROM clouds c WHERE c.organization_id = o.id) AS cloud_list` + subaccountFrom
+		        ORDER BY c.created_at, c.id) FROM clouds c WHERE c.organization_id = o.id) AS cloud_list, ` + pendingList + subaccountFrom
 	if isUUID(ref) {
 		query += ` WHERE s.id = $1` + inScope(2)
 	} else {
@@ -229,7 +248,11 @@ func (s *Store) Customer(ctx context.Context, scope, ref string) (domain.Subacco
 			clouds = append(clouds, domain.Cloud{ID: c.ID, OrganizationID: c.OrganizationID, Name: c.Name, CreatedAt: c.CreatedAt.UTC()})
 		}
 	}
-	return r.domain(), clouds, nil
+	sa := r.domain()
+	if sa.Pending, err = pendingOf(r.PendingList, sa.ID); err != nil {
+		return domain.Subaccount{}, nil, fmt.Errorf("get customer: %w", err)
+	}
+	return sa, clouds, nil
 }
 
 // SubaccountByOnboarding returns the newest subaccount an onboarding
@@ -340,7 +363,20 @@ func (s *Store) Delete(ctx context.Context, id, reason string, at time.Time) (do
 		case domain.StatusActive, domain.StatusSuspended:
 			return domain.ErrConfirmed
 		}
-		return deleteRecord(ctx, tx, id, reason, at)
+		if err := deleteRecord(ctx, tx, id, reason, at); err != nil {
+			return err
+		}
+		// A deletion nobody asked for is the system's action, in the log
+		// with it: the partner's cancel and the customer's decline are
+		// recorded with the request and the answer that caused them.
+		if reason != domain.ReasonExpired && reason != domain.ReasonFailed {
+			return nil
+		}
+		what := map[string]string{domain.ReasonExpired: "the customer did not confirm in time",
+			domain.ReasonFailed: "the onboarding failed"}[reason]
+		return audit(ctx, tx, domain.AuditEvent{At: at, PartnerID: sa.PartnerID, ActorKind: domain.ActorSystem, ActorID: "onboarding",
+			Action: "delete customer", SubaccountID: id, OnboardingID: sa.OnboardingID, Outcome: domain.OutcomeDone,
+			Detail: reason + ": " + what, Key: "delete/" + id})
 	})
 	if err != nil {
 		return domain.Subaccount{}, fmt.Errorf("delete customer: %w", err)
@@ -381,14 +417,23 @@ func (s *Store) Answer(ctx context.Context, id string, tokenDeadline time.Time, 
 		subaccountRow
 		First bool `db:"first"`
 	}
+	// The customer's answer is their action: its audit event is written by
+	// the same statement, once (its key), when the answer is first taken.
 	err = s.db.GetContext(ctx, &r, `
-		UPDATE subaccounts s SET answer = $2, answer_via = COALESCE(s.answer_via, $3), answered_at = COALESCE(s.answered_at, $4)
-		FROM partners p
-		WHERE s.id = $1 AND p.id = s.partner_id AND s.status = 'ACCEPTANCE_REQUIRED' AND (s.answer IS NULL OR s.answer = $2)
-		  AND s.confirm_deadline > $4 AND floor(extract(epoch FROM s.confirm_deadline)) = $5
-		RETURNING s.id, s.partner_id, p.name AS partner_name, s.onboarding_id, s.run_id, s.name, s.cloud_name, s.status,
-		          s.confirm_deadline, s.created_at, s.updated_at, s.answer, COALESCE(s.answer_via, '') AS answer_via, s.answered_at,
-		          s.answered_at = $4 AS first`, id, answer, via, at, tokenDeadline.Unix())
+		WITH a AS (
+			UPDATE subaccounts s SET answer = $2, answer_via = COALESCE(s.answer_via, $3), answered_at = COALESCE(s.answered_at, $4)
+			FROM partners p
+			WHERE s.id = $1 AND p.id = s.partner_id AND s.status = 'ACCEPTANCE_REQUIRED' AND (s.answer IS NULL OR s.answer = $2)
+			  AND s.confirm_deadline > $4 AND floor(extract(epoch FROM s.confirm_deadline)) = $5
+			RETURNING s.id, s.partner_id, p.name AS partner_name, s.onboarding_id, s.run_id, s.name, s.cloud_name, s.status,
+			          s.confirm_deadline, s.created_at, s.updated_at, s.answer, COALESCE(s.answer_via, '') AS answer_via, s.answered_at,
+			          s.answered_at = $4 AS first),
+		logged AS (
+			INSERT INTO audit_events (at, partner_id, actor_kind, actor_id, action, subaccount_id, onboarding_id, outcome, detail, key)
+			SELECT $4, a.partner_id, 'customer', 'the customer', lower($2), a.id, a.onboarding_id, 'done', 'via ' || $3, 'answer/' || a.id
+			FROM a WHERE a.first
+			ON CONFLICT (key) WHERE key IS NOT NULL DO NOTHING)
+		SELECT * FROM a`, id, answer, via, at, tokenDeadline.Unix())
 	switch {
 	case err == nil:
 		return r.domain(), r.First, true, nil

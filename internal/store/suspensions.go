@@ -116,7 +116,12 @@ func (s *Store) ExpireSuspension(ctx context.Context, id, suspensionID string, a
 		if _, err := tx.ExecContext(ctx, `UPDATE suspensions SET expired_at = $2 WHERE id = $1`, suspensionID, at); err != nil {
 			return err
 		}
-		return deleteRecord(ctx, tx, id, domain.ReasonSuspensionExpired, at)
+		if err := deleteRecord(ctx, tx, id, domain.ReasonSuspensionExpired, at); err != nil {
+			return err
+		}
+		return audit(ctx, tx, domain.AuditEvent{At: at, PartnerID: sa.PartnerID, ActorKind: domain.ActorSystem, ActorID: "customer",
+			Action: "delete customer", SubaccountID: id, OnboardingID: sa.OnboardingID, Outcome: domain.OutcomeDone,
+			Detail: domain.ReasonSuspensionExpired + ": the services were not resumed in time", Key: "expire/" + suspensionID})
 	})
 	if err != nil {
 		return domain.Subaccount{}, fmt.Errorf("delete suspended customer: %w", err)
