@@ -31,7 +31,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	testenv.RequireStack(t)
 	st, _ := testenv.NewStore(t)
-	_, err := st.AddPartner(t.Context(), "partner-a", `Partner <A> & "Sons"`)
+	_, err := st.AddPartner(t.Context(), "partner-a", `Partner <A> & "Sons"`, nil)
 	require.NoError(t, err)
 	mailer, err := mail.New(mail.Options{Addr: testenv.SMTPAddr(), From: "Example Cloud <onboarding@cloud.example>"})
 	require.NoError(t, err)
@@ -160,9 +160,9 @@ func TestDeleteTwice(t *testing.T) {
 
 func TestPermanentFailuresAreNonRetryable(t *testing.T) {
 	f := newFixture(t)
-	_, err := f.st.AddPartner(t.Context(), "lapsed", "Lapsed")
+	_, err := f.st.AddPartner(t.Context(), "lapsed", "Lapsed", nil)
 	require.NoError(t, err)
-	_, err = f.st.SetPartnerStatus(t.Context(), "lapsed", false)
+	_, err = f.st.SetPartnerStatus(t.Context(), "lapsed", false, nil)
 	require.NoError(t, err)
 	taken := f.createInput(t, "Taken", "t@customer.example")
 	_, err = exec[activities.Record](t, f, f.acts.CreateRecord, taken)

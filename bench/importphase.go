@@ -40,7 +40,7 @@ type importResult struct {
 func (b *bench) importPhase(ctx context.Context, stdout io.Writer) (*importResult, error) {
 	r := &importResult{rows: b.o.importRows, small: max(1, b.o.importRows/10), concurrency: b.o.importConcurrency}
 	const partner = "bench-import"
-	if _, err := b.st.AddPartner(ctx, partner, "Benchmark partner (import)"); err != nil {
+	if _, err := b.st.AddPartner(ctx, partner, "Benchmark partner (import)", nil); err != nil {
 		return nil, err
 	}
 	bin, err := b.stack.Dir("bin")

@@ -110,7 +110,7 @@ type portal struct {
 func (b *bench) portalPhase(ctx context.Context, stdout io.Writer) (*portalResults, error) {
 	res := &portalResults{customers: b.o.portalCustomers, load0: loadavg()}
 	for _, p := range []struct{ id, name string }{{portalPartner, "Portal benchmark partner"}, {otherPartner, "Another partner"}} {
-		if _, err := b.st.AddPartner(ctx, p.id, p.name); err != nil {
+		if _, err := b.st.AddPartner(ctx, p.id, p.name, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -209,7 +209,7 @@ func (b *bench) startPortal(ctx context.Context) (*portal, error) {
 // keys page takes.
 func (p *portal) signIn(ctx context.Context, partner string) error {
 	st, err := p.b.st.AddStaff(ctx, store.NewStaff{ID: uuid.NewString(), PartnerID: partner, Email: "owner@" + partner + ".example",
-		Role: domain.StaffOwner, PersonalData: true, CreatedBy: "bench"})
+		Role: domain.StaffOwner, PersonalData: true, CreatedBy: "bench"}, nil)
 	if err != nil {
 		return err
 	}

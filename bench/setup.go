@@ -67,7 +67,7 @@ func (b *bench) up(ctx context.Context) error {
 	}
 	b.st, b.tc = b.drv.Store, b.drv.Temporal
 	for _, p := range []string{"bench", "bench-cost", "bench-mem"} {
-		if _, err := b.st.AddPartner(ctx, p, "Benchmark partner "+p); err != nil {
+		if _, err := b.st.AddPartner(ctx, p, "Benchmark partner "+p, nil); err != nil {
 			return err
 		}
 	}

@@ -59,7 +59,7 @@ func (c *chaos) up(ctx context.Context) error {
 		return err
 	}
 	c.st, c.tc = c.drv.Store, c.drv.Temporal
-	if _, err := c.st.AddPartner(ctx, "chaos", "Chaos partner"); err != nil {
+	if _, err := c.st.AddPartner(ctx, "chaos", "Chaos partner", nil); err != nil {
 		return err
 	}
 	c.mail = stack.NewMailpit(c.stack.MailpitURL())

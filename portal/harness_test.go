@@ -94,7 +94,7 @@ func newWorld(t *testing.T, extra map[string]string) *world {
 	for _, p := range []struct{ id, name string }{{w.acme, `ACME <Integrators> & "Co"`}, {w.globex, "Globex Partners"}, {w.dormant, "Dormant Partners"}} {
 		w.drv.Partner(p.id, p.name)
 	}
-	if _, err := st.SetPartnerStatus(ctx, w.dormant, false); err != nil {
+	if _, err := st.SetPartnerStatus(ctx, w.dormant, false, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range []struct {

@@ -500,7 +500,7 @@ func TestNoPartnerStatusCanDoNothing(t *testing.T) {
 	// A key made while the partner had partner status.
 	secret := access.APIKeyPrefix + random(32)
 	if _, err := sc.st.CreateAPIKey(context.Background(), domain.APIKey{ID: "0d6f5a9e-2f8b-4c1e-9a57-3c2d1b0e4f6a", PartnerID: sc.dormant,
-		Name: "old key", Role: domain.StaffOwner, Prefix: secret[:10], CreatedBy: "test"}, secret); err != nil {
+		Name: "old key", Role: domain.StaffOwner, Prefix: secret[:10], CreatedBy: "test"}, secret, nil); err != nil {
 		t.Fatal(err)
 	}
 	before := sc.snapshot()

@@ -72,12 +72,12 @@ func TestAdd(t *testing.T) {
 	// Unknown partner, partner without partner status: refused, nothing created.
 	s.run("add", "--partner", "nobody", "--name", "Beta", "--email", email("b"), "--cloud", "beta-main").
 		fails(t, exitRefused, `partner "nobody" is not registered`, "starter partner add --id ID")
-	if _, err := s.store.SetPartnerStatus(ctx, partner, false); err != nil {
+	if _, err := s.store.SetPartnerStatus(ctx, partner, false, nil); err != nil {
 		t.Fatal(err)
 	}
 	s.run("add", "--partner", partner, "--name", "Beta", "--email", email("b"), "--cloud", "beta-main").
 		fails(t, exitRefused, "has no partner status", "may not add customers")
-	if _, err := s.store.SetPartnerStatus(ctx, partner, true); err != nil {
+	if _, err := s.store.SetPartnerStatus(ctx, partner, true, nil); err != nil {
 		t.Fatal(err)
 	}
 	// Invalid input: refused before anything is written or started.

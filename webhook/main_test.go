@@ -115,7 +115,7 @@ func startEnv(t *testing.T, sharedVars, webhookVars map[string]string) *env {
 
 	e.partnerID = "p-" + e.suffix
 	e.partnerName = `Partner <b>& "Sons"</b> ` + e.suffix
-	if _, err := st.AddPartner(context.Background(), e.partnerID, e.partnerName); err != nil {
+	if _, err := st.AddPartner(context.Background(), e.partnerID, e.partnerName, nil); err != nil {
 		t.Fatal(err)
 	}
 	return e

@@ -153,7 +153,7 @@ func (s *stack) save(run client.WorkflowRun, name string) {
 
 func newCustomer(t *testing.T, s *stack) (partner, email string) {
 	partner = "p-" + testenv.Suffix()
-	_, err := s.st.AddPartner(context.Background(), partner, "Partner "+partner)
+	_, err := s.st.AddPartner(context.Background(), partner, "Partner "+partner, nil)
 	require.NoError(t, err)
 	return partner, "owner-" + testenv.Suffix() + "@customer.example"
 }

@@ -51,19 +51,24 @@ func (s *Service) AddPartner(ctx context.Context, by domain.Actor, id, name stri
 	if err := domain.ValidatePartnerID(id); err != nil {
 		return domain.Partner{}, err
 	}
-	return s.store.AddPartner(ctx, id, name)
+	return s.store.AddPartner(ctx, id, name, func(p domain.Partner) domain.AuditEvent {
+		return s.audit.Done(by, "register partner", audit.Target{PartnerID: id}, text.Truncate(p.Name, 200))
+	})
 }
 
 // SetPartnerStatus grants or withdraws a partner's partner status
 // (operators only). Without it, the partner's staff can do nothing.
 func (s *Service) SetPartnerStatus(ctx context.Context, by domain.Actor, id string, status bool) (domain.Partner, error) {
+	on, detail := audit.Target{PartnerID: id}, fmt.Sprintf("partner status %t", status)
 	p, err := func() (domain.Partner, error) {
 		if err := operatorsOnly(by, "change partner status"); err != nil {
 			return domain.Partner{}, err
 		}
-		return s.store.SetPartnerStatus(ctx, id, status)
+		return s.store.SetPartnerStatus(ctx, id, status, func(domain.Partner) domain.AuditEvent {
+			return s.audit.Done(by, "set partner status", on, detail)
+		})
 	}()
-	return p, s.audit.Record(ctx, by, "set partner status", audit.Target{PartnerID: id}, fmt.Sprintf("partner status %t", status), err)
+	return p, s.audit.Unless(ctx, by, "set partner status", on, detail, err)
 }
 
 // StaffActor is the actor a signed-in member of staff stands for.
@@ -80,15 +85,13 @@ func (s *Service) SignIn(ctx context.Context, issuer, subject, email string, ema
 	if !emailVerified {
 		email = "" // an unverified email never matches a member of staff
 	}
-	st, err := s.store.SignIn(ctx, issuer, subject, email, s.now().UTC())
-	who := domain.Actor{Kind: domain.ActorUser, ID: email, Addr: addr}
-	if err == nil {
-		who = StaffActor(st, addr)
-	}
+	st, err := s.store.SignIn(ctx, issuer, subject, email, s.now().UTC(), func(st domain.Staff) domain.AuditEvent {
+		return s.audit.Done(StaffActor(st, addr), "sign in", audit.Target{PartnerID: st.PartnerID}, "")
+	})
 	if err != nil && !errors.Is(err, domain.ErrNotFound) {
 		return st, err
 	}
-	return st, s.audit.Record(ctx, who, "sign in", audit.Target{PartnerID: who.PartnerID}, "", err)
+	return st, s.audit.Unless(ctx, domain.Actor{Kind: domain.ActorUser, ID: email, Addr: addr}, "sign in", audit.Target{}, "", err)
 }
 
 // SignOut records that a member of staff signed out.
@@ -100,15 +103,18 @@ func (s *Service) SignOut(ctx context.Context, by domain.Actor) {
 // the personal-data permission or not; the same email again changes them.
 // Owners of the partner, and operators, may.
 func (s *Service) AddStaff(ctx context.Context, by domain.Actor, partnerID, email, role string, personalData bool) (domain.Staff, error) {
-	st, err := s.addStaff(ctx, by, partnerID, email, role, personalData)
 	on := audit.Target{PartnerID: partnerID}
 	if !by.Sees(partnerID) {
 		on.PartnerID = by.PartnerID
 	}
-	return st, s.audit.Record(ctx, by, "add staff", on, fmt.Sprintf("%s as %s", text.Truncate(email, 80), role), err)
+	detail := fmt.Sprintf("%s as %s", text.Truncate(email, 80), role)
+	st, err := s.addStaff(ctx, by, partnerID, email, role, personalData, func(domain.Staff) domain.AuditEvent {
+		return s.audit.Done(by, "add staff", on, detail)
+	})
+	return st, s.audit.Unless(ctx, by, "add staff", on, detail, err)
 }
 
-func (s *Service) addStaff(ctx context.Context, by domain.Actor, partnerID, email, role string, personalData bool) (domain.Staff, error) {
+func (s *Service) addStaff(ctx context.Context, by domain.Actor, partnerID, email, role string, personalData bool, n store.Note[domain.Staff]) (domain.Staff, error) {
 	if err := by.Authorize(domain.Admin, "manage staff"); err != nil {
 		return domain.Staff{}, err
 	}
@@ -119,7 +125,7 @@ func (s *Service) addStaff(ctx context.Context, by domain.Actor, partnerID, emai
 		return domain.Staff{}, err
 	}
 	return s.store.AddStaff(ctx, store.NewStaff{ID: uuid.NewString(), PartnerID: partnerID, Email: email, Role: role,
-		PersonalData: personalData, CreatedBy: by.ID})
+		PersonalData: personalData, CreatedBy: by.ID}, n)
 }
 
 // Staff lists a partner's staff (its owners, and operators).
@@ -140,29 +146,31 @@ func (s *Service) Staff(ctx context.Context, by domain.Actor, partnerID string) 
 
 // SetStaffRole changes a member's role and personal-data permission (owners only).
 func (s *Service) SetStaffRole(ctx context.Context, by domain.Actor, staffID, role string, personalData bool) (domain.Staff, error) {
+	on := audit.Target{PartnerID: by.PartnerID}
 	st, err := func() (domain.Staff, error) {
 		if err := by.Authorize(domain.Admin, "manage staff"); err != nil {
 			return domain.Staff{}, err
 		}
-		return s.store.SetStaffRole(ctx, by.PartnerID, staffID, role, personalData)
+		return s.store.SetStaffRole(ctx, by.PartnerID, staffID, role, personalData, func(st domain.Staff) domain.AuditEvent {
+			return s.audit.Done(by, "change staff role", on, fmt.Sprintf("%s to %s", text.Truncate(st.Email, 80), role))
+		})
 	}()
-	return st, s.audit.Record(ctx, by, "change staff role", audit.Target{PartnerID: by.PartnerID}, fmt.Sprintf("%s to %s", text.Truncate(st.Email, 80), role), err)
+	return st, s.audit.Unless(ctx, by, "change staff role", on, fmt.Sprintf("staff %s to %s", text.Truncate(staffID, 40), role), err)
 }
 
 // RemoveStaff removes a member of the partner's staff and ends their
 // sessions (owners only). The last owner stays.
 func (s *Service) RemoveStaff(ctx context.Context, by domain.Actor, staffID string) error {
-	st, err := func() (domain.Staff, error) {
+	on := audit.Target{PartnerID: by.PartnerID}
+	_, err := func() (domain.Staff, error) {
 		if err := by.Authorize(domain.Admin, "manage staff"); err != nil {
 			return domain.Staff{}, err
 		}
-		return s.store.RemoveStaff(ctx, by.PartnerID, staffID, s.now().UTC())
+		return s.store.RemoveStaff(ctx, by.PartnerID, staffID, s.now().UTC(), func(st domain.Staff) domain.AuditEvent {
+			return s.audit.Done(by, "remove staff", on, text.Truncate(st.Email, 80))
+		})
 	}()
-	who := text.Truncate(st.Email, 80)
-	if who == "" {
-		who = "staff " + text.Truncate(staffID, 40)
-	}
-	return s.audit.Record(ctx, by, "remove staff", audit.Target{PartnerID: by.PartnerID}, who, err)
+	return s.audit.Unless(ctx, by, "remove staff", on, "staff "+text.Truncate(staffID, 40), err)
 }
 
 // APIKeyPrefix starts every API key, so that a leaked one is recognised.
@@ -178,12 +186,14 @@ type NewAPIKey struct {
 // CreateAPIKey creates an API key for the actor's partner with a role
 // (owners only). Its secret is returned once.
 func (s *Service) CreateAPIKey(ctx context.Context, by domain.Actor, name, role string) (NewAPIKey, error) {
-	k, err := s.createAPIKey(ctx, by, name, role)
-	return k, s.audit.Record(ctx, by, "create API key", audit.Target{PartnerID: by.PartnerID},
-		fmt.Sprintf("%s (%s, %s)", text.Truncate(name, 100), role, k.Prefix), err)
+	on := audit.Target{PartnerID: by.PartnerID}
+	k, err := s.createAPIKey(ctx, by, name, role, func(k domain.APIKey) domain.AuditEvent {
+		return s.audit.Done(by, "create API key", on, fmt.Sprintf("%s (%s, %s)", text.Truncate(k.Name, 100), k.Role, k.Prefix))
+	})
+	return k, s.audit.Unless(ctx, by, "create API key", on, fmt.Sprintf("%s (%s)", text.Truncate(name, 100), role), err)
 }
 
-func (s *Service) createAPIKey(ctx context.Context, by domain.Actor, name, role string) (NewAPIKey, error) {
+func (s *Service) createAPIKey(ctx context.Context, by domain.Actor, name, role string, n store.Note[domain.APIKey]) (NewAPIKey, error) {
 	if err := by.Authorize(domain.Admin, "manage API keys"); err != nil {
 		return NewAPIKey{}, err
 	}
@@ -197,7 +207,7 @@ func (s *Service) createAPIKey(ctx context.Context, by domain.Actor, name, role 
 	}
 	secret := APIKeyPrefix + base64.RawURLEncoding.EncodeToString(b)
 	k, err := s.store.CreateAPIKey(ctx, domain.APIKey{ID: uuid.NewString(), PartnerID: by.PartnerID, Name: name, Role: role,
-		Prefix: secret[:len(APIKeyPrefix)+6], CreatedBy: by.ID}, secret)
+		Prefix: secret[:len(APIKeyPrefix)+6], CreatedBy: by.ID}, secret, n)
 	if err != nil {
 		return NewAPIKey{}, err
 	}
@@ -222,13 +232,16 @@ func (s *Service) APIKeys(ctx context.Context, by domain.Actor) ([]domain.APIKey
 // RevokeAPIKey revokes one of the partner's keys (owners only): it opens
 // nothing afterwards.
 func (s *Service) RevokeAPIKey(ctx context.Context, by domain.Actor, id string) (domain.APIKey, error) {
+	on := audit.Target{PartnerID: by.PartnerID}
 	k, err := func() (domain.APIKey, error) {
 		if err := by.Authorize(domain.Admin, "manage API keys"); err != nil {
 			return domain.APIKey{}, err
 		}
-		return s.store.RevokeAPIKey(ctx, by.PartnerID, id, s.now().UTC())
+		return s.store.RevokeAPIKey(ctx, by.PartnerID, id, s.now().UTC(), func(k domain.APIKey) domain.AuditEvent {
+			return s.audit.Done(by, "revoke API key", on, fmt.Sprintf("%s (%s)", text.Truncate(k.Name, 100), k.Prefix))
+		})
 	}()
-	return k, s.audit.Record(ctx, by, "revoke API key", audit.Target{PartnerID: by.PartnerID}, fmt.Sprintf("%s (%s)", text.Truncate(k.Name, 100), k.Prefix), err)
+	return k, s.audit.Unless(ctx, by, "revoke API key", on, "API key "+text.Truncate(id, 40), err)
 }
 
 // APIKeyActor is the actor an API key's secret stands for, read with its

@@ -51,6 +51,30 @@ func Outcome(err error) string {
 // caller has gone (the action may have happened); a failure to record is
 // logged, and never turns a done action into a failure.
 func (l *Log) Record(ctx context.Context, by domain.Actor, action string, on Target, detail string, err error) error {
+	if aerr := l.store.Audit(context.WithoutCancel(ctx), l.event(by, action, on, detail, err)); aerr != nil {
+		l.logger.Error("audit event lost", "action", action, "actor", by.ID, "error", aerr)
+	}
+	return err
+}
+
+// Unless records an action that ended with err (refused or failed:
+// nothing changed), and returns err; a done one (err nil) is not
+// recorded here, because the change recorded it in its own transaction
+// (Done).
+func (l *Log) Unless(ctx context.Context, by domain.Actor, action string, on Target, detail string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return l.Record(ctx, by, action, on, detail, err)
+}
+
+// Done is the audit event of an action done, for the store to write in
+// the transaction of the change (a store.Note).
+func (l *Log) Done(by domain.Actor, action string, on Target, detail string) domain.AuditEvent {
+	return l.event(by, action, on, detail, nil)
+}
+
+func (l *Log) event(by domain.Actor, action string, on Target, detail string, err error) domain.AuditEvent {
 	e := domain.AuditEvent{At: l.now().UTC(), PartnerID: on.PartnerID, ActorKind: by.Kind, ActorID: by.ID, Action: action,
 		SubaccountID: on.SubaccountID, OnboardingID: on.OnboardingID, Addr: by.Addr, Outcome: Outcome(err), Detail: detail}
 	if e.PartnerID == "" {
@@ -59,10 +83,7 @@ func (l *Log) Record(ctx context.Context, by domain.Actor, action string, on Tar
 	if err != nil {
 		e.Detail = text.Truncate(text.OneLine(err.Error()), 500)
 	}
-	if aerr := l.store.Audit(context.WithoutCancel(ctx), e); aerr != nil {
-		l.logger.Error("audit event lost", "action", action, "actor", by.ID, "error", aerr)
-	}
-	return err
+	return e
 }
 
 // shown is how many events a customer's page shows.

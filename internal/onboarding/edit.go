@@ -9,6 +9,7 @@ import (
 
 	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/links"
+	"github.com/cloudpartners/onboarding/internal/store"
 	"github.com/cloudpartners/onboarding/internal/text"
 	"github.com/cloudpartners/onboarding/workflows"
 )
@@ -71,12 +72,15 @@ func (s *Service) link(ctx context.Context, by domain.Actor, ref string) (Link, 
 // subaccount, outside this system. A deleted subaccount cannot be edited,
 // nor the cloud name once the cloud exists. Role bindings never change.
 func (s *Service) Edit(ctx context.Context, by domain.Actor, ref string, e domain.Edit) (domain.Subaccount, error) {
-	sa, f, err := s.edit(ctx, by, ref, e)
 	// The values are personal data: the log says which fields, not what they became.
-	return sa, s.audit.Record(ctx, by, "edit", target(by, ref, f.sa), strings.Join(e.Fields(), ", "), err)
+	detail := strings.Join(e.Fields(), ", ")
+	sa, f, err := s.edit(ctx, by, ref, e, func(sa domain.Subaccount) domain.AuditEvent {
+		return s.audit.Done(by, "edit", target(by, ref, &sa), detail)
+	})
+	return sa, s.audit.Unless(ctx, by, "edit", target(by, ref, f.sa), detail, err)
 }
 
-func (s *Service) edit(ctx context.Context, by domain.Actor, ref string, e domain.Edit) (domain.Subaccount, found, error) {
+func (s *Service) edit(ctx context.Context, by domain.Actor, ref string, e domain.Edit, n store.Note[domain.Subaccount]) (domain.Subaccount, found, error) {
 	f, err := s.find(ctx, by, ref)
 	if aerr := by.Authorize(domain.Write, "edit a customer"); aerr != nil {
 		return domain.Subaccount{}, f, aerr
@@ -95,7 +99,7 @@ func (s *Service) edit(ctx context.Context, by domain.Actor, ref string, e domai
 		return domain.Subaccount{}, f, domain.Errorf(domain.NotYet, domain.ErrNoRecordYet.Code,
 			"onboarding %q has no customer record yet; try again in a moment", text.Truncate(f.id, 120))
 	}
-	edited, err := s.store.EditSubaccount(ctx, by.Scope(), f.sa.ID, e)
+	edited, err := s.store.EditSubaccount(ctx, by.Scope(), f.sa.ID, e, n)
 	if errors.Is(err, domain.ErrDeleted) {
 		return domain.Subaccount{}, f, domain.Errorf(domain.Conflict, domain.ErrDeleted.Code,
 			"onboarding %q has already ended %s: the customer is deleted, so it cannot be edited", f.sa.OnboardingID, f.sa.DeletedReason)

@@ -80,7 +80,7 @@ func TestActorsSeeOnlyTheirPartner(t *testing.T) {
 		require.Equal(t, domain.CodeOf(unknownErr), domain.CodeOf(err))
 	}
 	// Each attempt is audited as a refusal, under alpha, not in beta's customer's log.
-	tried, err := w.Store.AuditLog(ctx, store.AuditQuery{Scope: pa, Limit: 100})
+	tried, err := w.Store.AuditLog(ctx, store.AuditQuery{Scope: pa, Actor: alpha.ID, Limit: 100})
 	require.NoError(t, err)
 	require.Len(t, tried, 9) // the launch, then link, resend, cancel and edit by each id
 	for _, e := range tried {

@@ -27,7 +27,7 @@ func TestRolesAndPartnerStatus(t *testing.T) {
 	for _, p := range []string{partner, dormant} {
 		w.Partner(p, "Partner "+p)
 	}
-	_, err := w.Store.SetPartnerStatus(ctx, dormant, false)
+	_, err := w.Store.SetPartnerStatus(ctx, dormant, false, nil)
 	require.NoError(t, err)
 	editor := staff("e@roles.example", partner, domain.StaffEditor)
 	editor.Addr = "192.0.2.7"
@@ -82,7 +82,7 @@ func TestRolesAndPartnerStatus(t *testing.T) {
 	// Nor its API keys, made while it had partner status.
 	secret := access.APIKeyPrefix + "dormant-" + sfx
 	_, err = w.Store.CreateAPIKey(ctx, domain.APIKey{ID: uuid.NewString(), PartnerID: dormant, Name: "old", Role: domain.StaffOwner,
-		Prefix: secret[:10], CreatedBy: "test"}, secret)
+		Prefix: secret[:10], CreatedBy: "test"}, secret, nil)
 	require.NoError(t, err)
 	keyActor, err := w.Access.APIKeyActor(ctx, secret, "")
 	require.NoError(t, err)

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/text"
 )
@@ -32,13 +34,18 @@ const apiKeyColumns = `k.id, k.partner_id, k.name, k.role, k.prefix, k.created_b
 
 // CreateAPIKey records a key by the hash of its secret; the secret itself
 // is never stored.
-func (s *Store) CreateAPIKey(ctx context.Context, k domain.APIKey, secret string) (domain.APIKey, error) {
+func (s *Store) CreateAPIKey(ctx context.Context, k domain.APIKey, secret string, n Note[domain.APIKey]) (domain.APIKey, error) {
 	if err := domain.ValidateRole(k.Role); err != nil {
 		return domain.APIKey{}, err
 	}
 	var out apiKeyRow
-	err := s.db.GetContext(ctx, &out, `INSERT INTO api_keys AS k (id, partner_id, name, role, hash, prefix, created_by)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING `+apiKeyColumns, k.ID, k.PartnerID, k.Name, k.Role, hashSecret(secret), k.Prefix, k.CreatedBy)
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := tx.GetContext(ctx, &out, `INSERT INTO api_keys AS k (id, partner_id, name, role, hash, prefix, created_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING `+apiKeyColumns, k.ID, k.PartnerID, k.Name, k.Role, hashSecret(secret), k.Prefix, k.CreatedBy); err != nil {
+			return err
+		}
+		return note(ctx, tx, n, out.domain())
+	})
 	if isCode(err, codeCheckViolation) {
 		return domain.APIKey{}, domain.Invalidf("name", "want a name of 1-100 characters")
 	}
@@ -85,13 +92,18 @@ func (s *Store) ListAPIKeys(ctx context.Context, partnerID string) ([]domain.API
 }
 
 // RevokeAPIKey revokes a partner's key; revoking it again changes nothing.
-func (s *Store) RevokeAPIKey(ctx context.Context, partnerID, id string, at time.Time) (domain.APIKey, error) {
+func (s *Store) RevokeAPIKey(ctx context.Context, partnerID, id string, at time.Time, n Note[domain.APIKey]) (domain.APIKey, error) {
 	if !isUUID(id) {
 		return domain.APIKey{}, notFound("API key %q", text.Truncate(id, 80))
 	}
 	var k apiKeyRow
-	err := s.db.GetContext(ctx, &k, `UPDATE api_keys AS k SET revoked_at = COALESCE(k.revoked_at, $3) WHERE k.id = $1 AND k.partner_id = $2 RETURNING `+apiKeyColumns,
-		id, partnerID, at)
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := tx.GetContext(ctx, &k, `UPDATE api_keys AS k SET revoked_at = COALESCE(k.revoked_at, $3) WHERE k.id = $1 AND k.partner_id = $2 RETURNING `+apiKeyColumns,
+			id, partnerID, at); err != nil {
+			return err
+		}
+		return note(ctx, tx, n, k.domain())
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return domain.APIKey{}, notFound("API key %q", id)
 	}

@@ -73,7 +73,7 @@ func TestAnswerIsOneStatement(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { counted.Close() })
 	ctx := t.Context()
-	_, err = st.AddPartner(ctx, "integrator", "Integrator Ltd")
+	_, err = st.AddPartner(ctx, "integrator", "Integrator Ltd", nil)
 	require.NoError(t, err)
 	sa, err := st.CreateCustomer(ctx, newCustomer("integrator", "One Statement"))
 	require.NoError(t, err)

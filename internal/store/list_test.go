@@ -41,7 +41,7 @@ func ids(items []domain.Subaccount) []string {
 
 func TestListPagesByKeyset(t *testing.T) {
 	st, ctx := setup(t)
-	_, err := st.AddPartner(ctx, "other", "Other")
+	_, err := st.AddPartner(ctx, "other", "Other", nil)
 	require.NoError(t, err)
 	all := seed(t, st, ctx, "integrator", 23)
 	seed(t, st, ctx, "other", 3)

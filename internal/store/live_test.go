@@ -17,7 +17,7 @@ func TestLiveSubaccount(t *testing.T) {
 	ctx := context.Background()
 	st, _ := testenv.NewStore(t)
 	for _, p := range []string{"p1", "p2"} {
-		if _, err := st.AddPartner(ctx, p, "Partner "+p); err != nil {
+		if _, err := st.AddPartner(ctx, p, "Partner "+p, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -26,14 +26,22 @@ func (r partnerRow) domain() domain.Partner {
 const partnerColumns = `id, name, partner_status, created_at`
 
 // AddPartner registers a partner with partner status; registering an
-// existing id again returns the existing partner unchanged.
-func (s *Store) AddPartner(ctx context.Context, id, name string) (domain.Partner, error) {
+// existing id again returns the existing partner unchanged (and records
+// no note).
+func (s *Store) AddPartner(ctx context.Context, id, name string, n Note[domain.Partner]) (domain.Partner, error) {
 	var p partnerRow
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO partners (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`, id, name); err != nil {
+		res, err := tx.ExecContext(ctx, `INSERT INTO partners (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`, id, name)
+		if err != nil {
 			return err
 		}
-		return tx.GetContext(ctx, &p, `SELECT `+partnerColumns+` FROM partners WHERE id = $1`, id)
+		if err := tx.GetContext(ctx, &p, `SELECT `+partnerColumns+` FROM partners WHERE id = $1`, id); err != nil {
+			return err
+		}
+		if added, err := res.RowsAffected(); err != nil || added == 0 {
+			return err
+		}
+		return note(ctx, tx, n, p.domain())
 	})
 	if err != nil {
 		if isCode(err, codeCheckViolation) {
@@ -46,9 +54,14 @@ func (s *Store) AddPartner(ctx context.Context, id, name string) (domain.Partner
 
 // SetPartnerStatus grants or withdraws a partner's partner status and
 // returns the partner.
-func (s *Store) SetPartnerStatus(ctx context.Context, id string, status bool) (domain.Partner, error) {
+func (s *Store) SetPartnerStatus(ctx context.Context, id string, status bool, n Note[domain.Partner]) (domain.Partner, error) {
 	var p partnerRow
-	err := s.db.GetContext(ctx, &p, `UPDATE partners SET partner_status = $2 WHERE id = $1 RETURNING `+partnerColumns, id, status)
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := tx.GetContext(ctx, &p, `UPDATE partners SET partner_status = $2 WHERE id = $1 RETURNING `+partnerColumns, id, status); err != nil {
+			return err
+		}
+		return note(ctx, tx, n, p.domain())
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return domain.Partner{}, domain.UnknownPartner(id)
 	}

@@ -18,13 +18,13 @@ import (
 // scope "" (operators, the system) finds every partner's.
 func TestReadsByIDAreScopedInSQL(t *testing.T) {
 	st, ctx := setup(t)
-	_, err := st.AddPartner(ctx, "rival", "Rival Ltd")
+	_, err := st.AddPartner(ctx, "rival", "Rival Ltd", nil)
 	require.NoError(t, err)
 	sa, err := st.CreateCustomer(ctx, newCustomer("integrator", "Scoped Co"))
 	require.NoError(t, err)
 	require.NoError(t, st.Audit(ctx, domain.AuditEvent{At: time.Now(), PartnerID: "integrator", ActorKind: domain.ActorUser, ActorID: "a@integrator.example",
 		Action: "edit", SubaccountID: sa.ID, Outcome: domain.OutcomeDone}))
-	staff, err := st.AddStaff(ctx, store.NewStaff{ID: uuid.NewString(), PartnerID: "integrator", Email: "owner@integrator.example", Role: domain.StaffOwner})
+	staff, err := st.AddStaff(ctx, store.NewStaff{ID: uuid.NewString(), PartnerID: "integrator", Email: "owner@integrator.example", Role: domain.StaffOwner}, nil)
 	require.NoError(t, err)
 
 	for _, scope := range []string{"", "integrator"} {
@@ -61,7 +61,7 @@ func TestReadsByIDAreScopedInSQL(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, log, "another partner's audit log is empty to the rival")
 	contact := "Mallory"
-	_, err = st.EditSubaccount(ctx, "rival", sa.ID, domain.Edit{Contact: &contact})
+	_, err = st.EditSubaccount(ctx, "rival", sa.ID, domain.Edit{Contact: &contact}, nil)
 	require.ErrorIs(t, err, domain.ErrNotFound)
 	require.Equal(t, before, countRows(t, st))
 	row, err := st.Subaccount(ctx, "", sa.ID)
@@ -83,7 +83,7 @@ func TestEveryRoundTripIsCounted(t *testing.T) {
 	var n int
 	counted, err := store.Open(ctx, dsn, store.Options{OnStatement: func() { n++ }})
 	require.NoError(t, err)
-	_, err = counted.AddPartner(ctx, "integrator", "Integrator Ltd")
+	_, err = counted.AddPartner(ctx, "integrator", "Integrator Ltd", nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { counted.Close() })
 	sa, err := counted.CreateCustomer(ctx, newCustomer("integrator", "Counted Co"))

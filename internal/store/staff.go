@@ -55,12 +55,37 @@ func emailKey(email string) string { return strings.ToLower(strings.TrimSpace(em
 // AddStaff adds a person to a partner's staff. Adding the same email to the
 // same partner again changes the role and the personal-data permission; an
 // email on another partner's staff is refused with domain.ErrStaffTaken.
-func (s *Store) AddStaff(ctx context.Context, n NewStaff) (domain.Staff, error) {
+func (s *Store) AddStaff(ctx context.Context, n NewStaff, nt Note[domain.Staff]) (domain.Staff, error) {
 	if err := domain.ValidateStaff(n.Email, n.Role); err != nil {
 		return domain.Staff{}, fmt.Errorf("add staff: %w", err)
 	}
-	var id string
+	var added domain.Staff
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		id, err := addStaff(ctx, tx, n)
+		if err != nil {
+			return err
+		}
+		if added, err = oneStaff(ctx, tx, liveStaff, id, n.PartnerID); err != nil {
+			return err
+		}
+		return note(ctx, tx, nt, added)
+	})
+	switch {
+	case isConstraint(err, "staff_partner_id_fkey"):
+		return domain.Staff{}, domain.UnknownPartner(n.PartnerID)
+	case isConstraint(err, "staff_email"):
+		return domain.Staff{}, fmt.Errorf("add staff: %w", domain.ErrStaffTaken)
+	case err != nil:
+		return domain.Staff{}, fmt.Errorf("add staff: %w", err)
+	}
+	return added, nil
+}
+
+// addStaff inserts the person, or changes the partner's member with their
+// email, and returns the member's id.
+func addStaff(ctx context.Context, tx *sqlx.Tx, n NewStaff) (string, error) {
+	var id string
+	err := func() error {
 		if _, err := tx.ExecContext(ctx, `SELECT 1 FROM partners WHERE id = $1 FOR SHARE`, n.PartnerID); err != nil {
 			return err
 		}
@@ -83,17 +108,13 @@ func (s *Store) AddStaff(ctx context.Context, n NewStaff) (domain.Staff, error) 
 		id = cur.ID
 		_, err = tx.ExecContext(ctx, `UPDATE staff SET role = $2, personal_data = $3 WHERE id = $1`, cur.ID, n.Role, n.PersonalData)
 		return err
-	})
-	switch {
-	case isConstraint(err, "staff_partner_id_fkey"):
-		return domain.Staff{}, domain.UnknownPartner(n.PartnerID)
-	case isConstraint(err, "staff_email"):
-		return domain.Staff{}, fmt.Errorf("add staff: %w", domain.ErrStaffTaken)
-	case err != nil:
-		return domain.Staff{}, fmt.Errorf("add staff: %w", err)
-	}
-	return s.StaffByID(ctx, n.PartnerID, id)
+	}()
+	return id, err
 }
+
+// liveStaff selects a member by id ($1) who has not been removed, in a
+// partner's scope ($2; "": any partner's).
+const liveStaff = ` WHERE st.id = $1 AND st.removed_at IS NULL AND ($2 = '' OR st.partner_id = $2)`
 
 // StaffByID returns one of the partner's members of staff (scope "": any
 // partner's) who has not been removed, or domain.ErrNotFound.
@@ -101,7 +122,7 @@ func (s *Store) StaffByID(ctx context.Context, scope, id string) (domain.Staff, 
 	if !isUUID(id) {
 		return domain.Staff{}, notFound("staff %q", text.Truncate(id, 80))
 	}
-	return oneStaff(ctx, s.db, ` WHERE st.id = $1 AND st.removed_at IS NULL AND ($2 = '' OR st.partner_id = $2)`, id, scope)
+	return oneStaff(ctx, s.db, liveStaff, id, scope)
 }
 
 func oneStaff(ctx context.Context, q sqlx.QueryerContext, where string, args ...any) (domain.Staff, error) {
@@ -122,8 +143,9 @@ func oneStaff(ctx context.Context, q sqlx.QueryerContext, where string, args ...
 // provider does not lock the person out, and a reused email cannot take
 // over another's account. domain.ErrNotFound when the person is on no
 // partner's staff.
-func (s *Store) SignIn(ctx context.Context, issuer, subject, email string, at time.Time) (domain.Staff, error) {
+func (s *Store) SignIn(ctx context.Context, issuer, subject, email string, at time.Time, n Note[domain.Staff]) (domain.Staff, error) {
 	var id string
+	var st domain.Staff
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		err := tx.GetContext(ctx, &id, `SELECT id FROM staff WHERE issuer = $1 AND subject = $2 AND removed_at IS NULL`, issuer, subject)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -135,13 +157,18 @@ func (s *Store) SignIn(ctx context.Context, issuer, subject, email string, at ti
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE staff SET issuer = $2, subject = $3, last_login_at = $4 WHERE id = $1`, id, issuer, subject, at)
-		return err
+		if _, err = tx.ExecContext(ctx, `UPDATE staff SET issuer = $2, subject = $3, last_login_at = $4 WHERE id = $1`, id, issuer, subject, at); err != nil {
+			return err
+		}
+		if st, err = oneStaff(ctx, tx, liveStaff, id, ""); err != nil {
+			return err
+		}
+		return note(ctx, tx, n, st)
 	})
 	if err != nil {
 		return domain.Staff{}, fmt.Errorf("sign in: %w", err)
 	}
-	return s.StaffByID(ctx, "", id)
+	return st, nil
 }
 
 // ListStaff lists a partner's staff by email.
@@ -160,7 +187,7 @@ func (s *Store) ListStaff(ctx context.Context, partnerID string) ([]domain.Staff
 // RemoveStaff removes a member of a partner's staff and ends their sessions;
 // the row stays for audit. Removing the partner's last owner is refused
 // with domain.ErrLastOwner. It returns who was removed.
-func (s *Store) RemoveStaff(ctx context.Context, partnerID, id string, at time.Time) (domain.Staff, error) {
+func (s *Store) RemoveStaff(ctx context.Context, partnerID, id string, at time.Time, n Note[domain.Staff]) (domain.Staff, error) {
 	if !isUUID(id) {
 		return domain.Staff{}, notFound("staff %q", text.Truncate(id, 80))
 	}
@@ -179,8 +206,10 @@ func (s *Store) RemoveStaff(ctx context.Context, partnerID, id string, at time.T
 		if _, err := tx.ExecContext(ctx, `UPDATE staff SET removed_at = $2 WHERE id = $1`, id, at); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE staff_id = $1`, id)
-		return err
+		if _, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE staff_id = $1`, id); err != nil {
+			return err
+		}
+		return note(ctx, tx, n, st.domain())
 	})
 	if err != nil {
 		return domain.Staff{}, fmt.Errorf("remove staff: %w", err)
@@ -207,13 +236,14 @@ func keepAnOwner(ctx context.Context, tx *sqlx.Tx, partnerID, id, role string) e
 // SetStaffRole changes a member's role and personal-data permission. Taking
 // the owner role from the partner's last owner is refused with
 // domain.ErrLastOwner.
-func (s *Store) SetStaffRole(ctx context.Context, partnerID, id, role string, personalData bool) (domain.Staff, error) {
+func (s *Store) SetStaffRole(ctx context.Context, partnerID, id, role string, personalData bool, n Note[domain.Staff]) (domain.Staff, error) {
 	if !isUUID(id) {
 		return domain.Staff{}, notFound("staff %q", text.Truncate(id, 80))
 	}
 	if err := domain.ValidateRole(role); err != nil {
 		return domain.Staff{}, err
 	}
+	var changed domain.Staff
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var cur string
 		err := tx.GetContext(ctx, &cur, `SELECT role FROM staff WHERE id = $1 AND partner_id = $2 AND removed_at IS NULL FOR UPDATE`, id, partnerID)
@@ -228,11 +258,16 @@ func (s *Store) SetStaffRole(ctx context.Context, partnerID, id, role string, pe
 				return err
 			}
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE staff SET role = $2, personal_data = $3 WHERE id = $1`, id, role, personalData)
-		return err
+		if _, err = tx.ExecContext(ctx, `UPDATE staff SET role = $2, personal_data = $3 WHERE id = $1`, id, role, personalData); err != nil {
+			return err
+		}
+		if changed, err = oneStaff(ctx, tx, liveStaff, id, partnerID); err != nil {
+			return err
+		}
+		return note(ctx, tx, n, changed)
 	})
 	if err != nil {
 		return domain.Staff{}, fmt.Errorf("set staff role: %w", err)
 	}
-	return s.StaffByID(ctx, partnerID, id)
+	return changed, nil
 }

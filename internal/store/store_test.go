@@ -43,7 +43,7 @@ func setup(t *testing.T) (*store.Store, context.Context) {
 	t.Helper()
 	st, _ := testenv.NewStore(t)
 	ctx := context.Background()
-	_, err := st.AddPartner(ctx, "integrator", "Integrator Ltd")
+	_, err := st.AddPartner(ctx, "integrator", "Integrator Ltd", nil)
 	require.NoError(t, err)
 	return st, ctx
 }
@@ -60,16 +60,16 @@ func TestMigrateTwiceIsHarmless(t *testing.T) {
 
 func TestAddPartnerIsIdempotent(t *testing.T) {
 	st, ctx := setup(t)
-	p1, err := st.AddPartner(ctx, "second", "Second")
+	p1, err := st.AddPartner(ctx, "second", "Second", nil)
 	require.NoError(t, err)
-	p2, err := st.AddPartner(ctx, "second", "Other name")
+	p2, err := st.AddPartner(ctx, "second", "Other name", nil)
 	require.NoError(t, err)
 	require.Equal(t, p1, p2)
 	require.True(t, p1.PartnerStatus)
 	require.Equal(t, 2, countRows(t, st).Partners)
 
 	before := countRows(t, st)
-	_, err = st.AddPartner(ctx, "Bad Id!", "x")
+	_, err = st.AddPartner(ctx, "Bad Id!", "x", nil)
 	require.ErrorIs(t, err, domain.ErrInvalid)
 	require.Equal(t, before, countRows(t, st))
 }
@@ -148,9 +148,9 @@ func TestCreateCustomerConcurrently(t *testing.T) {
 
 func TestCreateCustomerBadInput(t *testing.T) {
 	st, ctx := setup(t)
-	_, err := st.AddPartner(ctx, "lapsed", "Lapsed Partner")
+	_, err := st.AddPartner(ctx, "lapsed", "Lapsed Partner", nil)
 	require.NoError(t, err)
-	_, err = st.SetPartnerStatus(ctx, "lapsed", false)
+	_, err = st.SetPartnerStatus(ctx, "lapsed", false, nil)
 	require.NoError(t, err)
 	_, err = st.CreateCustomer(ctx, newCustomer("integrator", "Taken"))
 	require.NoError(t, err)
@@ -189,7 +189,7 @@ func TestEditSubaccount(t *testing.T) {
 	require.NoError(t, st.DB().Select(&bindingsBefore, `SELECT role || subject_id FROM role_bindings ORDER BY id`))
 
 	email, contact, cloud := "new@acme.example", "Bob", "acme-dev"
-	got, err := st.EditSubaccount(ctx, "", sa.ID, domain.Edit{Email: &email, Contact: &contact, CloudName: &cloud})
+	got, err := st.EditSubaccount(ctx, "", sa.ID, domain.Edit{Email: &email, Contact: &contact, CloudName: &cloud}, nil)
 	require.NoError(t, err)
 	require.Equal(t, email, got.Email)
 	require.Equal(t, contact, got.Contact)
@@ -200,11 +200,11 @@ func TestEditSubaccount(t *testing.T) {
 	require.Equal(t, bindingsBefore, bindingsAfter, "edits never change role bindings")
 
 	name, bad := "New Name", "nope"
-	_, err = st.EditSubaccount(ctx, "", sa.ID, domain.Edit{Name: &name})
+	_, err = st.EditSubaccount(ctx, "", sa.ID, domain.Edit{Name: &name}, nil)
 	require.ErrorIs(t, err, domain.ErrNameImmutable)
-	_, err = st.EditSubaccount(ctx, "", sa.ID, domain.Edit{Email: &bad})
+	_, err = st.EditSubaccount(ctx, "", sa.ID, domain.Edit{Email: &bad}, nil)
 	require.ErrorIs(t, err, domain.ErrInvalid)
-	_, err = st.EditSubaccount(ctx, "", uuid.NewString(), domain.Edit{Email: &email})
+	_, err = st.EditSubaccount(ctx, "", uuid.NewString(), domain.Edit{Email: &email}, nil)
 	require.ErrorIs(t, err, domain.ErrNotFound)
 	unchanged, err := st.Subaccount(ctx, "", sa.ID)
 	require.NoError(t, err)
@@ -272,7 +272,7 @@ func TestDelete(t *testing.T) {
 	_, err = st.Activate(ctx, sa.ID, time.Now())
 	require.ErrorIs(t, err, domain.ErrDeleted)
 	email := "x@y.example"
-	_, err = st.EditSubaccount(ctx, "", sa.ID, domain.Edit{Email: &email})
+	_, err = st.EditSubaccount(ctx, "", sa.ID, domain.Edit{Email: &email}, nil)
 	require.ErrorIs(t, err, domain.ErrDeleted)
 	unchanged, err := st.Subaccount(ctx, "", sa.ID)
 	require.NoError(t, err)

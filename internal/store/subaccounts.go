@@ -275,7 +275,7 @@ func (s *Store) LiveSubaccount(ctx context.Context, partnerID, customerName stri
 // of one of the partner's subaccounts (scope "": any partner's). Role
 // bindings never change. Editing a deleted subaccount is refused, and so
 // is the cloud name once the cloud exists.
-func (s *Store) EditSubaccount(ctx context.Context, scope, id string, e domain.Edit) (domain.Subaccount, error) {
+func (s *Store) EditSubaccount(ctx context.Context, scope, id string, e domain.Edit, n Note[domain.Subaccount]) (domain.Subaccount, error) {
 	if err := e.Validate(); err != nil {
 		return domain.Subaccount{}, fmt.Errorf("edit customer: %w", err)
 	}
@@ -290,11 +290,13 @@ func (s *Store) EditSubaccount(ctx context.Context, scope, id string, e domain.E
 		if e.CloudName != nil && sa.CloudID != "" && *e.CloudName != sa.CloudName {
 			return domain.Invalidf("cloud", "the cloud has already been created; its name can no longer change")
 		}
-		_, err = tx.ExecContext(ctx, `
+		if _, err = tx.ExecContext(ctx, `
 			UPDATE subaccounts SET email = COALESCE($2, email), contact = COALESCE($3, contact),
 			       cloud_name = COALESCE($4, cloud_name), updated_at = now()
-			WHERE id = $1`, sa.ID, e.Email, e.Contact, e.CloudName)
-		return err
+			WHERE id = $1`, sa.ID, e.Email, e.Contact, e.CloudName); err != nil {
+			return err
+		}
+		return note(ctx, tx, n, sa)
 	})
 	if err != nil {
 		return domain.Subaccount{}, fmt.Errorf("edit customer: %w", err)
