@@ -99,6 +99,20 @@ func settled(sa domain.Subaccount, what string) error {
 	return nil
 }
 
+// statusPending reports whether a suspend or a resume waits for the
+// customer's workflow: the status the record shows may change before the
+// workflow takes a new request, so what depends on it — "already
+// suspended", "already active", no cloud while suspended — is left to the
+// workflow, which takes requests in the order they came.
+func statusPending(sa domain.Subaccount) bool {
+	for _, r := range sa.Pending {
+		if r.Kind == domain.RequestSuspend || r.Kind == domain.RequestResume {
+			return true
+		}
+	}
+	return false
+}
+
 // request sends a request to the subaccount's customer workflow,
 // starting it if this is the first (signal-with-start): one workflow per
 // subaccount carries out its requests one at a time. It is accepted once
@@ -156,7 +170,7 @@ func (s *Service) AddCloud(ctx context.Context, by domain.Actor, ref, name, requ
 	if err == nil {
 		err = settled(sa, "create a cloud")
 	}
-	if err == nil && sa.Status == domain.StatusSuspended {
+	if err == nil && sa.Status == domain.StatusSuspended && !statusPending(sa) {
 		err = fmt.Errorf("cannot create a cloud: %w", domain.ErrSuspended)
 	}
 	if err != nil {
@@ -246,7 +260,7 @@ func (s *Service) Suspend(ctx context.Context, by domain.Actor, ref, reason stri
 	switch {
 	case err != nil:
 		return Lifecycle{}, s.audit.Record(ctx, by, "suspend", target(by, ref, sa), detail, err)
-	case sa.Status == domain.StatusSuspended:
+	case sa.Status == domain.StatusSuspended && !statusPending(sa):
 		return lifecycleOf(sa, false), s.audit.Record(ctx, by, "suspend", target(by, ref, sa), "already suspended", nil)
 	}
 	r, err := s.newRequest(by, sa, domain.RequestSuspend, requestID, "stop the services")
@@ -272,7 +286,7 @@ func (s *Service) Resume(ctx context.Context, by domain.Actor, ref, requestID st
 	switch {
 	case err != nil:
 		return Lifecycle{}, s.audit.Record(ctx, by, "resume", target(by, ref, sa), "", err)
-	case sa.Status == domain.StatusActive:
+	case sa.Status == domain.StatusActive && !statusPending(sa):
 		return lifecycleOf(sa, false), s.audit.Record(ctx, by, "resume", target(by, ref, sa), "already active", nil)
 	}
 	r, err := s.newRequest(by, sa, domain.RequestResume, requestID, "resume the services")

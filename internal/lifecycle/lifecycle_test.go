@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cloudpartners/onboarding/internal/domain"
+	"github.com/cloudpartners/onboarding/internal/lifecycle"
+	"github.com/cloudpartners/onboarding/internal/request"
 	"github.com/cloudpartners/onboarding/internal/onboarding"
 	"github.com/cloudpartners/onboarding/internal/store"
 	"github.com/cloudpartners/onboarding/internal/testenv"
@@ -186,4 +188,65 @@ func TestNotPastOnboarding(t *testing.T) {
 	cs, err := w.Store.Clouds(ctx, partner, v.SubaccountID)
 	require.NoError(t, err)
 	require.Empty(t, cs, "no cloud was ever created")
+}
+
+// TestRequestsQueuedInOrder: with no worker, suspend, resume and a cloud
+// for an active customer are each accepted — none answered from the
+// record, which the suspend pending will change ("already active" would
+// be untrue once it is carried out) — shown pending in the order they
+// came, and carried out in that order once a worker runs: the customer
+// ends active with the new cloud, each request done, each with one audit
+// row.
+func TestRequestsQueuedInOrder(t *testing.T) {
+	w := testenv.NewWorld(t, nil)
+	p := w.StartWorker(t)
+	ctx := context.Background()
+	partner := "q-" + testenv.Suffix()
+	w.Partner(partner, "Queue partner")
+	sa := active(t, w, partner, "umbrella")
+	editor := staff(partner, domain.StaffEditor)
+	p.Stop()
+
+	impatient := lifecycle.New(w.Temporal, w.Store, w.Audit, request.New(w.Temporal, w.Store, time.Second), w.Vars["TASK_QUEUE"], 0)
+	s, err := impatient.Suspend(ctx, editor, sa.ID, "unpaid", 0, "")
+	require.NoError(t, err)
+	require.True(t, s.Request.Pending(), "%+v", s.Request)
+	require.Equal(t, domain.StatusActive, s.Status, "the record is unchanged until a worker takes it")
+	r, err := impatient.Resume(ctx, editor, sa.ID, "")
+	require.NoError(t, err)
+	require.True(t, r.Request.Pending(), "a resume behind a suspend is sent, not answered \"already active\"")
+	c, err := impatient.AddCloud(ctx, editor, sa.ID, "umbrella-more", "")
+	require.NoError(t, err)
+	require.True(t, c.Request.Pending())
+	got, _, err := w.Store.Customer(ctx, partner, sa.ID)
+	require.NoError(t, err)
+	var kinds []string
+	for _, q := range got.Pending {
+		kinds = append(kinds, q.Kind)
+	}
+	require.Equal(t, []string{domain.RequestSuspend, domain.RequestResume, domain.RequestAddCloud}, kinds)
+
+	w.StartWorker(t)
+	for _, id := range []string{s.Request.ID, r.Request.ID, c.Request.ID} {
+		testenv.Eventually(t, 60*time.Second, "request "+id+" done", func() bool {
+			q, err := w.Store.Request(ctx, partner, id)
+			return err == nil && q.Status == domain.RequestDone
+		})
+	}
+	got, _, err = w.Store.Customer(ctx, partner, sa.ID)
+	require.NoError(t, err)
+	require.Equal(t, domain.StatusActive, got.Status)
+	require.Empty(t, got.Pending)
+	require.ElementsMatch(t, []string{"umbrella-more", "umbrella-prod"}, clouds(t, w, sa))
+	log, err := w.Store.AuditLog(ctx, store.AuditQuery{SubaccountID: sa.ID})
+	require.NoError(t, err)
+	done := map[string]int{}
+	for _, e := range log {
+		if e.Outcome == domain.OutcomeDone {
+			done[e.Action]++
+		}
+	}
+	require.Equal(t, 1, done["suspend"], "%v", done)
+	require.Equal(t, 1, done["resume"], "%v", done)
+	require.Equal(t, 1, done["create cloud"], "%v", done)
 }
