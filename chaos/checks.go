@@ -76,6 +76,7 @@ func (c *chaos) check(ctx context.Context, obs []*trial) error {
 	c.checkTemporal(ctx, obs, byID, r)
 	c.checkPostgres(ctx, obs, r)
 	c.checkAudit(ctx, obs, r)
+	c.outage.check(ctx, c, r)
 	c.checkMail(ctx, r)
 	return c.print(r)
 }
@@ -104,10 +105,13 @@ func (c *chaos) checkTemporal(ctx context.Context, obs []*trial, byID map[string
 			lives[workflows.CustomerWorkflowID(sa.ID)] = true
 		}
 	}
+	outageIDs := c.outage.workflowIDs()
 	for id, n := range runs {
 		switch {
-		case lives[id]:
-			r.counts["customer workflows"]++
+		case lives[id] || outageIDs[id]:
+			if lives[id] {
+				r.counts["customer workflows"]++
+			}
 			if cost, err := stack.History(ctx, c.tc, id, ""); err != nil {
 				r.bad("%s: read history: %v", id, err)
 			} else if cost.NonDeterministic > 0 {

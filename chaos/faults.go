@@ -78,14 +78,9 @@ func (c *chaos) injectFaults(ctx context.Context, driven <-chan struct{}) {
 
 // restartPostgres stops Postgres hard and starts it again after one to three seconds.
 func (c *chaos) restartPostgres(ctx context.Context) {
-	if err := c.stack.KillPostgres(ctx); err != nil {
-		c.faults.note("postgres hard stop failed: %v", err)
-		return
-	}
 	down := time.Second + time.Duration(c.rnd.Int64N(int64(2*time.Second)))
-	time.Sleep(down)
-	if err := c.stack.Up(ctx); err != nil {
-		c.faults.note("postgres restart failed: %v", err)
+	if err := c.bouncePostgres(ctx, down); err != nil {
+		c.faults.note("%v", err)
 		return
 	}
 	c.faults.mu.Lock()
@@ -94,38 +89,55 @@ func (c *chaos) restartPostgres(ctx context.Context) {
 	c.faults.note("%s Postgres stopped -m immediate, restarted after %s", time.Now().Format("15:04:05.000"), down.Round(time.Millisecond))
 }
 
+// bouncePostgres stops Postgres hard and starts it again after down.
+func (c *chaos) bouncePostgres(ctx context.Context, down time.Duration) error {
+	if err := c.stack.KillPostgres(ctx); err != nil {
+		return fmt.Errorf("postgres hard stop failed: %w", err)
+	}
+	time.Sleep(down)
+	if err := c.stack.Up(ctx); err != nil {
+		return fmt.Errorf("postgres restart failed: %w", err)
+	}
+	return nil
+}
+
 // restartTemporal takes the Temporal server down and starts it again a
-// second later: the dev server is stopped (its SQLite file is its state);
-// the full server is SIGKILLed, as a crash would, since its state is in
-// Postgres.
+// second later (bounceTemporal).
 func (c *chaos) restartTemporal(ctx context.Context) {
-	how := "stopped"
-	stop := c.stack.StopTemporal
-	if c.server == "full" {
-		how, stop = "SIGKILLed", c.stack.KillTemporal
-	}
-	if err := stop(ctx); err != nil {
-		c.faults.note("temporal %s failed: %v", how, err)
-		return
-	}
-	time.Sleep(time.Second)
-	// The dev server picks internal ports of its own; on a busy machine one
-	// may be taken meanwhile, so a failed start is tried again.
-	var err error
-	for range 3 {
-		if err = c.stack.Up(ctx); err == nil {
-			break
-		}
-		_ = c.stack.StopTemporal(ctx)
-	}
+	how, err := c.bounceTemporal(ctx)
 	if err != nil {
-		c.faults.note("temporal restart failed: %v", err)
+		c.faults.note("%v", err)
 		return
 	}
 	c.faults.mu.Lock()
 	c.faults.tempRestarts++
 	c.faults.mu.Unlock()
 	c.faults.note("%s Temporal %s server %s and restarted", time.Now().Format("15:04:05.000"), c.server, how)
+}
+
+// bounceTemporal takes the Temporal server down and starts it again a
+// second later: the dev server is stopped (its SQLite file is its state);
+// the full server is SIGKILLed, as a crash would, since its state is in
+// Postgres. how says which.
+func (c *chaos) bounceTemporal(ctx context.Context) (how string, err error) {
+	how = "stopped"
+	stop := c.stack.StopTemporal
+	if c.server == "full" {
+		how, stop = "SIGKILLed", c.stack.KillTemporal
+	}
+	if err := stop(ctx); err != nil {
+		return how, fmt.Errorf("temporal %s failed: %w", how, err)
+	}
+	time.Sleep(time.Second)
+	// The dev server picks internal ports of its own; on a busy machine one
+	// may be taken meanwhile, so a failed start is tried again.
+	for range 3 {
+		if err = c.stack.Up(ctx); err == nil {
+			return how, nil
+		}
+		_ = c.stack.StopTemporal(ctx)
+	}
+	return how, fmt.Errorf("temporal restart failed: %w", err)
 }
 
 // faultSummary counts the faults in one line.

@@ -1,4 +1,6 @@
-// Command chaos runs a mixed batch of onboardings against a private stack
+// Command chaos first makes every kind of request with no worker running
+// and restarts Temporal and Postgres while they wait (the outage), then
+// runs a mixed batch of onboardings against a private stack
 // while it injects faults — the worker SIGKILLed at random instants and
 // restarted, Postgres stopped hard and restarted, the Temporal server
 // restarted (the full server, TEMPORAL_SERVER=full, SIGKILLed; its Postgres
@@ -104,6 +106,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer stopMail()
 	go c.mail.Watch(mctx, 300*time.Millisecond)
 
+	fmt.Fprintln(stdout, "chaos: every kind of request with no worker, then Temporal restarted and Postgres stopped hard …")
+	if c.outage, err = c.runOutage(ctx); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "chaos: driving %d onboardings while injecting faults …\n", o.n)
 	driven := make(chan struct{})
 	go func() { c.drive(ctx, obs); close(driven) }()

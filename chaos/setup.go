@@ -34,6 +34,7 @@ type chaos struct {
 	sfx     string
 	server  string // the Temporal server: "dev" or "full" (TEMPORAL_SERVER)
 	faults  faultCounts
+	outage  *outage // the requests made with no worker, before the batch
 }
 
 // up starts the private stack and the supervised worker and webhook.

@@ -139,11 +139,12 @@ type Supervisor struct {
 	stopped  bool
 	starts   int
 	finished chan struct{}
+	release  chan struct{} // ends a pause at once (Release)
 }
 
 // Supervise starts bin and keeps it running until Stop.
 func Supervise(bin string, env []string, logPath string) (*Supervisor, error) {
-	s := &Supervisor{bin: bin, env: env, log: logPath, finished: make(chan struct{})}
+	s := &Supervisor{bin: bin, env: env, log: logPath, finished: make(chan struct{}), release: make(chan struct{}, 1)}
 	p, err := StartProc(s.bin, s.env, s.log)
 	if err != nil {
 		return nil, err
@@ -171,7 +172,10 @@ func (s *Supervisor) loop() {
 			if pause == 0 {
 				pause = 500 * time.Millisecond
 			}
-			time.Sleep(pause)
+			select {
+			case <-time.After(pause):
+			case <-s.release:
+			}
 			// Checked and started under the lock, so that Stop never misses a new process.
 			s.mu.Lock()
 			if s.stopped {
@@ -196,8 +200,23 @@ func (s *Supervisor) Crash(pause time.Duration) {
 	s.mu.Lock()
 	p := s.cur
 	s.pause = pause
+	select {
+	case <-s.release: // an old Release does not cut this pause short
+	default:
+	}
 	s.mu.Unlock()
 	p.Kill()
+}
+
+// Hold kills the process with SIGKILL and keeps it down until Release.
+func (s *Supervisor) Hold() { s.Crash(24 * time.Hour) }
+
+// Release starts a process held down (or pausing after a crash) now.
+func (s *Supervisor) Release() {
+	select {
+	case s.release <- struct{}{}:
+	default:
+	}
 }
 
 // Pid is the current process id.
@@ -221,6 +240,7 @@ func (s *Supervisor) Stop() {
 	p := s.cur
 	s.mu.Unlock()
 	p.Stop()
+	s.Release() // a pause ends, and the loop sees it stopped
 	<-s.finished
 }
 
