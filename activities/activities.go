@@ -23,6 +23,7 @@ type Store interface {
 	Subaccount(ctx context.Context, scope, id string) (domain.Subaccount, error)
 	Activate(ctx context.Context, id string, at time.Time) (domain.Subaccount, error)
 	Delete(ctx context.Context, id, reason string, at time.Time) (domain.Subaccount, error)
+	Expire(ctx context.Context, id string, at time.Time) (domain.Subaccount, error)
 	CreateCloud(ctx context.Context, cloudID, subaccountID string) (domain.Cloud, error)
 	AddCloud(ctx context.Context, cloudID, subaccountID, name string) (domain.Cloud, bool, error)
 	Suspend(ctx context.Context, id, suspensionID, reason string, at, deleteAfter time.Time) (domain.Subaccount, error)
@@ -41,6 +42,7 @@ type Onboarding interface {
 	SendConfirmation(ctx context.Context, in SendInput) (Sent, error)
 	Activate(ctx context.Context, subaccountID string) (Record, error)
 	Delete(ctx context.Context, in DeleteInput) (Record, error)
+	Expire(ctx context.Context, subaccountID string) (Record, error)
 	CreateCloud(ctx context.Context, in CloudInput) (CloudCreated, error)
 	Settle(ctx context.Context, in SettleInput) (Settled, error)
 }
@@ -140,6 +142,11 @@ type Record struct {
 	SubaccountID   string
 	OrganizationID string
 	Status         string
+	// Answer is the customer's answer the record holds, given by Expire:
+	// domain.AnswerConfirm (kept, to be activated), domain.AnswerDecline
+	// (deleted as declined) or "" (deleted as expired).
+	Answer    string `json:",omitempty"`
+	AnswerVia string `json:",omitempty"`
 }
 
 // CreateRecord creates the subaccount, its organization and its default role
@@ -251,6 +258,17 @@ func (a *Activities) Delete(ctx context.Context, in DeleteInput) (Record, error)
 		return Record{}, permanent(err)
 	}
 	return Record{SubaccountID: sa.ID, OrganizationID: sa.OrganizationID, Status: sa.Status}, nil
+}
+
+// Expire is the deletion at the confirmation deadline, unless the
+// customer's answer is in the record (store.Expire): the answer in the
+// row wins over the deadline, even when its signal was lost.
+func (a *Activities) Expire(ctx context.Context, subaccountID string) (Record, error) {
+	sa, err := a.Store.Expire(ctx, subaccountID, a.Now().UTC())
+	if err != nil {
+		return Record{}, permanent(err)
+	}
+	return Record{SubaccountID: sa.ID, OrganizationID: sa.OrganizationID, Status: sa.Status, Answer: sa.Answer, AnswerVia: sa.AnswerVia}, nil
 }
 
 // CloudInput creates the cloud of an active subaccount; the id is decided by the workflow.

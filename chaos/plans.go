@@ -226,6 +226,10 @@ func (c *chaos) answer(ctx context.Context, ob *trial, token, action string) err
 			return false, err
 		case code >= 500 || code == http.StatusTooManyRequests:
 			return false, fmt.Errorf("POST /confirm (%s) answered %d", action, code)
+		case code == http.StatusAccepted:
+			// Recorded, its signal not delivered (Temporal was away): the
+			// page asks to press again, which delivers it.
+			return false, fmt.Errorf("POST /confirm (%s) answered %d: recorded, not yet delivered", action, code)
 		case code != http.StatusOK:
 			return true, fmt.Errorf("POST /confirm (%s) answered %d", action, code)
 		}

@@ -10,7 +10,7 @@ import (
 var pageFiles embed.FS
 
 // pageNames are the pages, each pages/<name>.html inside pages/layout.html.
-var pageNames = []string{"confirm", "confirmed", "declined", "already", "problem"}
+var pageNames = []string{"confirm", "confirmed", "declined", "already", "recorded", "problem"}
 
 func parsePages() (httpserver.Pages, error) {
 	return httpserver.ParsePages(pageFiles, "pages", nil, pageNames...)

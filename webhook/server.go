@@ -99,6 +99,9 @@ func (s *server) postConfirm(w http.ResponseWriter, r *http.Request) {
 	}
 	sa, already, err := s.invitations.Confirm(r.Context(), r.PostForm.Get("token"), domain.ViaLink)
 	switch {
+	case errors.Is(err, onboarding.ErrAnswerRecorded):
+		s.logger.Warn("confirmation recorded, its signal not delivered", "onboarding", sa.OnboardingID, "subaccount", sa.ID, "error", err)
+		s.page(w, r, http.StatusAccepted, "recorded", sa, "Confirmation received", "")
 	case err != nil:
 		s.failPage(w, r, err)
 	case already:
@@ -117,6 +120,9 @@ func (s *server) postDecline(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, onboarding.ErrAlreadyConfirmed):
 		// Confirmed first (perhaps a moment ago, in another tab): the truth.
 		s.page(w, r, http.StatusConflict, "already", sa, "Already confirmed", "")
+	case errors.Is(err, onboarding.ErrAnswerRecorded):
+		s.logger.Warn("decline recorded, its signal not delivered", "onboarding", sa.OnboardingID, "subaccount", sa.ID, "error", err)
+		s.page(w, r, http.StatusAccepted, "recorded", sa, "Answer received", "")
 	case err != nil:
 		s.failPage(w, r, err)
 	default:
@@ -157,6 +163,9 @@ func (s *server) loginHook(w http.ResponseWriter, r *http.Request) {
 	}
 	sa, already, err := s.invitations.Confirm(r.Context(), call.Token, domain.ViaLogin)
 	switch {
+	case errors.Is(err, onboarding.ErrAnswerRecorded):
+		s.logger.Warn("confirmation recorded, its signal not delivered", "onboarding", sa.OnboardingID, "subaccount", sa.ID, "via", domain.ViaLogin, "error", err)
+		writeJSON(w, http.StatusAccepted, hookAnswer{Status: "recorded", SubaccountID: sa.ID})
 	case err != nil:
 		s.failJSON(w, r, err)
 	case already:

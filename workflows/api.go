@@ -85,6 +85,11 @@ const (
 	// ChangeRequests added durable requests (SignalRequest) to both
 	// workflows (version 1), taken when the first request arrives.
 	ChangeRequests = "durable-requests"
+	// ChangeAnswerOfRecord makes the customer's answer in the record win
+	// over the deadline (version 1): a confirm or decline taken by the
+	// store whose signal never arrived is carried out when the deadline
+	// passes (the Expire activity), taken when the deadline passes.
+	ChangeAnswerOfRecord = "answer-of-record"
 )
 
 // Defaults for Input fields left zero: the product's, in one place.

@@ -143,6 +143,13 @@ func (o *onboarding) run(ctx workflow.Context) (Result, error) {
 	}
 
 	outcome := o.await(ctx)
+	deleted := false // by the expiry, already
+	if outcome == OutcomeExpired {
+		var err error
+		if outcome, deleted, err = o.expire(ctx); err != nil {
+			return Result{}, o.fail(ctx, err)
+		}
+	}
 	o.decided = workflow.Now(ctx)
 	count(ctx, MetricDecided, "outcome", outcome)
 	if outcome == OutcomeActive {
@@ -153,7 +160,10 @@ func (o *onboarding) run(ctx workflow.Context) (Result, error) {
 		if err := o.activate(ctx); err != nil {
 			return Result{}, o.fail(ctx, err)
 		}
-	default:
+	case OutcomeExpired, OutcomeCancelled, OutcomeDeclined:
+		if deleted {
+			break
+		}
 		reason := map[string]string{OutcomeExpired: domain.ReasonExpired, OutcomeCancelled: domain.ReasonCancelled,
 			OutcomeDeclined: domain.ReasonDeclined}[outcome]
 		if err := o.delete(ctx, reason); err != nil {
@@ -314,6 +324,35 @@ func (o *onboarding) activate(ctx workflow.Context) error {
 	o.status.CloudID = cloud.CloudID
 	count(ctx, MetricCloudsCreated, "when", "onboarding")
 	return nil
+}
+
+// expire carries out the deadline (ChangeAnswerOfRecord): the record is
+// deleted unless the customer's answer is in it — taken by the store
+// before the deadline, its signal lost on the way — and the outcome is
+// that answer's: ACTIVE for a confirmation (the record kept, activated
+// next), DECLINED for a decline (deleted as declined), else EXPIRED.
+// deleted says the record is already deleted. Onboardings that expired
+// before the change delete at the end as they always did.
+func (o *onboarding) expire(ctx workflow.Context) (outcome string, deleted bool, err error) {
+	if workflow.GetVersion(ctx, ChangeAnswerOfRecord, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return OutcomeExpired, false, nil
+	}
+	o.setStage(ctx, StageDeleting, "")
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	var rec activities.Record
+	if err := workflow.ExecuteActivity(withOptions(dctx, CommitOptions, "delete subaccount at the deadline, unless answered"), a.Expire,
+		o.status.SubaccountID).Get(dctx, &rec); err != nil {
+		return "", false, err
+	}
+	switch rec.Answer {
+	case domain.AnswerConfirm:
+		o.status.ConfirmedVia = rec.AnswerVia
+		o.logger.Info("the customer's confirmation was in the record at the deadline", "via", rec.AnswerVia)
+		return OutcomeActive, false, nil
+	case domain.AnswerDecline:
+		return OutcomeDeclined, true, nil
+	}
+	return OutcomeExpired, true, nil
 }
 
 // delete deletes the unconfirmed record. It runs in a disconnected context so

@@ -122,6 +122,11 @@ func (h *harness) mockDefaults() {
 			h.deleted = append(h.deleted, in.Reason)
 			return activities.Record{SubaccountID: subID, Status: domain.StatusInactive}, nil
 		}).Maybe()
+	h.env.OnActivity(a.Expire, mock.Anything, subID).Return(
+		func(_ context.Context, _ string) (activities.Record, error) {
+			h.deleted = append(h.deleted, domain.ReasonExpired)
+			return activities.Record{SubaccountID: subID, Status: domain.StatusInactive}, nil
+		}).Maybe()
 	h.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
 		sa := args.Get(0).(temporal.SearchAttributes)
 		got := map[string]string{}
@@ -252,7 +257,7 @@ func TestConfirmExactlyAtDeadlineWins(t *testing.T) {
 func TestConfirmAfterExpiryIsIgnored(t *testing.T) {
 	h := newHarness(t)
 	// Deletion takes a while; the confirm arrives while it runs.
-	h.env.OnActivity(a.Delete, mock.Anything, mock.Anything).After(time.Minute).Return(activities.Record{}, nil).Once()
+	h.env.OnActivity(a.Expire, mock.Anything, mock.Anything).After(time.Minute).Return(activities.Record{}, nil).Once()
 	h.at(7*24*time.Hour+confirmGrace+30*time.Second, func() { h.confirm(ViaLink) })
 	r, err := h.run(input())
 	require.NoError(t, err)
@@ -261,6 +266,40 @@ func TestConfirmAfterExpiryIsIgnored(t *testing.T) {
 	require.Equal(t, 1, s.IgnoredCount)
 	require.Equal(t, "confirm via link", s.Ignored[0].What)
 	require.Contains(t, s.Ignored[0].Why, OutcomeExpired)
+	h.env.AssertActivityNumberOfCalls(t, "Activate", 0)
+}
+
+// TestAnswerOfRecordWinsAtTheDeadline: a confirmation the store took
+// before the deadline whose signal never reached the workflow is found in
+// the record when the deadline passes (the Expire activity keeps the
+// record): the onboarding is activated and gets its cloud, as if the
+// signal had come, and nothing is deleted.
+func TestAnswerOfRecordWinsAtTheDeadline(t *testing.T) {
+	h := newHarness(t)
+	h.env.OnActivity(a.Expire, mock.Anything, subID).Return(
+		activities.Record{SubaccountID: subID, Status: domain.StatusAcceptanceRequired, Answer: domain.AnswerConfirm, AnswerVia: ViaLogin}, nil).Once()
+	r, err := h.run(input())
+	require.NoError(t, err)
+	require.Equal(t, OutcomeActive, r.Outcome)
+	require.Equal(t, ViaLogin, h.status().ConfirmedVia)
+	require.Equal(t, cloudID, r.CloudID)
+	require.Empty(t, h.deleted)
+	h.env.AssertActivityNumberOfCalls(t, "Activate", 1)
+	h.env.AssertActivityNumberOfCalls(t, "Delete", 0)
+	require.EqualValues(t, 1, counted(h.metrics, MetricDecided, "outcome", OutcomeActive))
+}
+
+// TestDeclineOfRecordAtTheDeadline: a decline the store took, its signal
+// lost, ends the onboarding DECLINED at the deadline; the Expire activity
+// has deleted the record as declined, so nothing is deleted again.
+func TestDeclineOfRecordAtTheDeadline(t *testing.T) {
+	h := newHarness(t)
+	h.env.OnActivity(a.Expire, mock.Anything, subID).Return(
+		activities.Record{SubaccountID: subID, Status: domain.StatusInactive, Answer: domain.AnswerDecline, AnswerVia: ViaLink}, nil).Once()
+	r, err := h.run(input())
+	require.NoError(t, err)
+	require.Equal(t, OutcomeDeclined, r.Outcome)
+	h.env.AssertActivityNumberOfCalls(t, "Delete", 0)
 	h.env.AssertActivityNumberOfCalls(t, "Activate", 0)
 }
 

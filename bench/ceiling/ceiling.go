@@ -55,6 +55,11 @@ func (a *Activities) Delete(_ context.Context, in activities.DeleteInput) (activ
 	return activities.Record{SubaccountID: in.SubaccountID, Status: domain.StatusInactive}, nil
 }
 
+// Expire deletes nothing, and finds no answer.
+func (a *Activities) Expire(_ context.Context, subaccountID string) (activities.Record, error) {
+	return activities.Record{SubaccountID: subaccountID, Status: domain.StatusInactive}, nil
+}
+
 // CreateCloud creates nothing.
 func (a *Activities) CreateCloud(_ context.Context, in activities.CloudInput) (activities.CloudCreated, error) {
 	return activities.CloudCreated{CloudID: in.CloudID, Created: true}, nil

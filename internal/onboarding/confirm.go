@@ -106,6 +106,15 @@ func (s *Service) Decline(ctx context.Context, token string) (domain.Subaccount,
 	return sa, err
 }
 
+// ErrAnswerRecorded says the customer's answer is recorded — durable, the
+// customer's for good — but its signal did not reach the onboarding
+// (Temporal was away): the workflow carries it out when the same answer
+// is given again (a retry delivers it), or at the latest when the
+// deadline passes, where the answer in the record wins (the Expire
+// activity). An edge answers it as accepted, not as a failure.
+var ErrAnswerRecorded = domain.New(domain.NotYet, "AnswerRecorded",
+	"your answer is recorded; it takes effect as soon as our systems catch up, by the link's deadline at the latest")
+
 // answer records the customer's answer and signals the onboarding with
 // it. The same answer again is signalled again — a page retried after a
 // failure delivers it; a second delivery is ignored by the workflow.
@@ -131,7 +140,7 @@ func (s *Service) answer(ctx context.Context, token, answer, via, signal string,
 		return s.afterEnd(ctx, sa.ID, claims)
 	}
 	if err != nil {
-		return sa, false, fmt.Errorf("signal onboarding %s: %w", sa.OnboardingID, err)
+		return sa, false, fmt.Errorf("signal onboarding %s: %w: %w", sa.OnboardingID, ErrAnswerRecorded, err)
 	}
 	return sa, false, nil
 }

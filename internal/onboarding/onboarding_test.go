@@ -2,12 +2,15 @@ package onboarding_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 
+	"github.com/cloudpartners/onboarding/internal/config"
 	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/onboarding"
 	"github.com/cloudpartners/onboarding/internal/request"
@@ -180,4 +183,60 @@ func TestAcceptedRequestsHappen(t *testing.T) {
 	w.WaitOutcome(l.OnboardingID, workflows.OutcomeCancelled)
 	_, err = w.Onboarding.Cancel(ctx, op, l.OnboardingID, "")
 	require.ErrorIs(t, err, domain.ErrEnded)
+}
+
+// lossyTemporal is the stack's Temporal client whose signals never arrive,
+// as when the Temporal server is away the moment a customer answers.
+type lossyTemporal struct{ client.Client }
+
+func (lossyTemporal) SignalWorkflow(context.Context, string, string, string, any) error {
+	return errors.New("connection refused (the Temporal server is away)")
+}
+
+// TestAnswerOfRecordIsCarriedOut: a customer's confirmation and another's
+// decline are recorded, and their signals lost — the edge is told the
+// answer is recorded (ErrAnswerRecorded), not that it failed — and the
+// real worker carries out each when the deadline passes, where the answer
+// in the record wins: one ACTIVE with its cloud, one DECLINED; neither
+// EXPIRED. Each answer has its one audit row, and no system deletion row.
+func TestAnswerOfRecordIsCarriedOut(t *testing.T) {
+	w := newWorld(t)
+	w.worker(t)
+	ctx := context.Background()
+	partner := "record-" + testenv.Suffix()
+	w.Partner(partner, "Record partner")
+	v := config.New(testenv.Getenv(w.Vars))
+	links := config.LoadLinks(v)
+	require.NoError(t, v.Err())
+	lossy := onboarding.New(onboarding.Settings{TaskQueue: w.Vars["TASK_QUEUE"], PublicURL: links.PublicURL, Secret: links.Secret},
+		w.Store, lossyTemporal{w.Temporal}, w.Audit, w.Requests)
+
+	yesEmail, noEmail := "yes@"+partner+".example", "no@"+partner+".example"
+	confirmer := w.Launch(partner, onboarding.NewCustomer{Name: "Confirmer", Email: yesEmail, Cloud: "yes-prod", ConfirmWithin: 4 * time.Second})
+	decliner := w.Launch(partner, onboarding.NewCustomer{Name: "Decliner", Email: noEmail, Cloud: "no-prod", ConfirmWithin: 4 * time.Second})
+	_, _, err := lossy.Confirm(ctx, testenv.Token(t, w.Link(yesEmail, 1)), domain.ViaLink)
+	require.ErrorIs(t, err, onboarding.ErrAnswerRecorded)
+	_, err = lossy.Decline(ctx, testenv.Token(t, w.Link(noEmail, 1)))
+	require.ErrorIs(t, err, onboarding.ErrAnswerRecorded)
+
+	yes := w.WaitOutcome(confirmer.OnboardingID, workflows.OutcomeActive)
+	require.NotEmpty(t, yes.CloudID)
+	require.Equal(t, domain.ViaLink, yes.ConfirmedVia)
+	no := w.WaitOutcome(decliner.OnboardingID, workflows.OutcomeDeclined)
+	sa, err := w.Store.Subaccount(ctx, "", no.SubaccountID)
+	require.NoError(t, err)
+	require.Equal(t, domain.StatusInactive, sa.Status)
+	require.Equal(t, domain.ReasonDeclined, sa.DeletedReason)
+	for _, id := range []string{yes.SubaccountID, no.SubaccountID} {
+		log, err := w.Store.AuditLog(ctx, store.AuditQuery{SubaccountID: id})
+		require.NoError(t, err)
+		answers := 0
+		for _, e := range log {
+			require.NotEqual(t, domain.ActorSystem, e.ActorKind, "no deletion by the system: %+v", e)
+			if e.ActorKind == domain.ActorCustomer {
+				answers++
+			}
+		}
+		require.Equal(t, 1, answers, "%+v", log)
+	}
 }

@@ -286,6 +286,46 @@ func TestDelete(t *testing.T) {
 	require.ErrorIs(t, err, domain.ErrInvalid)
 }
 
+// TestExpireHonoursTheAnswerOfRecord: at the deadline the customer's
+// answer in the record wins — a confirmation keeps the subaccount for the
+// workflow to activate, a decline deletes it as DECLINED — and without
+// one the subaccount is deleted as EXPIRED with the system's audit row.
+func TestExpireHonoursTheAnswerOfRecord(t *testing.T) {
+	st, ctx := setup(t)
+	at := time.Now().UTC().Truncate(time.Microsecond)
+	system := func(id string) int {
+		var n int
+		require.NoError(t, st.DB().Get(&n, `SELECT count(*) FROM audit_events WHERE subaccount_id = $1 AND actor_kind = 'system'`, id))
+		return n
+	}
+	for _, c := range []struct {
+		answer, status, reason string
+	}{
+		{domain.AnswerConfirm, domain.StatusAcceptanceRequired, ""},
+		{domain.AnswerDecline, domain.StatusInactive, domain.ReasonDeclined},
+		{"", domain.StatusInactive, domain.ReasonExpired},
+	} {
+		nc := newCustomer("integrator", "Answer "+c.answer)
+		sa, err := st.CreateCustomer(ctx, nc)
+		require.NoError(t, err)
+		if c.answer != "" {
+			_, _, ok, err := st.Answer(ctx, sa.ID, nc.Deadline, c.answer, domain.ViaLink, at)
+			require.NoError(t, err)
+			require.True(t, ok)
+		}
+		got, err := st.Expire(ctx, sa.ID, at)
+		require.NoError(t, err, c.answer)
+		require.Equal(t, c.answer, got.Answer)
+		require.Equal(t, c.status, got.Status, c.answer)
+		require.Equal(t, c.reason, got.DeletedReason, c.answer)
+		wantSystem := 0
+		if c.answer == "" {
+			wantSystem = 1 // the deletion nobody asked for
+		}
+		require.Equal(t, wantSystem, system(sa.ID), c.answer)
+	}
+}
+
 func TestEmailsAndList(t *testing.T) {
 	st, ctx := setup(t)
 	sa, err := st.CreateCustomer(ctx, newCustomer("integrator", "Mail"))

@@ -349,6 +349,20 @@ func (s *Store) Activate(ctx context.Context, id string, at time.Time) (domain.S
 // for audit. Deleting a deleted one returns it unchanged; a confirmed one is
 // refused with domain.ErrConfirmed.
 func (s *Store) Delete(ctx context.Context, id, reason string, at time.Time) (domain.Subaccount, error) {
+	return s.deleteUnconfirmed(ctx, id, reason, at, false)
+}
+
+// Expire is the deletion at the confirmation deadline, unless the customer
+// answered: the answer in the row is the customer's, taken before the
+// deadline, even if its signal never reached the workflow (Temporal was
+// away when they pressed the button). A confirmation recorded keeps the
+// subaccount (Answer says so, and the workflow carries it out); a decline
+// recorded deletes it as DECLINED; no answer deletes it as EXPIRED.
+func (s *Store) Expire(ctx context.Context, id string, at time.Time) (domain.Subaccount, error) {
+	return s.deleteUnconfirmed(ctx, id, domain.ReasonExpired, at, true)
+}
+
+func (s *Store) deleteUnconfirmed(ctx context.Context, id, reason string, at time.Time, unlessAnswered bool) (domain.Subaccount, error) {
 	switch reason {
 	case domain.ReasonExpired, domain.ReasonCancelled, domain.ReasonFailed, domain.ReasonDeclined:
 	default:
@@ -364,6 +378,14 @@ func (s *Store) Delete(ctx context.Context, id, reason string, at time.Time) (do
 			return nil
 		case domain.StatusActive, domain.StatusSuspended:
 			return domain.ErrConfirmed
+		}
+		if unlessAnswered {
+			switch sa.Answer {
+			case domain.AnswerConfirm:
+				return nil // kept: the workflow activates it
+			case domain.AnswerDecline:
+				reason = domain.ReasonDeclined // audited with the answer
+			}
 		}
 		if err := deleteRecord(ctx, tx, id, reason, at); err != nil {
 			return err
