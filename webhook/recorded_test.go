@@ -2,10 +2,12 @@ package main
 
 import (
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/cloudpartners/onboarding/internal/domain"
+	"github.com/cloudpartners/onboarding/internal/loginhook"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 	"github.com/cloudpartners/onboarding/workflows"
 )
@@ -23,23 +25,38 @@ func TestAnswerRecordedWhileTemporalIsAway(t *testing.T) {
 	t.Parallel()
 	proxy := testenv.NewProxy(t, testenv.TemporalAddress())
 	e := newEnv(t, map[string]string{"TEMPORAL_ADDRESS": proxy.Addr})
-	yes := e.launch(t, "away-yes", 20*time.Second)
-	no := e.launch(t, "away-no", 20*time.Second)
+	yes := e.launch(t, "away-yes", 30*time.Second)
+	no := e.launch(t, "away-no", 30*time.Second)
+	login := e.launch(t, "away-login", 30*time.Second)
 	e.awaiting(t, yes)
 	e.awaiting(t, no)
+	e.awaiting(t, login)
 	proxy.Break()
 
-	expect(t, e.post(t, yes.token), http.StatusAccepted, pageRecorded, escaped(e.partnerName))
-	expect(t, e.decline(t, no.token), http.StatusAccepted, pageRecorded)
+	// At once: each waits its bound for Temporal, and the deadline is near.
+	var wg sync.WaitGroup
+	wg.Go(func() { expect(t, e.post(t, yes.token), http.StatusAccepted, pageRecorded, escaped(e.partnerName)) })
+	wg.Go(func() { expect(t, e.decline(t, no.token), http.StatusAccepted, pageRecorded) })
+	body := `{"token":"` + login.token + `"}`
+	loginID := e.row(t, login).ID
+	wg.Go(func() {
+		expect(t, e.hook(t, body, loginhook.Sign([]byte(testLoginSecret), time.Now(), []byte(body))), http.StatusAccepted,
+			`"status":"recorded"`, loginID)
+	})
+	wg.Wait()
 	if got := e.row(t, yes); got.Answer != domain.AnswerConfirm || got.Status != domain.StatusAcceptanceRequired {
 		t.Fatalf("the confirmation is recorded and waits: answer %q, status %s", got.Answer, got.Status)
 	}
 
 	testenv.Eventually(t, 60*time.Second, "both carried out at the deadline", func() bool {
-		return e.row(t, yes).Status == domain.StatusActive && e.row(t, no).Status == domain.StatusInactive
+		return e.row(t, yes).Status == domain.StatusActive && e.row(t, no).Status == domain.StatusInactive &&
+			e.row(t, login).Status == domain.StatusActive
 	})
 	if r := e.result(t, yes); r.Outcome != workflows.OutcomeActive || r.CloudID == "" {
 		t.Errorf("the confirmation of record: outcome %s, cloud %q", r.Outcome, r.CloudID)
+	}
+	if got := e.row(t, login); got.AnswerVia != domain.ViaLogin {
+		t.Errorf("the login hook's confirmation of record came via %q", got.AnswerVia)
 	}
 	if r := e.result(t, no); r.Outcome != workflows.OutcomeDeclined {
 		t.Errorf("the decline of record: outcome %s", r.Outcome)
