@@ -21,9 +21,10 @@ import (
 type failFunc func(http.ResponseWriter, *http.Request, error)
 
 // exportQuery is an export's filters as the URL gives them, the same for
-// the API and the pages.
+// the API and the pages. A partner, if named, must be the caller's own
+// (the action refuses any other as not found).
 func exportQuery(v url.Values) audit.Query {
-	return audit.Query{From: strings.TrimSpace(v.Get("from")), To: strings.TrimSpace(v.Get("to")),
+	return audit.Query{PartnerID: strings.TrimSpace(v.Get("partner")), From: strings.TrimSpace(v.Get("from")), To: strings.TrimSpace(v.Get("to")),
 		Actor: strings.TrimSpace(v.Get("actor")), Format: strings.TrimSpace(v.Get("format"))}
 }
 

@@ -166,6 +166,14 @@ func TestAuditExportAPI(t *testing.T) {
 		expect(t, a, http.StatusNotFound, `"error":"not_found"`)
 		noFile(t, path, a)
 	}
+	for _, path := range []string{"/api/v1/audit?partner=" + w.globex, "/api/v1/audit?partner=nobody", "/api/v1/customers/" + mine.ID + "/audit?partner=" + w.globex} {
+		a := w.send(w.request(http.MethodGet, path, owner, nil))
+		expect(t, a, http.StatusNotFound, `"error":"not_found"`)
+		noFile(t, path, a)
+	}
+	if own := w.export("/api/v1/audit?partner="+w.acme+"&actor=bob%40acme.example", owner); len(own.rows) != 1 {
+		t.Errorf("naming its own partner: %v", own.rows)
+	}
 	g := w.export("/api/v1/audit", globex)
 	if strings.Contains(g.body, w.acme) || strings.Contains(g.body, mine.ID) || g.count("actor", "eve@globex.example") != 1 {
 		t.Errorf("globex's export:\n%s", g.body)

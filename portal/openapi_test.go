@@ -369,6 +369,7 @@ func TestOpenAPIWalkThrough(t *testing.T) {
 	c.do(call{method: "GET", path: "/api/v1/audit?from=yesterday", as: owner, status: 422})
 	c.do(call{method: "GET", path: "/api/v1/audit?from=2026-02-01&to=2026-01-01", as: owner, status: 422})
 	c.do(call{method: "GET", path: "/api/v1/audit", status: 401, broken: true})
+	c.do(call{method: "GET", path: "/api/v1/audit?partner=" + w.globex, as: owner, status: 404})
 	c.do(call{method: "GET", path: "/api/v1/customers/" + sa + "/audit?format=json", as: owner, status: 200})
 	c.do(call{method: "GET", path: "/api/v1/customers/" + url.PathEscape(l.OnboardingID) + "/audit", as: machine, status: 200})
 	c.do(call{method: "GET", path: "/api/v1/customers/" + sa + "/audit?to=never", as: owner, status: 422})
