@@ -32,7 +32,7 @@ test-full: ## the integration tests and a small chaos run against the full Tempo
 demo: ## bring the stack up and onboard a customer end to end
 	@scripts/demo.sh
 
-bench: ## speed against Temporal's own ceiling, then the portal at 100,000 customers, on a private stack (.local/bench); BENCH_FLAGS="-n 300 -concurrency 50", BENCH_FLAGS="-only portal"
+bench: ## speed against Temporal's own ceiling, then the portal at 100,000 customers and the audit export at 1,000,000 events, on a private stack (.local/bench); BENCH_FLAGS="-n 300 -concurrency 50", BENCH_FLAGS="-only portal", BENCH_FLAGS="-only audit"
 	go run ./bench $(BENCH_FLAGS)
 
 chaos: ## kill worker, Postgres and Temporal during a mixed batch, then check nothing was lost (.local/chaos); CHAOS_FLAGS="-n 200"

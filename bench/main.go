@@ -6,7 +6,10 @@
 // worker's resident memory with 0, 1,000 and 2,000 onboardings waiting.
 // Then the portal phase seeds one partner with 100,000 customers and times
 // the dashboard, the JSON list API and `starter list` at the first, a
-// middle and the last page (see portal.go).
+// middle and the last page (see portal.go). Last, the audit phase grows one
+// partner's audit log to 100,000 and 1,000,000 events and exports it through
+// the action, the portal's API and `starter audit export`, with events/s
+// and memory beside each (see auditphase.go).
 //
 // It starts its own stack (scripts/stack.sh with STACK_STATE=.local/bench
 // and free ports), the real worker, webhook, portal and starter binaries,
@@ -53,6 +56,8 @@ type options struct {
 	portalWarmup    int    // untimed requests per row before them
 	starterSamples  int    // timed `starter list` runs per row
 	portalSearch    string // the name search of the filtered rows
+
+	auditRows []int // the sizes the audit phase's log is grown to and exported at, ascending
 }
 
 // Values of -only.
@@ -60,6 +65,7 @@ const (
 	onlyOnboarding = "onboarding"
 	onlyImport     = "import"
 	onlyPortal     = "portal"
+	onlyAudit      = "audit"
 )
 
 // runs reports whether the phases named run under -only.
@@ -70,7 +76,7 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	var o options
-	var memory, workerEnv string
+	var memory, workerEnv, auditRows string
 	fs.IntVar(&o.n, "n", 300, "onboardings per throughput phase")
 	fs.IntVar(&o.concurrency, "concurrency", 50, "onboardings in flight at once")
 	fs.IntVar(&o.rounds, "rounds", 2, "alternate the ceiling and onboarding phases in this many rounds (n split among them)")
@@ -82,13 +88,14 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 	fs.DurationVar(&o.expireWithin, "expire-within", 2*time.Second, "confirmation window of the EXPIRED cost runs (the workflow adds 5 s grace)")
 	fs.StringVar(&workerEnv, "worker-env", "", "extra NAME=VALUE settings for the worker, comma-separated (e.g. WORKFLOW_CACHE_SIZE=10000)")
 	fs.BoolVar(&o.keep, "keep", false, "leave the stack running at the end")
-	fs.StringVar(&o.only, "only", "", "run only these phases: onboarding (throughput, cost, memory), import or portal")
+	fs.StringVar(&o.only, "only", "", "run only these phases: onboarding (throughput, cost, memory), import, portal or audit")
 	fs.IntVar(&o.importRows, "import", 10000, "customers of the import phase (starter import against bare StartWorkflow, then worker memory with them all waiting); 0 skips it")
 	fs.IntVar(&o.importConcurrency, "import-concurrency", 8, "the import's --concurrency (starter import's default), and the bare starts'")
 	fs.IntVar(&o.portalCustomers, "portal-customers", 100000, "customers of the portal phase's partner")
 	fs.IntVar(&o.portalSamples, "portal-samples", 200, "timed requests per row of the portal table (sequential)")
 	fs.IntVar(&o.portalWarmup, "portal-warmup", 20, "untimed requests per row of the portal table before the timed ones")
 	fs.IntVar(&o.starterSamples, "starter-samples", 20, "timed `starter list` runs per row (each a new process)")
+	fs.StringVar(&auditRows, "audit-rows", "100000,1000000", "audit events of the audit phase's partner at which its export is measured (the log grows to each in turn)")
 	fs.StringVar(&o.portalSearch, "portal-search", "globex", "the name search (q=) of the searched rows; one customer name in 20 holds \"Globex\"")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -96,8 +103,8 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 	if o.n < 1 || o.concurrency < 1 || o.costN < 1 || o.rounds < 1 || o.rounds > o.n {
 		return o, errors.New("-n, -concurrency, -cost-n and -rounds must be at least 1, -rounds at most -n")
 	}
-	if o.only != "" && o.only != onlyOnboarding && o.only != onlyImport && o.only != onlyPortal {
-		return o, fmt.Errorf("-only: want %s, %s or %s, got %q", onlyOnboarding, onlyImport, onlyPortal, o.only)
+	if o.only != "" && o.only != onlyOnboarding && o.only != onlyImport && o.only != onlyPortal && o.only != onlyAudit {
+		return o, fmt.Errorf("-only: want %s, %s, %s or %s, got %q", onlyOnboarding, onlyImport, onlyPortal, onlyAudit, o.only)
 	}
 	if o.importRows < 0 || o.importConcurrency < 1 || o.importConcurrency > 64 {
 		return o, errors.New("-import must be at least 0, -import-concurrency 1 to 64 (as starter import's --concurrency)")
@@ -108,17 +115,13 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 	if strings.TrimSpace(o.portalSearch) == "" {
 		return o, errors.New("-portal-search: want some text to search customer names for")
 	}
-	for f := range strings.SplitSeq(memory, ",") {
-		if f = strings.TrimSpace(f); f == "" {
-			continue
-		}
-		v, err := strconv.Atoi(f)
-		if err != nil || v < 1 {
-			return o, fmt.Errorf("-memory: want counts such as 1000,2000, got %q", memory)
-		}
-		o.memory = append(o.memory, v)
+	var err error
+	if o.memory, err = counts("-memory", memory); err != nil {
+		return o, err
 	}
-	sort.Ints(o.memory)
+	if o.auditRows, err = counts("-audit-rows", auditRows); err != nil {
+		return o, err
+	}
 	for kv := range strings.SplitSeq(workerEnv, ",") {
 		if kv = strings.TrimSpace(kv); kv != "" {
 			if !strings.Contains(kv, "=") {
@@ -128,6 +131,24 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 		}
 	}
 	return o, nil
+}
+
+// counts parses a flag's comma-separated counts, each at least 1, into
+// ascending order.
+func counts(flag, s string) ([]int, error) {
+	var out []int
+	for f := range strings.SplitSeq(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		v, err := strconv.Atoi(f)
+		if err != nil || v < 1 {
+			return nil, fmt.Errorf("%s: want counts such as 1000,2000, got %q", flag, s)
+		}
+		out = append(out, v)
+	}
+	sort.Ints(out)
+	return out, nil
 }
 
 // run is the benchmark: flags, the private stack, the phases, the table.
@@ -165,6 +186,11 @@ func run(ctx context.Context, args []string, _ func(string) string, stdout, _ io
 	if o.runs(onlyPortal) {
 		if res.portal, err = b.portalPhase(ctx, stdout); err != nil {
 			return fmt.Errorf("portal: %w", err)
+		}
+	}
+	if o.runs(onlyAudit) && len(o.auditRows) > 0 {
+		if res.audit, err = b.auditPhase(ctx, stdout); err != nil {
+			return fmt.Errorf("audit: %w", err)
 		}
 	}
 	res.load1 = loadavg()

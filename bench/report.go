@@ -27,6 +27,7 @@ type results struct {
 	onboarding                                bool           // the onboarding phases ran
 	portal                                    *portalResults // the portal phase's, if it ran
 	imp                                       *importResult  // the import phase's, if it ran
+	audit                                     *auditResults  // the audit phase's, if it ran
 	roundTrips                                []*roundTrip
 	requestDone, updateDone                   latencies // a new cloud: the durable request, the update it replaced
 }
@@ -58,6 +59,9 @@ func (r *results) print(w io.Writer, b *bench) {
 	}
 	if r.portal != nil {
 		r.portal.print(w, b)
+	}
+	if r.audit != nil {
+		r.audit.print(w)
 	}
 }
 

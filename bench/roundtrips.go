@@ -43,6 +43,12 @@ type statements struct {
 }
 
 func (s statements) read(ctx context.Context) (int, error) {
+	v, err := s.value(ctx, "db_statements_total")
+	return int(v), err
+}
+
+// value reads one metric without labels from the process's /metrics.
+func (s statements) value(ctx context.Context, name string) (float64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
 	if err != nil {
 		return 0, err
@@ -54,12 +60,11 @@ func (s statements) read(ctx context.Context) (int, error) {
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "db_statements_total "); ok {
-			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			return int(f), err
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			return strconv.ParseFloat(strings.TrimSpace(v), 64)
 		}
 	}
-	return 0, fmt.Errorf("metrics %s: no db_statements_total (%v)", s.url, sc.Err())
+	return 0, fmt.Errorf("metrics %s: no %s (%v)", s.url, name, sc.Err())
 }
 
 // around runs do once and returns the round trips the process made

@@ -51,6 +51,8 @@ func (s *server) api() []route {
 		{"POST /api/v1/customers/{id}/clouds", s.apiAddCloud},
 		{"POST /api/v1/customers/{id}/suspend", s.apiSuspend},
 		{"POST /api/v1/customers/{id}/resume", s.apiResume},
+		{"GET /api/v1/customers/{id}/audit", s.exportHandler(true, s.failJSON)},
+		{"GET /api/v1/audit", s.exportHandler(false, s.failJSON)},
 		{"GET /api/v1/staff", s.apiStaff},
 		{"POST /api/v1/staff", s.apiAddStaff},
 		{"PATCH /api/v1/staff/{id}", s.apiChangeStaff},

@@ -360,6 +360,22 @@ func TestOpenAPIWalkThrough(t *testing.T) {
 	}
 	c.do(call{method: "GET", path: "/api/v1/customers/" + unknownID, as: owner, status: 404})
 
+	// The audit log, exported: the partner's whole, one customer's (by
+	// either id); bad queries refused before a byte of the file.
+	globex := w.signIn("owner@globex.example").creds()
+	c.do(call{method: "GET", path: "/api/v1/audit", as: viewer, status: 200})
+	c.do(call{method: "GET", path: "/api/v1/audit?format=json&from=2020-01-01&to=2099-12-31&actor=owner%40acme.example", as: machine, status: 200})
+	c.do(call{method: "GET", path: "/api/v1/audit?format=xml", as: owner, status: 422, broken: true})
+	c.do(call{method: "GET", path: "/api/v1/audit?from=yesterday", as: owner, status: 422})
+	c.do(call{method: "GET", path: "/api/v1/audit?from=2026-02-01&to=2026-01-01", as: owner, status: 422})
+	c.do(call{method: "GET", path: "/api/v1/audit", status: 401, broken: true})
+	c.do(call{method: "GET", path: "/api/v1/audit?partner=" + w.globex, as: owner, status: 404})
+	c.do(call{method: "GET", path: "/api/v1/customers/" + sa + "/audit?format=json", as: owner, status: 200})
+	c.do(call{method: "GET", path: "/api/v1/customers/" + url.PathEscape(l.OnboardingID) + "/audit", as: machine, status: 200})
+	c.do(call{method: "GET", path: "/api/v1/customers/" + sa + "/audit?to=never", as: owner, status: 422})
+	c.do(call{method: "GET", path: "/api/v1/customers/" + unknownID + "/audit", as: owner, status: 404})
+	c.do(call{method: "GET", path: "/api/v1/customers/" + sa + "/audit", as: globex, status: 404})
+
 	// Editing: a field, the name (never), bad values.
 	c.do(call{method: "PATCH", path: "/api/v1/customers/" + sa, as: editor, body: map[string]any{"contact": "John Roe"}, status: 200}).decode(t, &cu)
 	if cu.Contact != "John Roe" {

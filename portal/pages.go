@@ -19,7 +19,7 @@ import (
 var templateFiles embed.FS
 
 // pageNames are the pages, each templates/<name>.html inside templates/layout.html.
-var pageNames = []string{"dashboard", "new", "customer", "delete", "staff", "apikeys", "problem", "signedout"}
+var pageNames = []string{"dashboard", "new", "customer", "delete", "staff", "apikeys", "problem", "signedout", "audit"}
 
 var funcs = template.FuncMap{
 	"time": func(t *time.Time) string {

@@ -1,6 +1,7 @@
 // Command starter is the CLI partners and operators use to launch, import,
-// inspect, resend, link, cancel and edit customer onboardings, and to
-// create clouds for, suspend and resume customers afterwards.
+// inspect, resend, link, cancel and edit customer onboardings, to create
+// clouds for, suspend and resume customers afterwards, and to export the
+// audit log.
 package main
 
 import (
@@ -135,6 +136,7 @@ func commands() []command {
 		{"suspend", "stop a customer's services (deleted unless resumed in time)", runSuspend},
 		{"resume", "resume a suspended customer's services", runResume},
 		{"staff", "staff add / staff list: who of a partner may use the portal", runStaff},
+		{"audit", "audit export: the audit log as CSV or JSON, streamed", runAudit},
 	}
 }
 

@@ -27,6 +27,7 @@ func TestHelp(t *testing.T) {
 		{"resend", "--help"}, {"link", "-h"}, {"cancel", "--help"}, {"edit", "--help"},
 		{"cloud", "--help"}, {"cloud", "add", "--help"}, {"cloud", "list", "-h"},
 		{"staff", "-help"}, {"staff", "add", "--help"}, {"staff", "list", "--help"},
+		{"audit", "--help"}, {"audit", "export", "--help"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			r := runStarter(t, offline, args...)
@@ -79,6 +80,11 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"cloud", "remove", "x"}, "cloud: want `starter cloud add ID --name NAME`"},
 		{[]string{"staff"}, "staff: want `starter staff add ...` or `starter staff list --partner ID`"},
 		{[]string{"staff", "delete"}, "staff: want"},
+		{[]string{"audit"}, "audit: want `starter audit export"},
+		{[]string{"audit", "import"}, "audit: want"},
+		{[]string{"audit", "export", "extra"}, `unexpected argument "extra"`},
+		{[]string{"audit", "export", "--since", "2026-01-01"}, "flag provided but not defined: -since"},
+		{[]string{"audit", "export", "--json", "--format", "csv"}, "--json is --format json"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			runStarter(t, offline, tc.args...).fails(t, exitUsage, tc.want)
@@ -105,6 +111,10 @@ func TestInvalidInputChangesNothing(t *testing.T) {
 		{[]string{"edit", "onboarding/p1/acme", "--name", "Other"}, []string{"--name refused", "cannot be changed", "nothing was changed"}},
 		{[]string{"edit", "onboarding/p1/acme", "--email", "nope"}, []string{"email:", "nothing was changed"}},
 		{[]string{"partner", "add", "--id", "Bad Id", "--name", "X"}, []string{"not a partner id"}},
+		{[]string{"audit", "export", "--from", "yesterday"}, []string{"--from:", `"yesterday" is not a date`}},
+		{[]string{"audit", "export", "--from", "2026-02-01", "--to", "2026-01-31"}, []string{"--to:", "not after its start"}},
+		{[]string{"audit", "export", "--format", "xml", "--to", "never"}, []string{"--format:", "want csv or json"}},
+		{[]string{"audit", "export", "--partner", "Bad Id"}, []string{"partner:", "not a partner id"}},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			runStarter(t, offline, tc.args...).fails(t, exitRefused, tc.want...)

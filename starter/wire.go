@@ -235,3 +235,10 @@ func staffOf(st domain.Staff) staffJSON {
 type staffListJSON struct {
 	Staff []staffJSON `json:"staff"`
 }
+
+// exportedJSON is what `audit export --output FILE --json` prints.
+type exportedJSON struct {
+	Output string `json:"output"`
+	Format string `json:"format"`
+	Events int    `json:"events"`
+}

@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"strconv"
 	"time"
 
 	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/store"
+	"github.com/cloudpartners/onboarding/internal/text"
 )
 
 // Export formats.
@@ -80,35 +82,69 @@ func (q Query) Check() (store.AuditQuery, error) {
 
 // Export writes the audit events a query selects, newest first, as CSV (a
 // header, then a row an event) or a JSON array, streaming: however many
-// there are, one is held in memory. A partner's actor exports its own
-// partner's only; another partner's customer is not found.
-func (l *Log) Export(ctx context.Context, by domain.Actor, q Query, w io.Writer) error {
+// there are, one batch of the store's is held in memory. It returns how
+// many it wrote. A partner's actor exports its own partner's only:
+// another partner, or another partner's customer, is not found. Every
+// refusal comes before the first byte is written to w, so that an edge
+// can still answer it with an error; the export itself is recorded.
+func (l *Log) Export(ctx context.Context, by domain.Actor, q Query, w io.Writer) (n int, err error) {
+	on := Target{PartnerID: by.Scope()} // refusals too are recorded in the actor's own log
+	defer func() {
+		err = l.Record(ctx, by, "export audit log", on, q.describe(n), err)
+	}()
 	if err := by.Authorize(domain.Read, "export the audit log"); err != nil {
-		return err
+		return 0, err
 	}
 	sq, err := q.Check()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	switch {
 	case by.Scope() != "":
-		sq.Scope = by.Scope()
 		if q.PartnerID != "" && q.PartnerID != by.Scope() {
-			return domain.ErrUnknownPartner
+			return 0, domain.UnknownPartner(q.PartnerID)
 		}
-	default:
-		sq.Scope = q.PartnerID
+		sq.Scope = by.Scope()
+	case q.PartnerID != "":
+		if _, err := l.store.Partner(ctx, q.PartnerID); err != nil {
+			return 0, err
+		}
+		sq.Scope, on.PartnerID = q.PartnerID, q.PartnerID
+	}
+	if q.SubaccountID != "" {
+		// The customer by its id or its onboarding's, in the scope: another
+		// partner's is not found, rather than an empty export.
+		sa, _, err := l.store.Customer(ctx, sq.Scope, q.SubaccountID)
+		if err != nil {
+			return 0, err
+		}
+		sq.SubaccountID, on.PartnerID, on.SubaccountID, on.OnboardingID = sa.ID, sa.PartnerID, sa.ID, sa.OnboardingID
 	}
 	bw := bufio.NewWriter(w)
 	if q.Format == JSON {
-		err = exportJSON(ctx, l.store, sq, bw)
+		n, err = exportJSON(ctx, l.store, sq, bw)
 	} else {
-		err = exportCSV(ctx, l.store, sq, bw)
+		n, err = exportCSV(ctx, l.store, sq, bw)
 	}
 	if err != nil {
-		return err
+		return n, err
 	}
-	return bw.Flush()
+	return n, bw.Flush()
+}
+
+// describe is what the audit log records of an export: its format, its
+// filters and how many events it wrote.
+func (q Query) describe(n int) string {
+	d := q.Format
+	if d == "" {
+		d = CSV
+	}
+	for _, f := range []struct{ name, v string }{{"from", q.From}, {"to", q.To}, {"actor", q.Actor}} {
+		if f.v != "" {
+			d += " " + f.name + " " + text.Truncate(f.v, 80)
+		}
+	}
+	return fmt.Sprintf("%s: %d events", d, n)
 }
 
 func row(e domain.AuditEvent) exportRow {
@@ -116,21 +152,23 @@ func row(e domain.AuditEvent) exportRow {
 		SubaccountID: e.SubaccountID, OnboardingID: e.OnboardingID, Addr: e.Addr, Outcome: e.Outcome, Detail: e.Detail}
 }
 
-func exportCSV(ctx context.Context, st *store.Store, q store.AuditQuery, w io.Writer) error {
+func exportCSV(ctx context.Context, st *store.Store, q store.AuditQuery, w io.Writer) (int, error) {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(csvHeader); err != nil {
-		return err
+		return 0, err
 	}
+	n := 0
 	err := st.EachAuditEvent(ctx, q, func(e domain.AuditEvent) error {
 		r := row(e)
+		n++
 		return cw.Write(cells(strconv.FormatInt(r.ID, 10), r.At.Format(time.RFC3339Nano), r.PartnerID, r.ActorKind, r.Actor, r.Action,
 			r.SubaccountID, r.OnboardingID, r.Addr, r.Outcome, r.Detail))
 	})
 	if err != nil {
-		return err
+		return n, err
 	}
 	cw.Flush()
-	return cw.Error()
+	return n, cw.Error()
 }
 
 // cells makes values safe for a spreadsheet: one a spreadsheet would run
@@ -144,24 +182,24 @@ func cells(vs ...string) []string {
 	return vs
 }
 
-func exportJSON(ctx context.Context, st *store.Store, q store.AuditQuery, w io.Writer) error {
+func exportJSON(ctx context.Context, st *store.Store, q store.AuditQuery, w io.Writer) (int, error) {
 	if _, err := io.WriteString(w, "["); err != nil {
-		return err
+		return 0, err
 	}
-	first := true
+	n := 0
 	enc := json.NewEncoder(w)
 	err := st.EachAuditEvent(ctx, q, func(e domain.AuditEvent) error {
-		if !first {
+		if n > 0 {
 			if _, err := io.WriteString(w, ","); err != nil {
 				return err
 			}
 		}
-		first = false
+		n++
 		return enc.Encode(row(e))
 	})
 	if err != nil {
-		return err
+		return n, err
 	}
 	_, err = io.WriteString(w, "]\n")
-	return err
+	return n, err
 }

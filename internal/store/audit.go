@@ -69,7 +69,21 @@ type AuditQuery struct {
 	Actor        string    // an actor's id, exactly
 	From, To     time.Time // [From, To); zero: unbounded
 	Limit        int       // 0: no limit (exports)
+	Batch        int       // the events EachAuditEvent reads a statement; 0: ExportBatch
+
+	// before, when set, selects the events older than it, newest first:
+	// the keyset of EachAuditEvent's next batch.
+	before *auditKey
 }
+
+// auditKey is an event's place in the newest-first order: (at, id), unique by id.
+type auditKey struct {
+	at time.Time
+	id int64
+}
+
+// ExportBatch is how many events EachAuditEvent reads a statement by default.
+const ExportBatch = 1000
 
 func (q AuditQuery) sql() (string, []any) {
 	args := []any{q.Scope}
@@ -86,6 +100,11 @@ func (q AuditQuery) sql() (string, []any) {
 	}
 	if !q.To.IsZero() {
 		where = append(where, "a.at < "+arg(q.To))
+	}
+	if q.before != nil {
+		// A row comparison: an index on (…, at DESC, id DESC) takes it as
+		// the start of its range (0008_audit_export.sql).
+		where = append(where, "(a.at, a.id) < ("+arg(q.before.at)+", "+arg(q.before.id)+")")
 	}
 	text := `SELECT ` + auditColumns + ` FROM audit_events a WHERE ` + strings.Join(where, " AND ") + ` ORDER BY a.at DESC, a.id DESC`
 	if q.Limit > 0 {
@@ -112,29 +131,37 @@ func (s *Store) AuditLog(ctx context.Context, q AuditQuery) ([]domain.AuditEvent
 }
 
 // EachAuditEvent streams the audit events a query selects, newest first,
-// to fn one at a time, however many there are: an export of a year of a
-// large partner's log holds one row in memory. fn's error stops it.
+// to fn one at a time, however many there are. It reads them in batches of
+// q.Batch, each one short statement that starts where the last one ended
+// (keyset pagination on (at, id), along an index): an export of a year of
+// a large partner's log holds one batch in memory, and neither a
+// transaction nor a connection is held while fn writes to a slow client.
+// Events recorded during an export are newer than its first batch, so they
+// are not in it. fn's error stops it.
 func (s *Store) EachAuditEvent(ctx context.Context, q AuditQuery, fn func(domain.AuditEvent) error) error {
 	if q.SubaccountID != "" && !isUUID(q.SubaccountID) {
 		return notFound("customer %q", text.Truncate(q.SubaccountID, 80))
 	}
-	text, args := q.sql()
-	rows, err := s.db.QueryxContext(ctx, text, args...)
-	if err != nil {
-		return fmt.Errorf("audit export: %w", err)
+	if q.Batch <= 0 {
+		q.Batch = ExportBatch
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var r auditRow
-		if err := rows.StructScan(&r); err != nil {
+	q.Limit = q.Batch
+	var rows []auditRow
+	for {
+		text, args := q.sql()
+		rows = rows[:0] // sqlx appends: the batch's slice is reused
+		if err := s.db.SelectContext(ctx, &rows, text, args...); err != nil {
 			return fmt.Errorf("audit export: %w", err)
 		}
-		if err := fn(r.domain()); err != nil {
-			return err
+		for _, r := range rows {
+			if err := fn(r.domain()); err != nil {
+				return err
+			}
 		}
+		if len(rows) < q.Batch {
+			return nil
+		}
+		last := rows[len(rows)-1]
+		q.before = &auditKey{at: last.At, id: last.ID}
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("audit export: %w", err)
-	}
-	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/onboarding"
 	"github.com/cloudpartners/onboarding/internal/stack"
+	"github.com/cloudpartners/onboarding/internal/store"
 )
 
 // Driver is the one harness every package's integration tests drive
@@ -160,4 +161,21 @@ func Token(tb testing.TB, link string) string {
 		tb.Fatalf("not a confirmation link: %q", link)
 	}
 	return u.Query().Get("token")
+}
+
+// SeedAudit records audit events of a partner through the store, one at
+// each of the times (RFC 3339): an edit by a user, on the customer ("":
+// none), with the detail.
+func SeedAudit(tb testing.TB, st *store.Store, partner, actor, subaccount, detail string, at ...string) {
+	tb.Helper()
+	for _, a := range at {
+		t, err := time.Parse(time.RFC3339, a)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := st.Audit(context.Background(), domain.AuditEvent{At: t, PartnerID: partner, ActorKind: domain.ActorUser, ActorID: actor,
+			Action: "edit", SubaccountID: subaccount, Outcome: domain.OutcomeDone, Detail: detail}); err != nil {
+			tb.Fatal(err)
+		}
+	}
 }

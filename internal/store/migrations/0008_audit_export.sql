@@ -1,0 +1,12 @@
+-- Exports of the audit log read it newest first in keyset batches of
+-- (at, id). A partner's and a customer's exports go along
+-- audit_events_partner and audit_events_subaccount (0004); an operator's
+-- export of every partner needs this one, or each batch would sort the
+-- whole table.
+--
+-- Migrations run in a transaction, so this is a plain CREATE INDEX: it
+-- blocks writes to audit_events while it is built (seconds for millions of
+-- rows). On a large production table, build it first by hand with
+-- CREATE INDEX CONCURRENTLY IF NOT EXISTS audit_events_at ON audit_events (at DESC, id DESC);
+-- and this migration then finds it there.
+CREATE INDEX IF NOT EXISTS audit_events_at ON audit_events (at DESC, id DESC);
