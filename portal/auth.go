@@ -111,7 +111,9 @@ var (
 func (s *server) callback(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if q.Get("error") != "" {
-		s.failPage(w, r, fmt.Errorf("%w: %s", errLoginRefused, text.Truncate(q.Get("error"), 60)))
+		// The provider's words came in the URL: logged, never shown.
+		s.logger.Info("sign-in refused by the identity provider", "error", text.Truncate(q.Get("error"), 60))
+		s.failPage(w, r, errLoginRefused)
 		return
 	}
 	if c, err := r.Cookie(s.loginCookie()); err != nil || !sameToken(c.Value, q.Get("state")) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -62,6 +63,22 @@ func waitText(t *testing.T, ctx context.Context, sel, want string) {
 	}
 }
 
+// signInBrowser signs the browser in as a demo user through the real
+// identity provider, starting at path.
+func signInBrowser(t *testing.T, ctx context.Context, w *world, path, email string) {
+	t.Helper()
+	must(t, ctx, "open the portal", chromedp.Navigate(w.base+path), chromedp.WaitVisible(chromedp.CSS("#password")))
+	shoot(t, ctx, "01-sign-in")
+	must(t, ctx, "sign in",
+		chromedp.SendKeys(chromedp.CSS("#username"), email),
+		chromedp.SendKeys(chromedp.CSS("#password"), passwords[email]),
+		chromedp.Submit(chromedp.CSS("#password")),
+		chromedp.WaitVisible(chromedp.CSS("#signout")))
+	if me := textOf(t, ctx, "#me"); me != email {
+		t.Fatalf("signed in as %q", me)
+	}
+}
+
 // TestBrowserOnboardsACustomer walks the partner's whole job in headless
 // Chromium, through the real identity provider: sign in, add a customer,
 // see "Verification required", confirm as the customer from the real
@@ -72,15 +89,9 @@ func TestBrowserOnboardsACustomer(t *testing.T) {
 	ctx := testenv.Browser(t, 3*time.Minute)
 
 	// Sign in: the portal sends the browser to the identity provider.
-	must(t, ctx, "open the portal", chromedp.Navigate(w.base+"/customers"), chromedp.WaitVisible(chromedp.CSS("#password")))
-	shoot(t, ctx, "01-sign-in")
-	must(t, ctx, "sign in",
-		chromedp.SendKeys(chromedp.CSS("#username"), "owner@acme.example"),
-		chromedp.SendKeys(chromedp.CSS("#password"), passwords["owner@acme.example"]),
-		chromedp.Submit(chromedp.CSS("#password")),
-		chromedp.WaitVisible(chromedp.CSS("#signout")))
-	if me := textOf(t, ctx, "#me"); me != "owner@acme.example" {
-		t.Fatalf("signed in as %q", me)
+	signInBrowser(t, ctx, w, "/customers", "owner@acme.example")
+	if p := textOf(t, ctx, "#partner"); p != `ACME <Integrators> & "Co"` {
+		t.Errorf("the header names the partner %q", p)
 	}
 
 	// Add a customer; its page says it awaits verification.
@@ -104,7 +115,13 @@ func TestBrowserOnboardsACustomer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	customerURL, _, _ = strings.Cut(customerURL, "?") // without the notice
+	if !regexp.MustCompile(`^` + regexp.QuoteMeta(w.base) + `/customers/[0-9a-f-]{36}$`).MatchString(customerURL) {
+		t.Errorf("after adding, the browser is at %s, want the customer's page", customerURL)
+	}
+	waitNotice(t, ctx, "Onboarding launched")
+	if s := textOf(t, ctx, "#stage"); !strings.HasPrefix(s, "Waiting for the customer to confirm until ") && !strings.HasPrefix(s, "Sending") {
+		t.Errorf("the stage says %q", s)
+	}
 	shoot(t, ctx, "03-verification-required")
 
 	// Resend too soon: the button is disabled, and the server refuses anyway.
@@ -119,7 +136,23 @@ func TestBrowserOnboardsACustomer(t *testing.T) {
 		t.Fatal(err)
 	}
 	must(t, ctx, "force a resend", chromedp.Click(chromedp.CSS("#resend")))
-	waitNotice(t, ctx, "too soon")
+	waitText(t, ctx, "#error", "Too soon")
+	// The refusal's page is the customer's page, got anew: a reload asks
+	// nothing again.
+	if at, err := chromedp.Run(ctx, chromedp.Location()); err != nil || at != customerURL {
+		t.Errorf("after the refusal the browser is at %s (%v), want %s", at, err, customerURL)
+	}
+	audited := func() (n int) {
+		if err := w.st.DB().Get(&n, `SELECT count(*) FROM audit_events`); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := audited()
+	must(t, ctx, "reload after the refusal", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#status")))
+	if n, e := audited(), textOf(t, ctx, "main"); n != before || strings.Contains(e, "Too soon") {
+		t.Errorf("the reload sent the form again (audit events %d, then %d) or says the refusal again:\n%s", before, n, e)
+	}
 
 	// Copy link: the link is shown, ready to copy.
 	must(t, ctx, "copy link", chromedp.Click(chromedp.CSS("#show-link")), chromedp.WaitVisible(chromedp.CSS("#link")))

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/cloudpartners/onboarding/internal/domain"
-	"github.com/cloudpartners/onboarding/internal/lifecycle"
 	"github.com/cloudpartners/onboarding/internal/onboarding"
 )
 
@@ -96,7 +95,7 @@ func (s *server) dashboard(w http.ResponseWriter, r *http.Request) {
 		d.Next = link(url.Values{"after": {l.Next}})
 		d.Last = link(url.Values{"last": {"1"}})
 	}
-	s.render(w, r, http.StatusOK, "dashboard", page{Title: "Customers", Nav: "customers", Notice: notice(r), Data: d})
+	s.render(w, r, http.StatusOK, "dashboard", page{Title: "Customers", Nav: "customers", Data: d})
 }
 
 // newCustomerData is the add-customer form, its values and its errors by field.
@@ -118,7 +117,12 @@ func (s *server) newCustomerForm(w http.ResponseWriter, r *http.Request) {
 		s.failPage(w, r, domain.ErrForbidden)
 		return
 	}
-	s.render(w, r, http.StatusOK, "new", page{Title: "Add customer", Nav: "new", Data: newCustomerData{Within: "168h", Windows: windows}})
+	d := newCustomerData{Within: "168h", Windows: windows}
+	f := s.takeFlash(r)
+	if v := f.Values; f.Form == "new" {
+		d.Name, d.Email, d.Contact, d.Cloud, d.Within, d.Errors = v["name"], v["email"], v["contact"], v["cloud"], v["confirm_within"], f.Fields
+	}
+	s.render(w, r, http.StatusOK, "new", page{Title: "Add customer", Nav: "new", Data: d, flash: &f})
 }
 
 func canEdit(r *http.Request) bool {
@@ -127,13 +131,14 @@ func canEdit(r *http.Request) bool {
 }
 
 // addCustomer launches the onboarding of the form's customer and goes to
-// its page. Submitting twice launches once: the same customer is found.
+// its page; refused, back to the form with what was typed. Submitting
+// twice launches once: the same customer is found.
 func (s *server) addCustomer(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
-	d := newCustomerData{Name: f.Get("name"), Email: strings.TrimSpace(f.Get("email")), Contact: strings.TrimSpace(f.Get("contact")),
-		Cloud: strings.TrimSpace(f.Get("cloud")), Within: f.Get("confirm_within"), Windows: windows}
-	within, withinErr := domain.ParseConfirmWithin(d.Within)
-	c := onboarding.NewCustomer{Name: d.Name, Email: d.Email, Contact: d.Contact, Cloud: d.Cloud, ConfirmWithin: within}
+	typed := map[string]string{"name": f.Get("name"), "email": strings.TrimSpace(f.Get("email")), "contact": strings.TrimSpace(f.Get("contact")),
+		"cloud": strings.TrimSpace(f.Get("cloud")), "confirm_within": f.Get("confirm_within")}
+	within, withinErr := domain.ParseConfirmWithin(typed["confirm_within"])
+	c := onboarding.NewCustomer{Name: typed["name"], Email: typed["email"], Contact: typed["contact"], Cloud: typed["cloud"], ConfirmWithin: within}
 	var l onboarding.Launched
 	var err error
 	if withinErr != nil {
@@ -141,37 +146,38 @@ func (s *server) addCustomer(w http.ResponseWriter, r *http.Request) {
 	} else {
 		l, err = s.actions.Onboarding.Launch(r.Context(), actor(r), actor(r).PartnerID, c)
 	}
-	if fe := domain.Fields(err); len(fe) > 0 {
-		d.Errors = fe
-		s.render(w, r, http.StatusUnprocessableEntity, "new", page{Title: "Add customer", Nav: "new", Data: d})
-		return
-	}
 	if err != nil {
-		s.failPage(w, r, err)
+		s.formFailed(w, r, "/customers/new", flash{Form: "new", Values: typed}, err)
 		return
 	}
 	if l.SubaccountID == "" || !s.actions.Onboarding.AwaitRecord(r.Context(), actor(r), l.SubaccountID, 5*time.Second) {
-		seeOther(w, r, "/customers", "Onboarding launched: the customer appears here as soon as its record is created.")
+		s.sendOn(w, r, "/customers", flash{Notice: "Onboarding launched: the customer appears here as soon as its record is created."})
 		return
 	}
 	msg := "Onboarding launched: the confirmation email is on its way."
 	if !l.Launched {
 		msg = "This customer was added before: nothing new was created."
 	}
-	seeOther(w, r, "/customers/"+l.SubaccountID, msg)
+	s.sendOn(w, r, customerPath(l.SubaccountID), flash{Notice: msg})
 }
+
+// customerPath is the address of a customer's page.
+func customerPath(id string) string { return "/customers/" + url.PathEscape(id) }
 
 // customerData is what the customer's page shows.
 type customerData struct {
 	onboarding.Customer
 	Audit          []domain.AuditEvent
 	Name           string // the customer's name (the embedded Customer shadows View.Customer)
+	StatusText     string // the status in words, and why it was deleted where its word does not say
+	StageLine      progressLine
 	CanResend      bool
 	ResendAt       *time.Time // when the next resend is allowed, if later
-	Link           *onboarding.Link
+	Link           *shownLink
 	Edit           editForm
 	CloudName      string
 	CloudError     string
+	Suspend        suspendForm
 	Retentions     []window
 	WaitingAnswer  bool
 	Active         bool
@@ -187,15 +193,39 @@ type editForm struct {
 	Errors                map[string]string
 }
 
-var retentions = []window{{"168h", "7 days"}, {"720h", "30 days"}, {"1440h", "60 days (the most)"}}
-
-func (s *server) customerPage(w http.ResponseWriter, r *http.Request) {
-	s.showCustomer(w, r, http.StatusOK, nil, func(*customerData) {})
+// suspendForm is the stop-services section's values and errors.
+type suspendForm struct {
+	Reason, Retention string
+	Errors            map[string]string
 }
 
-// showCustomer renders the customer's page, changed by with (a link
-// shown, form errors), with status.
-func (s *server) showCustomer(w http.ResponseWriter, r *http.Request, status int, pageErr error, with func(*customerData)) {
+// progressLine is where a customer's onboarding stands, in words
+// (domain.ProgressText), and the time it waits until, if it waits.
+type progressLine struct {
+	Text  string
+	Until *time.Time
+}
+
+func progressLineOf(c onboarding.Customer) progressLine {
+	stage := c.Stage
+	switch {
+	case stage == "" && c.Progress != "":
+		stage = c.Progress // the workflow's stage is not known: the record's
+	case stage == "":
+		stage = domain.StageCreating
+	}
+	p := progressLine{Text: domain.ProgressText(stage, c.Outcome)}
+	if stage == domain.StageAwaiting && c.Outcome == "" {
+		p.Until = c.Deadline
+	}
+	return p
+}
+
+var retentions = []window{{"168h", "7 days"}, {"720h", "30 days"}, {"1440h", "60 days (the most)"}}
+
+// customerPage shows a customer, and what the session's flash says of
+// the form sent last: a link asked for, a form's values and errors.
+func (s *server) customerPage(w http.ResponseWriter, r *http.Request) {
 	c, err := s.actions.Onboarding.Customer(r.Context(), actor(r), r.PathValue("id"))
 	if err != nil {
 		s.failPage(w, r, err)
@@ -208,13 +238,18 @@ func (s *server) showCustomer(w http.ResponseWriter, r *http.Request, status int
 			return
 		}
 	}
-	d := customerData{Customer: c, Audit: log, Name: c.View.Customer, Retentions: retentions,
+	d := customerData{Customer: c, Audit: log, Name: c.View.Customer, StageLine: progressLineOf(c), Retentions: retentions,
 		Active:        c.SubaccountStatus == domain.StatusActive,
 		Suspended:     c.SubaccountStatus == domain.StatusSuspended,
 		Unconfirmed:   c.SubaccountStatus == domain.StatusAcceptanceRequired,
 		NameImmutable: "The name cannot be changed here: only the customer's contact person may rename the subaccount.",
+		Suspend:       suspendForm{Retention: "1440h"},
 	}
-	d.WaitingAnswer = d.Unconfirmed && c.Running() && c.Stage == "AWAITING_CONFIRMATION"
+	d.StatusText = c.Display
+	if c.DeletedReason != "" && c.Display == domain.StatusLabel(domain.StatusInactive) {
+		d.StatusText += ": " + domain.ReasonText(c.DeletedReason)
+	}
+	d.WaitingAnswer = d.Unconfirmed && c.Running() && c.Stage == domain.StageAwaiting
 	d.MoreEmailsLeft = c.NextResendAt != nil
 	if d.WaitingAnswer && c.NextResendAt != nil {
 		if s.now().Before(*c.NextResendAt) {
@@ -227,28 +262,29 @@ func (s *server) showCustomer(w http.ResponseWriter, r *http.Request, status int
 		d.Edit = editForm{Email: c.Email, Contact: c.Contact}
 	}
 	d.Edit.Cloud = c.CloudName
-	with(&d)
-	notice := notice(r)
-	if pageErr != nil {
-		notice = problemFor(pageErr).Text
+	f := s.takeFlash(r)
+	switch v := f.Values; f.Form {
+	case "edit":
+		d.Edit = editForm{Email: v["email"], Contact: v["contact"], Cloud: v["cloud"], Errors: f.Fields}
+	case "cloud":
+		d.CloudName, d.CloudError = v["name"], f.Fields["cloud"]
+	case "suspend":
+		d.Suspend = suspendForm{Reason: v["reason"], Retention: v["retention"], Errors: f.Fields}
 	}
-	s.render(w, r, status, "customer", page{Title: c.View.Customer, Nav: "customers", Notice: notice, Data: d})
+	d.Link = f.ConfirmLink
+	s.render(w, r, http.StatusOK, "customer", page{Title: c.View.Customer, Nav: "customers", Data: d, flash: &f})
 }
 
-// acted answers a customer action: back to the page with what was done,
-// or the page with why it was not.
-func (s *server) acted(w http.ResponseWriter, r *http.Request, err error, done string) {
+// acted answers a customer action: back to the customer's page, saying
+// what was done, or why it was not (with form's values, if a form of the
+// page sent it).
+func (s *server) acted(w http.ResponseWriter, r *http.Request, err error, done string, form flash) {
+	path := customerPath(r.PathValue("id"))
 	if err != nil {
-		p := problemFor(err)
-		if p.Status >= 500 || p.Status == http.StatusNotFound || p.Status == http.StatusForbidden {
-			s.failPage(w, r, err)
-			return
-		}
-		s.logProblem(r, p, err)
-		s.showCustomer(w, r, p.Status, err, func(*customerData) {})
+		s.formFailed(w, r, path, form, err)
 		return
 	}
-	seeOther(w, r, "/customers/"+url.PathEscape(r.PathValue("id")), done)
+	s.sendOn(w, r, path, flash{Notice: done})
 }
 
 // formRequest is the request id a page's form carries (a new UUID each
@@ -267,16 +303,17 @@ func pendingNotice(req domain.Request, done string) string {
 
 func (s *server) resend(w http.ResponseWriter, r *http.Request) {
 	res, err := s.actions.Onboarding.Resend(r.Context(), actor(r), r.PathValue("id"), formRequest(r))
-	s.acted(w, r, err, pendingNotice(res.Request, "Confirmation email sent again ("+strconv.Itoa(res.Status.EmailsSent)+" sent so far)."))
+	s.acted(w, r, err, pendingNotice(res.Request, "Confirmation email sent again ("+strconv.Itoa(res.Status.EmailsSent)+" sent so far)."), flash{})
 }
 
+// copyLink shows the customer's confirmation link on its page, once.
 func (s *server) copyLink(w http.ResponseWriter, r *http.Request) {
 	l, err := s.actions.Onboarding.Link(r.Context(), actor(r), r.PathValue("id"))
 	if err != nil {
-		s.acted(w, r, err, "")
+		s.acted(w, r, err, "", flash{})
 		return
 	}
-	s.showCustomer(w, r, http.StatusOK, nil, func(d *customerData) { d.Link = &l })
+	s.sendOn(w, r, customerPath(r.PathValue("id")), flash{ConfirmLink: &shownLink{URL: l.URL, ValidUntil: l.ValidUntil}})
 }
 
 func (s *server) deleteForm(w http.ResponseWriter, r *http.Request) {
@@ -290,21 +327,20 @@ func (s *server) deleteForm(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) deleteCustomer(w http.ResponseWriter, r *http.Request) {
 	c, err := s.actions.Onboarding.Cancel(r.Context(), actor(r), r.PathValue("id"), formRequest(r))
-	s.acted(w, r, err, pendingNotice(c.Request, "The unconfirmed customer is deleted: its organization is deleted, its role bindings revoked and its link dead."))
+	s.acted(w, r, err, pendingNotice(c.Request, "The unconfirmed customer is deleted: its organization is deleted, its role bindings revoked and its link dead."), flash{})
 }
 
 // editCustomer changes what the form changes: a field left empty is kept.
 func (s *server) editCustomer(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
 	var e domain.Edit
-	var form editForm
+	typed := map[string]string{}
 	for _, fld := range []struct {
 		name string
 		dst  **string
-		val  *string
-	}{{"email", &e.Email, &form.Email}, {"contact", &e.Contact, &form.Contact}, {"cloud", &e.CloudName, &form.Cloud}} {
+	}{{"email", &e.Email}, {"contact", &e.Contact}, {"cloud", &e.CloudName}} {
 		if v := strings.TrimSpace(f.Get(fld.name)); v != "" {
-			*fld.dst, *fld.val = &v, v
+			*fld.dst, typed[fld.name] = &v, v
 		}
 	}
 	if f.Has("name") {
@@ -327,50 +363,40 @@ func (s *server) editCustomer(w http.ResponseWriter, r *http.Request) {
 		e.CloudName = nil
 	}
 	if e.Empty() {
-		seeOther(w, r, "/customers/"+url.PathEscape(r.PathValue("id")), "Nothing was changed.")
+		s.acted(w, r, nil, "Nothing was changed.", flash{})
 		return
 	}
 	_, err = s.actions.Onboarding.Edit(r.Context(), actor(r), r.PathValue("id"), e)
-	if fe := domain.Fields(err); len(fe) > 0 {
-		form.Errors = fe
-		s.logProblem(r, problemFor(err), err)
-		s.showCustomer(w, r, http.StatusUnprocessableEntity, nil, func(d *customerData) { d.Edit = form })
-		return
-	}
-	s.acted(w, r, err, "Saved.")
+	s.acted(w, r, err, "Saved.", flash{Form: "edit", Values: typed})
 }
 
 func (s *server) addCloud(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimSpace(r.PostForm.Get("name"))
 	c, err := s.actions.Lifecycle.AddCloud(r.Context(), actor(r), r.PathValue("id"), name, formRequest(r))
-	if fe := domain.Fields(err); len(fe) > 0 {
-		s.logProblem(r, problemFor(err), err)
-		s.showCustomer(w, r, http.StatusUnprocessableEntity, nil, func(d *customerData) { d.CloudName, d.CloudError = name, fe["cloud"] })
-		return
-	}
 	msg := "Cloud " + c.Cloud.Name + " created in " + c.Organization.Name + "."
 	if err == nil && !c.Created {
 		msg = "Cloud " + c.Cloud.Name + " exists already: nothing new was created."
 	}
-	s.acted(w, r, err, pendingNotice(c.Request, msg))
+	s.acted(w, r, err, pendingNotice(c.Request, msg), flash{Form: "cloud", Values: map[string]string{"name": name}})
 }
 
 func (s *server) suspend(w http.ResponseWriter, r *http.Request) {
+	reason := strings.TrimSpace(r.PostForm.Get("reason"))
+	form := flash{Form: "suspend", Values: map[string]string{"reason": reason, "retention": r.PostForm.Get("retention")}}
 	retention, err := domain.ParseRetention(r.PostForm.Get("retention"))
 	if err != nil {
-		s.acted(w, r, err, "")
+		s.acted(w, r, err, "", form)
 		return
 	}
-	var l lifecycle.Lifecycle
-	l, err = s.actions.Lifecycle.Suspend(r.Context(), actor(r), r.PathValue("id"), strings.TrimSpace(r.PostForm.Get("reason")), retention, formRequest(r))
+	l, err := s.actions.Lifecycle.Suspend(r.Context(), actor(r), r.PathValue("id"), reason, retention, formRequest(r))
 	msg := "Services stopped."
 	if l.DeleteAfter != nil {
-		msg += " Unless resumed, the customer is deleted at " + l.DeleteAfter.UTC().Format("2006-01-02 15:04 UTC") + "."
+		msg += " Unless they are resumed, the customer is deleted when the data's retention ends (shown below)."
 	}
-	s.acted(w, r, err, pendingNotice(l.Request, msg))
+	s.acted(w, r, err, pendingNotice(l.Request, msg), form)
 }
 
 func (s *server) resume(w http.ResponseWriter, r *http.Request) {
 	l, err := s.actions.Lifecycle.Resume(r.Context(), actor(r), r.PathValue("id"), formRequest(r))
-	s.acted(w, r, err, pendingNotice(l.Request, "Services resumed: the customer is active again and will not be deleted."))
+	s.acted(w, r, err, pendingNotice(l.Request, "Services resumed: the customer is active again and will not be deleted."), flash{})
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"html"
@@ -725,16 +726,34 @@ func shownAsText(t *testing.T, what string, a answer, status int, values ...stri
 	}
 }
 
+// followForm checks that a form's answer sends the browser on (303) to a
+// page of the portal, and returns that page as the session sees it.
+func (w *world) followForm(what string, a answer, c creds) answer {
+	w.t.Helper()
+	loc := a.header.Get("Location")
+	if a.status != http.StatusSeeOther || !strings.HasPrefix(loc, "/") || strings.HasPrefix(loc, "//") {
+		w.t.Errorf("%s: %d to %q, want 303 to a page of the portal:\n%s", what, a.status, loc, stack.Tail(a.body, 1500))
+		return a
+	}
+	return w.send(w.request(http.MethodGet, loc, c, nil))
+}
+
 // TestMarkupIsShownAsText: markup and script typed into every field a page
 // shows — customer name, contact, cloud name, suspend reason, API key
-// name, staff email, search, notice, a sign-in error — come back as text;
-// the API's JSON escapes it too.
+// name, staff email, search — come back as text, in the pages and in the
+// forms a refusal shows again; the API's JSON escapes it too. Markup in a
+// URL's ?notice= shows nowhere.
 func TestMarkupIsShownAsText(t *testing.T) {
 	w := newWorld(t, nil)
 	owner := w.signIn("owner@acme.example").creds()
 	get := func(path string) answer { return w.send(w.request(http.MethodGet, path, owner, nil)) }
 	post := func(path string, form url.Values) answer {
 		return w.send(w.request(http.MethodPost, path, owner, form))
+	}
+	// form posts a form and returns the page it sends the browser to.
+	form := func(path string, f url.Values) answer {
+		t.Helper()
+		return w.followForm("POST "+path, post(path, f), owner)
 	}
 	name, contact := "Markup "+markup, "Contact "+markup
 
@@ -751,9 +770,12 @@ func TestMarkupIsShownAsText(t *testing.T) {
 	shownAsText(t, "the dashboard", get("/customers"), http.StatusOK, name)
 	shownAsText(t, "a search", get("/customers?q="+url.QueryEscape(markup)), http.StatusOK, markup)
 	shownAsText(t, "the delete step", get("/customers/"+id+"/delete"), http.StatusOK, name)
-	shownAsText(t, "a notice", get("/customers/"+id+"?notice="+url.QueryEscape(markup)), http.StatusOK, markup)
+	// What was ?notice= is no notice: not shown, as text or as markup (TestTheURLCannotSpeakForThePortal tries every page).
+	if a := get("/customers/new?notice=" + url.QueryEscape(markup)); a.status != http.StatusOK || strings.Contains(a.body, "alert(") || strings.Contains(a.body, `id="notice"`) {
+		t.Errorf("a notice in the URL is shown: %d\n%s", a.status, stack.Tail(a.body, 2000))
+	}
 	bad := url.Values{"name": {"Other " + markup}, "email": {"other@customer.example"}, "contact": {markup}, "cloud": {markup}}
-	shownAsText(t, "the add form with a bad cloud name", post("/customers", bad), http.StatusUnprocessableEntity, "Other "+markup, markup)
+	shownAsText(t, "the add form with a bad cloud name", form("/customers", bad), http.StatusOK, "Other "+markup, markup)
 	edited := "Edited " + markup
 	if a := post("/customers/"+id+"/edit", url.Values{"contact": {edited}}); a.status != http.StatusSeeOther {
 		t.Errorf("edit the contact: %d", a.status)
@@ -761,7 +783,7 @@ func TestMarkupIsShownAsText(t *testing.T) {
 	shownAsText(t, "the edited customer's page", get("/customers/"+id), http.StatusOK, edited)
 
 	w.confirm(id)
-	shownAsText(t, "a bad cloud name", post("/customers/"+id+"/clouds", url.Values{"name": {markup}}), http.StatusUnprocessableEntity, markup)
+	shownAsText(t, "a bad cloud name", form("/customers/"+id+"/clouds", url.Values{"name": {markup}}), http.StatusOK, markup)
 	reason := "Reason " + markup
 	if a := post("/customers/"+id+"/suspend", url.Values{"reason": {reason}, "retention": {"720h"}}); a.status != http.StatusSeeOther {
 		t.Errorf("suspend: %d\n%s", a.status, a.body)
@@ -769,20 +791,119 @@ func TestMarkupIsShownAsText(t *testing.T) {
 	shownAsText(t, "the suspended customer's page", get("/customers/"+id), http.StatusOK, name, reason)
 
 	key := "Key " + markup
-	shownAsText(t, "the new key", post("/api-keys", url.Values{"name": {key}, "role": {"viewer"}}), http.StatusOK, key)
+	shownAsText(t, "the new key", form("/api-keys", url.Values{"name": {key}, "role": {"viewer"}}), http.StatusOK, key)
 	shownAsText(t, "the keys", get("/api-keys"), http.StatusOK, key)
 	odd := "o'neil&co{x}@acme.example" // as odd as an address gets
 	if a := post("/staff", url.Values{"email": {odd}, "role": {"viewer"}}); a.status != http.StatusSeeOther {
 		t.Errorf("add %s: %d\n%s", odd, a.status, a.body)
 	}
 	shownAsText(t, "the staff", get("/staff"), http.StatusOK, odd)
-	shownAsText(t, "a bad staff email", post("/staff", url.Values{"email": {markup + "@acme.example"}, "role": {"viewer"}}),
-		http.StatusUnprocessableEntity, markup+"@acme.example")
-	shownAsText(t, "a sign-in error", get("/auth/callback?error="+url.QueryEscape(script)), http.StatusBadRequest, script)
+	shownAsText(t, "a bad staff email", form("/staff", url.Values{"email": {markup + "@acme.example"}, "role": {"viewer"}}),
+		http.StatusOK, markup+"@acme.example")
 
 	a := get("/api/v1/customers/" + id)
 	if a.status != http.StatusOK || strings.ContainsAny(a.body, "<>") || !strings.Contains(a.body, `\u003cscript\u003e`) ||
 		a.header.Get("Content-Type") != "application/json" || a.header.Get("X-Content-Type-Options") != "nosniff" {
 		t.Errorf("the API's customer (%d, %s) is not escaped JSON:\n%s", a.status, a.header.Get("Content-Type"), stack.Tail(a.body, 1500))
+	}
+}
+
+// lure is what a link someone sends could make a page say in the portal's
+// voice, were a page to show words from its URL.
+const lure = "Your account is locked: call +1 555 0100 with your password"
+
+// TestTheURLCannotSpeakForThePortal: a link with words in its query —
+// ?notice=, ?error=, ?message= — makes no page say them: not as a notice,
+// an error or anything else, on every page and on a sign-in failure
+// (whose provider's answer comes in the URL too). What a page says of a
+// form comes from the session's flash alone.
+func TestTheURLCannotSpeakForThePortal(t *testing.T) {
+	w := newWorld(t, nil)
+	owner := w.signIn("owner@acme.example").creds()
+	sa := w.launch(w.acme, "Phished Co")
+	q := "?" + url.Values{"notice": {lure}, "error": {lure}, "message": {lure}, "flash": {lure}, "text": {lure}}.Encode()
+	shows := func(a answer) bool {
+		return strings.Contains(a.body, "555 0100") || strings.Contains(a.body, `id="notice"`) || strings.Contains(a.body, `id="error"`)
+	}
+	for path, status := range map[string]int{
+		"/customers": http.StatusOK, "/customers/new": http.StatusOK, "/customers/" + sa.ID: http.StatusOK, "/customers/" + sa.ID + "/delete": http.StatusOK,
+		"/staff": http.StatusOK, "/api-keys": http.StatusOK, "/signed-out": http.StatusOK, "/customers/" + unknownID: http.StatusNotFound,
+	} {
+		a := w.send(w.request(http.MethodGet, path+q, owner, nil))
+		if a.status != status || shows(a) {
+			t.Errorf("%s with the lure in its URL: %d, want %d and none of it shown:\n%s", path, a.status, status, stack.Tail(a.body, 2000))
+		}
+	}
+	a := w.send(w.request(http.MethodGet, "/auth/callback"+q+"&"+url.Values{"error_description": {lure}}.Encode(), creds{}, nil))
+	refused(t, "a sign-in failure with the lure in its URL", a, false, http.StatusBadRequest, "login_failed")
+	if shows(a) {
+		t.Errorf("the sign-in failure shows the lure:\n%s", stack.Tail(a.body, 2000))
+	}
+}
+
+// TestFlashShowsOnceInItsSession: what a form's answer says — a notice,
+// an API key's secret — shows on the next page of the session that sent
+// it, once: not on a reload, not in another session of the same person;
+// the database holds it sealed.
+func TestFlashShowsOnceInItsSession(t *testing.T) {
+	w := newWorld(t, nil)
+	owner := w.signIn("owner@acme.example").creds()
+	other := w.signIn("owner@acme.example").creds() // the same person in another browser
+	get := func(c creds, path string) answer { return w.send(w.request(http.MethodGet, path, c, nil)) }
+	sealed := func() []byte {
+		t.Helper()
+		var b []byte
+		if err := w.st.DB().Get(&b, `SELECT flash FROM sessions WHERE id_hash = sha256(convert_to($1, 'UTF8'))`, owner.cookie); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+
+	a := w.send(w.request(http.MethodPost, "/api-keys", owner, url.Values{"name": {"flash key"}, "role": {"viewer"}}))
+	if loc := a.header.Get("Location"); a.status != http.StatusSeeOther || loc != "/api-keys" {
+		t.Fatalf("create a key: %d to %q, want 303 to /api-keys", a.status, loc)
+	}
+	kept := sealed()
+	if len(kept) == 0 || bytes.Contains(kept, []byte("flash key")) || bytes.Contains(kept, []byte(access.APIKeyPrefix)) {
+		t.Errorf("the flash is not sealed in the database: %q", kept)
+	}
+	if b := get(other, "/api-keys"); b.status != http.StatusOK || secretField.MatchString(b.body) || strings.Contains(b.body, `id="new-key"`) {
+		t.Errorf("another session of the same person shows the new key:\n%s", stack.Tail(b.body, 2000))
+	}
+	page := get(owner, "/api-keys")
+	m := secretField.FindStringSubmatch(page.body)
+	if page.status != http.StatusOK || m == nil {
+		t.Fatalf("the key's page does not show the new key: %d\n%s", page.status, stack.Tail(page.body, 2000))
+	}
+	if bytes.Contains(kept, []byte(m[1])) {
+		t.Errorf("the database held the key's secret")
+	}
+	if again := get(owner, "/api-keys"); secretField.MatchString(again.body) || strings.Contains(again.body, `id="new-key"`) {
+		t.Errorf("a reload shows the key's secret again")
+	}
+	if sealed() != nil {
+		t.Errorf("the flash is still kept after its page")
+	}
+
+	// A notice: on the page the form sent the browser to, once.
+	var keyID string
+	if err := w.st.DB().Get(&keyID, `SELECT id FROM api_keys WHERE name = 'flash key'`); err != nil {
+		t.Fatal(err)
+	}
+	a = w.send(w.request(http.MethodPost, "/api-keys/"+keyID+"/revoke", owner, nil))
+	if b := get(other, "/api-keys"); strings.Contains(b.body, `id="notice"`) {
+		t.Errorf("another session shows the notice")
+	}
+	expect(t, w.followForm("revoke the key", a, owner), http.StatusOK, `id="notice" role="status">Key flash key revoked`)
+	if again := get(owner, "/api-keys"); strings.Contains(again.body, `id="notice"`) {
+		t.Errorf("a reload shows the notice again:\n%s", stack.Tail(again.body, 2000))
+	}
+	// Meant for another page, a flash is taken by the next one and shown by none.
+	a = w.send(w.request(http.MethodPost, "/api-keys/"+keyID+"/revoke", owner, nil))
+	if b := get(owner, "/staff"); strings.Contains(b.body, `id="notice"`) {
+		t.Errorf("the staff page shows the key page's notice")
+	}
+	if b := get(owner, a.header.Get("Location")); strings.Contains(b.body, `id="notice"`) {
+		t.Errorf("a flash taken by another page still shows")
 	}
 }

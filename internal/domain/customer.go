@@ -41,6 +41,9 @@ func ValidateName(name string) error {
 
 // ValidateEmail checks an account email: one bare address, no display name.
 func ValidateEmail(email string) error {
+	if email == "" {
+		return Invalidf("email", "must not be empty")
+	}
 	a, err := mail.ParseAddress(email)
 	if err != nil || a.Address != email || a.Name != "" || len(email) > 254 {
 		return Invalidf("email", "%q is not a valid email address (want name@example.com)", text.Truncate(email, 40))
@@ -56,6 +59,9 @@ var cloudName = regexp.MustCompile(`^[a-z][a-z0-9-]{1,61}[a-z0-9]$`)
 
 // ValidateCloudName checks the name of the cloud to create.
 func ValidateCloudName(name string) error {
+	if name == "" {
+		return Invalidf("cloud", "must not be empty")
+	}
 	if !cloudName.MatchString(name) {
 		return Invalidf("cloud", "%q is not a valid cloud name (3-63 lower-case letters, digits and dashes, starting with a letter)", text.Truncate(name, 40))
 	}

@@ -56,3 +56,27 @@ func TestContactRefusesFormulas(t *testing.T) {
 	require.ErrorIs(t, ValidateContact("=HYPERLINK()"), ErrInvalid)
 	require.NoError(t, ValidateContact("Ann O'Neil"))
 }
+
+// TestWordsForPeople: every status, stage, outcome, reason and way of
+// answering has words for partners, never its code.
+func TestWordsForPeople(t *testing.T) {
+	for _, st := range Statuses {
+		require.NotEqual(t, st, StatusLabel(st))
+	}
+	for _, stage := range []string{StageCreating, StageSending, StageAwaiting, StageActivating, StageDeleting, StageDone, StageFailed} {
+		require.NotEqual(t, stage, StageText(stage))
+		require.Equal(t, StageText(stage), ProgressText(stage, ""))
+	}
+	for _, r := range Reasons {
+		require.NotEqual(t, r, ReasonText(r))
+	}
+	for _, o := range []string{OutcomeActive, OutcomeExpired, OutcomeCancelled, OutcomeDeclined} {
+		words := ProgressText(StageDone, o)
+		require.NotContains(t, words, o)
+		require.NotEqual(t, StageText(StageDone), words)
+	}
+	require.Equal(t, "Ended: the customer declined the invitation", ProgressText(StageDone, OutcomeDeclined))
+	for _, via := range []string{ViaLink, ViaLogin} {
+		require.NotEqual(t, via, AnswerViaText(via))
+	}
+}

@@ -70,3 +70,16 @@ func StageText(stage string) string {
 	}
 	return stage
 }
+
+// ProgressText says in a partner's words where an onboarding stands: how
+// it ended, once it has an outcome, else what it is doing (StageText).
+// A page adds the deadline to StageAwaiting's words: "… until <time>".
+func ProgressText(stage, outcome string) string {
+	switch outcome {
+	case "":
+		return StageText(stage)
+	case OutcomeActive:
+		return "Onboarded: the customer confirmed and the cloud is created"
+	}
+	return "Ended: " + ReasonText(outcome)
+}

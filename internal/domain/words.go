@@ -49,6 +49,24 @@ const (
 // Reasons lists every reason a subaccount may be deleted.
 var Reasons = []string{ReasonExpired, ReasonCancelled, ReasonFailed, ReasonDeclined, ReasonSuspensionExpired}
 
+// ReasonText says in a partner's words why a customer was deleted; the
+// onboarding outcomes other than ACTIVE are reasons too.
+func ReasonText(reason string) string {
+	switch reason {
+	case ReasonExpired:
+		return "the customer did not confirm in time"
+	case ReasonCancelled:
+		return "the partner cancelled the onboarding before the customer confirmed"
+	case ReasonFailed:
+		return "the onboarding could not go on"
+	case ReasonDeclined:
+		return "the customer declined the invitation"
+	case ReasonSuspensionExpired:
+		return "the services were stopped and not resumed in time"
+	}
+	return reason
+}
+
 // The customer's answer to the invitation.
 const (
 	AnswerConfirm = "CONFIRM"
@@ -60,6 +78,17 @@ const (
 	ViaLink  = "link"  // the confirmation page's buttons
 	ViaLogin = "login" // the identity system's signed login hook: the customer logged in through the link
 )
+
+// AnswerViaText says in a partner's words how the customer's answer came.
+func AnswerViaText(via string) string {
+	switch via {
+	case ViaLink:
+		return "with the link in the confirmation email"
+	case ViaLogin:
+		return "by signing in through the link in the confirmation email"
+	}
+	return via
+}
 
 // MaxRetention is the longest a suspended subaccount's data is kept before
 // it is deleted, unless services are resumed: 60 days; it is also the

@@ -96,6 +96,40 @@ func (s *Store) EndSession(ctx context.Context, id string) error {
 	return nil
 }
 
+// SetFlash keeps a flash for the session's next page, in place of any
+// flash that waits; sealed is opaque to the store. A session that has
+// ended is domain.ErrNotFound.
+func (s *Store) SetFlash(ctx context.Context, id string, sealed []byte) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE sessions SET flash = $2 WHERE id_hash = $1`, hashSecret(id), sealed)
+	if err != nil {
+		return fmt.Errorf("set flash: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return notFound("session")
+	}
+	return nil
+}
+
+// TakeFlash returns the session's flash and removes it, in one statement:
+// of two pages asking at once, one gets it. No flash is domain.ErrNotFound.
+func (s *Store) TakeFlash(ctx context.Context, id string) ([]byte, error) {
+	var sealed []byte
+	// The row is locked first, so that a second taker waits and then finds
+	// the flash gone.
+	err := s.db.GetContext(ctx, &sealed, `
+		WITH old AS (SELECT id_hash, flash FROM sessions WHERE id_hash = $1 FOR UPDATE)
+		UPDATE sessions se SET flash = NULL FROM old
+		WHERE se.id_hash = old.id_hash AND old.flash IS NOT NULL
+		RETURNING old.flash`, hashSecret(id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("flash")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("take flash: %w", err)
+	}
+	return sealed, nil
+}
+
 // Login is one sign-in under way: what the callback must check.
 type Login struct {
 	State    string

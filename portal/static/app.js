@@ -1,8 +1,19 @@
-// The portal works without JavaScript; this makes it nicer: the
-// customer's status updates while the page is open, the Resend button
-// counts down to when it is allowed, and links copy with one click.
+// The portal works without JavaScript; this makes it nicer: times show
+// in the reader's time zone, the customer's status updates while the page
+// is open, the Resend button counts down to when it is allowed, and links
+// copy with one click.
 (function () {
   "use strict";
+
+  // Times: the server writes each in UTC, which stays on hover (the
+  // title); the text becomes the reader's own time zone.
+  document.querySelectorAll("time[datetime]").forEach(function (el) {
+    var d = new Date(el.getAttribute("datetime"));
+    if (isNaN(d.getTime())) { return; }
+    var opts = { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" };
+    if (el.getAttribute("data-precision") === "s") { opts.second = "2-digit"; }
+    el.textContent = new Intl.DateTimeFormat(undefined, opts).format(d);
+  });
 
   // Live status: poll the customer's JSON and update the facts in place.
   var live = document.querySelector("[data-live]");
@@ -25,11 +36,11 @@
             badge.className = "badge " + ({ ACTIVE: "ok", ACCEPTANCE_REQUIRED: "warn", SUSPENDED: "hold" }[c.subaccount_status] || "bad");
           }
           var set = function (id, v) { var el = document.getElementById(id); if (el) { el.textContent = v; } };
-          set("stage", c.stage || "—");
           set("emails", String(c.emails_sent));
           set("clouds", String(c.cloud_count));
           if (c.subaccount_status !== last || (c.stage || "") !== stage) {
             if (!typing) { window.location.reload(); return; }
+            set("stage", c.stage_text);
             var note = document.getElementById("changed");
             if (note) { note.hidden = false; }
           }
