@@ -64,7 +64,7 @@ func (b *bench) auditPhase(ctx context.Context, stdout io.Writer) (*auditResults
 	res := &auditResults{load0: loadavg()}
 	db := b.st.DB()
 	for _, p := range []string{auditPartner, auditOther} {
-		if _, err := b.st.AddPartner(ctx, p, "Audit benchmark partner "+p); err != nil {
+		if _, err := b.st.AddPartner(ctx, p, "Audit benchmark partner "+p, nil); err != nil {
 			return nil, err
 		}
 	}

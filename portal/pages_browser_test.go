@@ -266,6 +266,8 @@ func TestBrowserEveryPage(t *testing.T) {
 		{name: "api-keys", open: visit("/api-keys", "#keys")},
 		{name: "api-keys-new-key", open: append(visit("/api-keys", "#key-name"), chromedp.SendKeys(chromedp.CSS("#key-name"), "layout check"),
 			chromedp.Click(chromedp.CSS("#create-key")), css("#new-key"))},
+		{name: "audit", open: visit("/audit", "#download")},
+		{name: "audit-errors", open: visit("/audit/export?from=yesterday&format=csv", "#from-error"), status: http.StatusUnprocessableEntity},
 		{name: "problem", open: visit("/customers/"+unknownID, "#problem"), status: http.StatusNotFound},
 		{name: "signed-out", open: visit("/signed-out", "main .card")},
 	}

@@ -79,7 +79,7 @@ func TestReadAndExportAreScoped(t *testing.T) {
 	log, st := newLog(t)
 	ctx := context.Background()
 	for _, p := range []string{"alpha", "beta"} {
-		_, err := st.AddPartner(ctx, p, "Partner "+p)
+		_, err := st.AddPartner(ctx, p, "Partner "+p, nil)
 		require.NoError(t, err)
 	}
 	alphaSub := customer(t, st, "alpha", "Alpha Customer").ID

@@ -18,7 +18,7 @@ import (
 // session alone; a new flash replaces one that waits.
 func TestFlashIsTakenOnce(t *testing.T) {
 	st, ctx := setup(t)
-	staff, err := st.AddStaff(ctx, store.NewStaff{ID: uuid.NewString(), PartnerID: "integrator", Email: "owner@integrator.example", Role: domain.StaffOwner})
+	staff, err := st.AddStaff(ctx, store.NewStaff{ID: uuid.NewString(), PartnerID: "integrator", Email: "owner@integrator.example", Role: domain.StaffOwner}, nil)
 	require.NoError(t, err)
 	now := time.Now()
 	for _, id := range []string{"session-a", "session-b"} {
