@@ -51,7 +51,8 @@ func newServer(set settings, actions deps.Actions, st *store.Store, health *daem
 		secure: u.Scheme == "https", origin: u.Scheme + "://" + u.Host}, nil
 }
 
-// routes is every route, behind the request log and the security headers.
+// routes is every route, behind the request log and the security headers,
+// under the client's address as the trusted proxies tell it.
 func (s *server) routes() http.Handler {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFiles, "static")
@@ -69,7 +70,7 @@ func (s *server) routes() http.Handler {
 	}
 
 	s.apiRoutes(mux)
-	return httpserver.LogRequests(s.logger, httpserver.SecurityHeaders(s.csp(), "same-origin", mux), "/healthz", "/readyz")
+	return s.set.proxies.Resolve(httpserver.LogRequests(s.logger, httpserver.SecurityHeaders(s.csp(), "same-origin", mux), "/healthz", "/readyz"))
 }
 
 // pageRoutes are the routes of the pages a signed-in member of staff

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/cloudpartners/onboarding/internal/config"
+	"github.com/cloudpartners/onboarding/internal/httpserver"
 )
 
 // settings are the webhook's: it checks links and signals onboardings, so
@@ -20,6 +21,7 @@ type settings struct {
 	metricsAddr string
 	rate        float64
 	burst       int
+	proxies     httpserver.Proxies
 	drainDelay  time.Duration
 }
 
@@ -42,6 +44,7 @@ func loadSettings(getenv config.Getenv) (settings, *config.Vars) {
 		metricsAddr: v.String("METRICS_ADDR", "", "where to serve /metrics (Prometheus), apart from the public port; unset: nowhere"),
 		rate:        v.Rate("WEBHOOK_RATE", 200, "POSTs per second per client address; over it, 429"),
 		burst:       v.Int("WEBHOOK_BURST", 400, 1, 1_000_000, "POSTs per client address in a burst"),
+		proxies:     config.TrustedProxies(v),
 		drainDelay: v.Duration("DRAIN_DELAY", 0, 0, time.Minute,
 			"on SIGTERM, how long /readyz fails before the webhook stops taking connections (a balancer's health-check interval)"),
 	}

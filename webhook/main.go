@@ -49,7 +49,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	s := &server{
 		invitations: actions.Onboarding, loginCalls: d.Store, loginSecret: set.loginSecret,
 		brand: set.brand, now: time.Now, logger: logger, pages: pg, health: health,
-		limiter: newLimiter(rate.Limit(set.rate), set.burst, maxClients, time.Now),
+		limiter: newLimiter(rate.Limit(set.rate), set.burst, maxClients, time.Now), proxies: set.proxies,
 	}
 	stopMetrics, err := daemon.ServeMetrics("METRICS_ADDR", set.metricsAddr, metrics, logger)
 	if err != nil {
@@ -61,6 +61,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	logger.Info("webhook listening", "addr", ln.Addr().String(),
-		"temporal", set.temporal.Options.HostPort, "namespace", set.temporal.Options.Namespace, "rate", set.rate, "burst", set.burst)
+		"temporal", set.temporal.Options.HostPort, "namespace", set.temporal.Options.Namespace, "rate", set.rate, "burst", set.burst,
+		"trusted_proxies", set.proxies.String())
 	return daemon.Serve(ctx, daemon.NewServer(d.Tracing.HTTP(s.routes()), logger), ln, health, set.drainDelay, logger)
 }

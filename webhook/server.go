@@ -49,12 +49,14 @@ type server struct {
 	now         func() time.Time
 	logger      *slog.Logger
 	limiter     *limiter
+	proxies     httpserver.Proxies // who may say who the client is
 	pages       httpserver.Pages
 	health      *daemon.Health // /healthz and /readyz
 }
 
 // routes is the server's handler: every route, behind the common headers
-// and the request log.
+// and the request log, under the client's address as the trusted proxies
+// tell it.
 func (s *server) routes() http.Handler {
 	mux := http.NewServeMux()
 	// GET also answers HEAD; neither ever confirms (mail scanners follow links).
@@ -62,7 +64,7 @@ func (s *server) routes() http.Handler {
 	mux.Handle("POST /confirm", s.limited(s.failPage, s.postConfirm))
 	mux.Handle("POST /hooks/login", s.limited(s.failJSON, s.loginHook))
 	s.health.Routes(mux)
-	return httpserver.LogRequests(s.logger, httpserver.SecurityHeaders(csp, "no-referrer", mux), "/healthz", "/readyz")
+	return s.proxies.Resolve(httpserver.LogRequests(s.logger, httpserver.SecurityHeaders(csp, "no-referrer", mux), "/healthz", "/readyz"))
 }
 
 // responder answers a failed request in the route's format.
