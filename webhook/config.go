@@ -8,12 +8,13 @@ import (
 )
 
 // settings are the webhook's: it checks links and signals onboardings, so
-// it needs Temporal, Postgres, the link secret and the login hook's.
+// it needs Temporal, Postgres, the link secret and the login hook's, and
+// where customers reach it (PUBLIC_BASE_URL), which its forms come from.
 type settings struct {
 	log         config.Log
 	temporal    config.Temporal
 	postgres    config.Postgres
-	linkSecret  []byte
+	links       config.Links
 	tracing     config.Tracing
 	loginSecret []byte
 	brand       string
@@ -32,11 +33,11 @@ const summary = "The customer's HTTP edge: the confirmation page (GET and POST /
 func loadSettings(getenv config.Getenv) (settings, *config.Vars) {
 	v := config.New(getenv)
 	s := settings{
-		log:        config.LoadLog(v),
-		temporal:   config.LoadTemporal(v),
-		postgres:   config.LoadPostgres(v),
-		linkSecret: config.LoadLinkSecret(v),
-		tracing:    config.LoadTracing(v),
+		log:      config.LoadLog(v),
+		temporal: config.LoadTemporal(v),
+		postgres: config.LoadPostgres(v),
+		links:    config.LoadLinks(v),
+		tracing:  config.LoadTracing(v),
 		loginSecret: []byte(v.Secret("LOGIN_HOOK_SECRET", config.DevSecret+"-login", 32, "the HMAC key shared with the identity system for POST /hooks/login",
 			"at least 32 random characters shared with the identity system")),
 		brand:       config.Brand(v),

@@ -8,18 +8,14 @@ import (
 )
 
 // postVia submits the confirm form with a malformed token (refused, and
-// counted by the rate limit) and the given forwarding headers.
+// counted by the rate limit) and a forwarding header.
 func (e *env) postVia(t *testing.T, header, value string) answer {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, e.base+"/confirm", strings.NewReader(url.Values{"token": {"bad"}}.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	h := map[string]string{}
 	if header != "" {
-		req.Header.Set(header, value)
+		h[header] = value
 	}
-	return e.do(t, req)
+	return e.submit(t, url.Values{"token": {"bad"}}, h)
 }
 
 // TestSpoofedForwardingChangesNothing: with no trusted proxy (the
