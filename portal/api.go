@@ -106,7 +106,7 @@ func (s *server) apiAuth(next http.HandlerFunc) http.Handler {
 				s.failJSON(w, r, fmt.Errorf("%w: %w", errSignedOut, errNoCredentials))
 				return
 			}
-			if r.Method != http.MethodGet && r.Method != http.MethodHead && (!s.sameOrigin(r) || !sameToken(r.Header.Get("X-CSRF-Token"), id.csrf)) {
+			if r.Method != http.MethodGet && r.Method != http.MethodHead && (!s.origins.Allows(r) || !sameToken(r.Header.Get("X-CSRF-Token"), id.csrf)) {
 				s.failJSON(w, r, errCrossSite)
 				return
 			}

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/cloudpartners/onboarding/internal/config"
+	"github.com/cloudpartners/onboarding/internal/httpserver"
 )
 
 // settings are the portal's: partners sign in to it, so it needs the
@@ -20,6 +21,7 @@ type settings struct {
 	addr         string
 	publicURL    string
 	metricsAddr  string
+	proxies      httpserver.Proxies
 	issuer       string
 	clientID     string
 	clientSecret string
@@ -60,6 +62,7 @@ func loadSettings(getenv config.Getenv) (settings, *config.Vars) {
 	s.publicURL = v.URL("PORTAL_PUBLIC_URL", "http://"+addr, "where partners reach the portal (https in production: cookies become Secure)",
 		productionURLReason, true, true)
 	s.metricsAddr = v.String("METRICS_ADDR", "", "where to serve /metrics (Prometheus), apart from the public port; unset: nowhere")
+	s.proxies = config.TrustedProxies(v)
 	s.issuer = v.URL("OIDC_ISSUER", defaultIssuer, "the OpenID Connect provider partners sign in with", "https://id.example.com", false, true)
 	s.clientID = v.String("OIDC_CLIENT_ID", defaultClientID, "the portal's client id at that provider")
 	s.clientSecret = v.Secret("OIDC_CLIENT_SECRET", devClientSecret, 1, "the portal's client secret at that provider",

@@ -24,3 +24,11 @@ func TestSettings(t *testing.T) {
 		t.Errorf("PORTAL_PUBLIC_URL read as %q", s.publicURL)
 	}
 }
+
+// TestBadTrustedProxiesAreRefused: a TRUSTED_PROXIES that is not a list of
+// networks, or that trusts everyone, stops the portal at start.
+func TestBadTrustedProxiesAreRefused(t *testing.T) {
+	for value, want := range testenv.BadTrustedProxies {
+		testenv.RequireRefusedAtStart(t, run, map[string]string{"TRUSTED_PROXIES": value}, want)
+	}
+}

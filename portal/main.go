@@ -52,6 +52,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	logger.Info("portal listening", "addr", ln.Addr().String(), "public_url", set.publicURL, "issuer", set.issuer,
-		"temporal", set.temporal.Options.HostPort, "namespace", set.temporal.Options.Namespace)
+		"temporal", set.temporal.Options.HostPort, "namespace", set.temporal.Options.Namespace, "trusted_proxies", set.proxies.String())
 	return daemon.Serve(ctx, daemon.NewServer(d.Tracing.HTTP(s.routes(), "/static/"), logger), ln, health, set.drainDelay, logger)
 }

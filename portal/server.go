@@ -35,7 +35,9 @@ type server struct {
 	now     func() time.Time
 	// secure marks cookies Secure: everywhere but plain-HTTP development.
 	secure bool
-	origin string // the portal's own origin, which state-changing requests must come from
+	// origins checks that a state-changing request with the session's
+	// cookie comes from the portal's own pages (PORTAL_PUBLIC_URL).
+	origins *httpserver.SameOrigin
 }
 
 func newServer(set settings, actions deps.Actions, st *store.Store, health *daemon.Health, logger *slog.Logger, now func() time.Time) (*server, error) {
@@ -47,11 +49,16 @@ func newServer(set settings, actions deps.Actions, st *store.Store, health *daem
 	if err != nil {
 		return nil, err
 	}
+	origins, err := httpserver.NewSameOrigin(set.publicURL)
+	if err != nil {
+		return nil, err
+	}
 	return &server{set: set, actions: actions, store: st, health: health, auth: newAuthenticator(set), pages: pg, logger: logger, now: now,
-		secure: u.Scheme == "https", origin: u.Scheme + "://" + u.Host}, nil
+		secure: u.Scheme == "https", origins: origins}, nil
 }
 
-// routes is every route, behind the request log and the security headers.
+// routes is every route, behind the request log and the security headers,
+// under the client's address as the trusted proxies tell it.
 func (s *server) routes() http.Handler {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFiles, "static")
@@ -69,7 +76,7 @@ func (s *server) routes() http.Handler {
 	}
 
 	s.apiRoutes(mux)
-	return httpserver.LogRequests(s.logger, httpserver.SecurityHeaders(s.csp(), "same-origin", mux), "/healthz", "/readyz")
+	return s.set.proxies.Resolve(httpserver.LogRequests(s.logger, httpserver.SecurityHeaders(s.csp(), "same-origin", mux), "/healthz", "/readyz"))
 }
 
 // pageRoutes are the routes of the pages a signed-in member of staff
@@ -152,8 +159,9 @@ var errCrossSite = domain.New(domain.Forbidden, "CrossSite", "this request did n
 
 // signedIn serves a page to a signed-in member of staff: a GET without a
 // session goes to sign-in and comes back; anything else without one is
-// refused. A state-changing request must carry the session's token and come
-// from the portal's own origin. A partner without partner status sees one
+// refused. A state-changing request must come from the portal's own
+// origin, as the browser says (httpserver.SameOrigin), and carry the
+// session's token besides. A partner without partner status sees one
 // page saying so, and nothing else works.
 func (s *server) signedIn(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -172,7 +180,7 @@ func (s *server) signedIn(next http.HandlerFunc) http.Handler {
 				s.failPage(w, r, errBadForm)
 				return
 			}
-			if !s.sameOrigin(r) || !sameToken(r.PostForm.Get("csrf"), id.csrf) {
+			if !s.origins.Allows(r) || !sameToken(r.PostForm.Get("csrf"), id.csrf) {
 				s.failPage(w, r, errCrossSite)
 				return
 			}
@@ -216,19 +224,6 @@ func (s *server) session(r *http.Request) (who, error) {
 		return who{}, err
 	}
 	return who{actor: access.StaffActor(st, httpserver.ClientAddr(r)), staff: st, sessionID: c.Value, csrf: sess.CSRF}, nil
-}
-
-// sameOrigin checks where a state-changing request comes from: when the
-// browser says (Origin, else Referer), it must be the portal itself.
-func (s *server) sameOrigin(r *http.Request) bool {
-	if o := r.Header.Get("Origin"); o != "" {
-		return o == s.origin
-	}
-	if ref := r.Header.Get("Referer"); ref != "" {
-		u, err := url.Parse(ref)
-		return err == nil && u.Scheme+"://"+u.Host == s.origin
-	}
-	return true // neither header: the token decides
 }
 
 func sameToken(got, want string) bool {

@@ -19,3 +19,11 @@ func TestSettings(t *testing.T) {
 	testenv.RequireSettings(t, "webhook", help.String(),
 		func(getenv config.Getenv) *config.Vars { _, v := loadSettings(getenv); return v }, "LOGIN_HOOK_SECRET")
 }
+
+// TestBadTrustedProxiesAreRefused: a TRUSTED_PROXIES that is not a list of
+// networks, or that trusts everyone, stops the webhook at start.
+func TestBadTrustedProxiesAreRefused(t *testing.T) {
+	for value, want := range testenv.BadTrustedProxies {
+		testenv.RequireRefusedAtStart(t, run, map[string]string{"TRUSTED_PROXIES": value}, want)
+	}
+}

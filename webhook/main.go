@@ -13,6 +13,7 @@ import (
 	"github.com/cloudpartners/onboarding/internal/config"
 	"github.com/cloudpartners/onboarding/internal/daemon"
 	"github.com/cloudpartners/onboarding/internal/deps"
+	"github.com/cloudpartners/onboarding/internal/httpserver"
 )
 
 func main() { daemon.Main("webhook", run) }
@@ -43,13 +44,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	actions := d.Actions(config.Launch{}, config.Links{Secret: set.linkSecret})
+	actions := d.Actions(config.Launch{}, set.links)
+	origins, err := httpserver.NewSameOrigin(set.links.PublicURL)
+	if err != nil {
+		return err
+	}
 	health := daemon.NewHealth(logger, daemon.Check{Name: "database", Fn: d.Store.Ping},
 		daemon.Check{Name: "temporal", Fn: func(ctx context.Context) error { _, err := d.Temporal.CheckHealth(ctx, nil); return err }})
 	s := &server{
 		invitations: actions.Onboarding, loginCalls: d.Store, loginSecret: set.loginSecret,
 		brand: set.brand, now: time.Now, logger: logger, pages: pg, health: health,
-		limiter: newLimiter(rate.Limit(set.rate), set.burst, maxClients, time.Now),
+		limiter: newLimiter(rate.Limit(set.rate), set.burst, maxClients, time.Now), proxies: set.proxies, origins: origins,
 	}
 	stopMetrics, err := daemon.ServeMetrics("METRICS_ADDR", set.metricsAddr, metrics, logger)
 	if err != nil {
@@ -61,6 +66,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	logger.Info("webhook listening", "addr", ln.Addr().String(),
-		"temporal", set.temporal.Options.HostPort, "namespace", set.temporal.Options.Namespace, "rate", set.rate, "burst", set.burst)
+		"temporal", set.temporal.Options.HostPort, "namespace", set.temporal.Options.Namespace, "rate", set.rate, "burst", set.burst,
+		"trusted_proxies", set.proxies.String())
 	return daemon.Serve(ctx, daemon.NewServer(d.Tracing.HTTP(s.routes()), logger), ln, health, set.drainDelay, logger)
 }

@@ -251,26 +251,31 @@ func (e *env) get(t *testing.T, method, u string) answer {
 	return e.do(t, req)
 }
 
-// post submits the confirm form, as the page's button does.
-func (e *env) post(t *testing.T, token string) answer {
+// submit posts the confirm form with its fields and headers (a browser's
+// or a proxy's).
+func (e *env) submit(t *testing.T, form url.Values, header map[string]string) answer {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, e.base+"/confirm", strings.NewReader(url.Values{"token": {token}}.Encode()))
+	req, err := http.NewRequest(http.MethodPost, e.base+"/confirm", strings.NewReader(form.Encode()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
 	return e.do(t, req)
+}
+
+// post submits the confirm form, as the page's button does.
+func (e *env) post(t *testing.T, token string) answer {
+	t.Helper()
+	return e.submit(t, url.Values{"token": {token}}, nil)
 }
 
 // decline submits the form with the Decline button.
 func (e *env) decline(t *testing.T, token string) answer {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, e.base+"/confirm", strings.NewReader(url.Values{"token": {token}, "action": {"decline"}}.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return e.do(t, req)
+	return e.submit(t, url.Values{"token": {token}, "action": {"decline"}}, nil)
 }
 
 // hook calls the login hook with a body and an X-Signature header.

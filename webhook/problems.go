@@ -17,6 +17,7 @@ var (
 	errTooLarge    = domain.New(domain.Invalid, "TooLarge", "the request body is too large")
 	errRateLimited = domain.New(domain.Unavailable, "RateLimited", "too many requests from this address")
 	errBadAction   = domain.New(domain.Invalid, "BadAction", `the form's action is neither "confirm" nor "decline"`)
+	errCrossSite   = domain.New(domain.Forbidden, "CrossSite", "the form was not sent from the confirmation page")
 )
 
 // problem is how one kind of failure is shown: an HTML page for people, a
@@ -58,6 +59,9 @@ var problems = map[string]problem{
 	errBadAction.Code: {http.StatusBadRequest, "bad_action", "This request is not understood",
 		"The form asked for something other than Confirm or Decline, so nothing was changed.",
 		"Open the link from the email again and press one of its buttons."},
+	errCrossSite.Code: {http.StatusForbidden, "cross_site", "This form did not come from our page",
+		"Another site sent this answer in your browser, so nothing was confirmed or declined.",
+		"Open the link from the email yourself and press one of the buttons on that page."},
 	loginhook.ErrMalformed.Code: {http.StatusBadRequest, "malformed_signature", "Malformed signature",
 		"the X-Signature header is missing or malformed: want t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">", ""},
 	loginhook.ErrSignature.Code: {http.StatusUnauthorized, "bad_signature", "Bad signature",

@@ -49,20 +49,26 @@ type server struct {
 	now         func() time.Time
 	logger      *slog.Logger
 	limiter     *limiter
+	proxies     httpserver.Proxies     // who may say who the client is
+	origins     *httpserver.SameOrigin // the confirm form comes from the webhook's own page
 	pages       httpserver.Pages
 	health      *daemon.Health // /healthz and /readyz
 }
 
 // routes is the server's handler: every route, behind the common headers
-// and the request log.
+// and the request log, under the client's address as the trusted proxies
+// tell it.
 func (s *server) routes() http.Handler {
 	mux := http.NewServeMux()
 	// GET also answers HEAD; neither ever confirms (mail scanners follow links).
 	mux.HandleFunc("GET /confirm", s.showConfirm)
-	mux.Handle("POST /confirm", s.limited(s.failPage, s.postConfirm))
+	mux.Handle("POST /confirm", s.limited(s.failPage, s.ownPage(s.postConfirm)))
 	mux.Handle("POST /hooks/login", s.limited(s.failJSON, s.loginHook))
 	s.health.Routes(mux)
-	return httpserver.LogRequests(s.logger, httpserver.SecurityHeaders(csp, "no-referrer", mux), "/healthz", "/readyz")
+	// The confirm page's URL holds the link's token: "same-origin" sends it
+	// nowhere else, while browsers still send the form's Origin (under
+	// "no-referrer" a form's Origin is "null").
+	return s.proxies.Resolve(httpserver.LogRequests(s.logger, httpserver.SecurityHeaders(csp, "same-origin", mux), "/healthz", "/readyz"))
 }
 
 // responder answers a failed request in the route's format.
@@ -227,6 +233,20 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// ownPage refuses a confirm or decline form that a browser says another
+// site's page sent (httpserver.SameOrigin): nothing changes. The form is
+// the customer's answer, so another site must not give it in their
+// browser with a link it holds.
+func (s *server) ownPage(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.origins.Allows(r) {
+			s.failPage(w, r, errCrossSite)
+			return
+		}
+		next(w, r)
+	}
 }
 
 // limited rate-limits a POST route per client address and bounds its body.

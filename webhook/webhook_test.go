@@ -54,7 +54,7 @@ func TestConfirm(t *testing.T) {
 					t.Errorf("the page shows names unescaped:\n%s", a.body)
 				}
 			}
-			for h, want := range map[string]string{"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
+			for h, want := range map[string]string{"Cache-Control": "no-store", "Referrer-Policy": "same-origin",
 				"X-Content-Type-Options": "nosniff", "Content-Type": "text/html; charset=utf-8"} {
 				if got := a.header.Get(h); got != want {
 					t.Errorf("%s %s = %q, want %q", method, h, got, want)

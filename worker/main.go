@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"time"
 
@@ -44,6 +45,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	metrics := daemon.NewMetrics()
 	sdkMetrics, closeMetrics := newSDKMetrics(metrics, logger)
 	defer closeMetrics()
+	businessMetricsAtZero(sdkMetrics, set.temporal.Options.Namespace, set.taskQueue)
 	d, err := deps.Open(ctx, deps.Options{Service: "worker", Logger: logger, Tracing: set.tracing, Postgres: set.postgres,
 		Temporal: set.temporal, MetricsHandler: sdkMetrics, OnStatement: metrics.DBStatements.Inc})
 	if err != nil {
@@ -135,4 +137,33 @@ func newSDKMetrics(m *daemon.Metrics, logger *slog.Logger) (client.MetricsHandle
 		SanitizeOptions: &sdktally.PrometheusSanitizeOptions,
 	}, time.Second)
 	return sdktally.NewMetricsHandler(scope), func() { _ = closer.Close() }
+}
+
+// businessMetricsAtZero creates every series of the business metrics
+// (workflows.MetricSeries) at zero when the worker starts, so that rate(),
+// increase() and alerts work before the first onboarding. Each gets the
+// labels the SDK's handler puts on what a workflow emits — its client's
+// (namespace, client_name, and "none" for worker_type and activity_type),
+// the worker's task_queue and the workflow_type, as SDK v1.51 sets them
+// (internal/common/metrics: RootTags, TaskQueueTags, WorkflowTags) — so
+// that each is the very series the workflows then count in, through the
+// same scope; TestMetricsEndToEnd fails if the SDK's labels drift.
+func businessMetricsAtZero(h client.MetricsHandler, namespace, taskQueue string) {
+	for _, s := range workflows.MetricSeries() {
+		tags := workflowLabels(namespace, taskQueue, s.WorkflowType)
+		maps.Copy(tags, s.Labels)
+		m := h.WithTags(tags)
+		if s.Histogram {
+			m.Timer(s.Name)
+		} else {
+			m.Counter(s.Name)
+		}
+	}
+}
+
+// workflowLabels are the labels the SDK's handler puts on what a workflow
+// of that type emits on the task queue.
+func workflowLabels(namespace, taskQueue, workflowType string) map[string]string {
+	return map[string]string{"namespace": namespace, "client_name": "temporal_go", "worker_type": "none", "activity_type": "none",
+		"task_queue": taskQueue, "workflow_type": workflowType}
 }

@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -21,16 +24,42 @@ import (
 	"github.com/cloudpartners/onboarding/workflows"
 )
 
-// TestMetricsEndToEnd runs onboardings and a customer's life on the real
-// worker and reads its /metrics: every business metric counts what
-// happened exactly once — the workflow cache holds one workflow, so each
-// onboarding is replayed from its history when its turn comes again, and a
-// replay emits nothing. Then every metric the Grafana dashboard queries is
-// on /metrics, with the labels its panels group by: the dashboard cannot
-// drift from what the worker exposes.
+// TestMetricsEndToEnd reads the real worker's /metrics at start: every
+// series of every business metric is there at zero, with the SDK's labels.
+// Then it runs onboardings and a customer's life: every business metric
+// counts what happened exactly once — the workflow cache holds one
+// workflow, so each onboarding is replayed from its history when its turn
+// comes again, and a replay emits nothing — in the series made at start
+// and no other. Then every metric the Grafana dashboard queries is on
+// /metrics, with the labels its panels group by: the dashboard cannot drift
+// from what the worker exposes.
 func TestMetricsEndToEnd(t *testing.T) {
 	s := startWorker(t, map[string]string{"WORKFLOW_CACHE_SIZE": "1", "RESEND_MAX": "1"})
 	ctx := context.Background()
+	// Label values are sanitized for Prometheus: '-' becomes '_'.
+	tq := strings.ReplaceAll(s.tq, "-", "_")
+
+	// Before any onboarding, every series is there at zero.
+	testenv.Eventually(t, 20*time.Second, "the worker's /metrics", func() bool {
+		resp, err := http.Get("http://" + s.addr + "/metrics")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil && resp.StatusCode == http.StatusOK
+	})
+	atStart := scrape(t, "http://"+s.addr+"/metrics")
+	for _, series := range workflows.MetricSeries() {
+		m := found(atStart, series, tq)
+		switch {
+		case len(m) != 1:
+			t.Errorf("at start %s is %d times on /metrics, want once at zero", describe(series), len(m))
+		case m[0].GetCounter().GetValue() != 0 || m[0].GetHistogram().GetSampleCount() != 0:
+			t.Errorf("at start %s is not zero: %v", describe(series), m[0])
+		}
+	}
+	if atStart["db_statements_total"] == nil {
+		t.Error("db_statements_total is not on /metrics at start")
+	}
 	partner, email := newCustomer(t, s)
 	op := domain.Operator("test")
 	update := func(run client.WorkflowRun, name string, result any) error {
@@ -74,22 +103,23 @@ func TestMetricsEndToEnd(t *testing.T) {
 	require.NoError(t, s.c.GetWorkflow(ctx, workflows.CustomerWorkflowID(r.SubaccountID), "").Get(wctx, &life))
 	require.Equal(t, domain.ReasonSuspensionExpired, life.Outcome)
 
-	// Label values are sanitized for Prometheus: '-' becomes '_'.
-	tq := strings.ReplaceAll(s.tq, "-", "_")
 	want := map[string]float64{
-		"onboarding_started":                           3,
-		"onboarding_decided":                           2,
-		`onboarding_decided{outcome="ACTIVE"}`:         1,
-		`onboarding_decided{outcome="CANCELLED"}`:      1,
-		"onboarding_failed":                            1,
-		`onboarding_emails_sent{kind="first"}`:         2,
-		`onboarding_resends_refused{reason="limit"}`:   1,
-		`onboarding_clouds_created{when="onboarding"}`: 1,
-		`onboarding_clouds_created{when="later"}`:      1,
-		"onboarding_suspended":                         2,
-		"onboarding_resumed":                           1,
-		"onboarding_suspensions_expired":               1,
-		"onboarding_confirmation_latency_count":        1,
+		"onboarding_started_total":                            3,
+		"onboarding_decided_total":                            2,
+		`onboarding_decided_total{outcome="ACTIVE"}`:          1,
+		`onboarding_decided_total{outcome="CANCELLED"}`:       1,
+		`onboarding_decided_total{outcome="EXPIRED"}`:         0,
+		"onboarding_failed_total":                             1,
+		`onboarding_emails_sent_total{kind="first"}`:          2,
+		`onboarding_emails_sent_total{kind="resend"}`:         0,
+		`onboarding_resends_refused_total{reason="limit"}`:    1,
+		`onboarding_resends_refused_total{reason="too_soon"}`: 0,
+		`onboarding_clouds_created_total{when="onboarding"}`:  1,
+		`onboarding_clouds_created_total{when="later"}`:       1,
+		"onboarding_suspended_total":                          2,
+		"onboarding_resumed_total":                            1,
+		"onboarding_suspensions_expired_total":                1,
+		"onboarding_confirmation_latency_seconds_count":       1,
 	}
 	var families map[string]*dto.MetricFamily
 	got := map[string]float64{}
@@ -103,11 +133,59 @@ func TestMetricsEndToEnd(t *testing.T) {
 	})
 	require.Equal(t, want, got)
 	// An hour's bucket holds the confirmation, made within seconds.
-	require.Equal(t, 1.0, sum(families, `onboarding_confirmation_latency_bucket{le="60"}`, tq))
+	require.Equal(t, 1.0, sum(families, `onboarding_confirmation_latency_seconds_bucket{le="60"}`, tq))
+	// The workflows counted in the series made at start, and in no other.
+	for _, series := range workflows.MetricSeries() {
+		if m := found(families, series, tq); len(m) != 1 {
+			t.Errorf("after the run %s is %d times on /metrics, want once", describe(series), len(m))
+		}
+	}
+	perName := map[string]int{}
+	for _, series := range workflows.MetricSeries() {
+		perName[series.Name]++
+	}
+	for name, n := range perName {
+		var ours int
+		for _, m := range families[name].GetMetric() {
+			if labelsOf(m)["task_queue"] == tq {
+				ours++
+			}
+		}
+		if ours != n {
+			t.Errorf("%s has %d series on the task queue, want the %d MetricSeries lists", name, ours, n)
+		}
+	}
 
 	t.Run("the dashboard's metrics are on /metrics", func(t *testing.T) {
 		dashboardMatchesMetrics(t, families)
 	})
+}
+
+// found is the metrics of a family that are the series on the task queue,
+// with the labels the SDK adds to what a workflow emits. (That the workflows
+// count in these very series, the run's count of series per name shows.)
+func found(families map[string]*dto.MetricFamily, s workflows.Series, taskQueue string) []*dto.Metric {
+	want := workflowLabels("default", taskQueue, s.WorkflowType)
+	maps.Copy(want, s.Labels)
+	var out []*dto.Metric
+	for _, m := range families[s.Name].GetMetric() {
+		if maps.Equal(labelsOf(m), want) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func labelsOf(m *dto.Metric) map[string]string {
+	l := map[string]string{}
+	for _, p := range m.GetLabel() {
+		l[p.GetName()] = p.GetValue()
+	}
+	return l
+}
+
+func describe(s workflows.Series) string {
+	return fmt.Sprintf("%s%v of %s", s.Name, s.Labels, s.WorkflowType)
 }
 
 func equal(a, b map[string]float64) bool {

@@ -310,7 +310,7 @@ func (c *lifecycle) addCloud(ctx workflow.Context, req CloudRequest) (CloudResul
 	}
 	c.logger.Info("cloud created", "cloud", cloud.CloudID, "created", cloud.Created)
 	if cloud.Created {
-		count(ctx, MetricCloudsCreated, "when", "later")
+		count(ctx, MetricCloudsCreated, LabelWhen, CloudLater)
 	}
 	return CloudResult{CloudID: cloud.CloudID, Name: cloud.Name, Created: cloud.Created}, nil
 }

@@ -39,6 +39,7 @@ func newLifeHarness(t *testing.T, first ...func(*testsuite.TestWorkflowEnvironme
 	metrics := tally.NewTestScope("", nil)
 	s.SetMetricsHandler(sdktally.NewMetricsHandler(metrics))
 	h := &lifeHarness{t: t, env: s.NewTestWorkflowEnvironment(), metrics: metrics}
+	onlyDeclared(t, metrics, CustomerWorkflowName)
 	h.env.SetStartTime(start)
 	h.env.RegisterActivity(&activities.Activities{})
 	h.env.RegisterWorkflowWithOptions(Customer, workflow.RegisterOptions{Name: CustomerWorkflowName})

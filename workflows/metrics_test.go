@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,6 +31,63 @@ func counted(scope tally.TestScope, name string, labels ...string) int64 {
 		}
 	}
 	return n
+}
+
+// onlyDeclared checks, once a test ends, that every business series the
+// workflow of that type emitted is one MetricSeries lists, by name,
+// workflow type and own labels: the series a worker creates at zero are
+// the ones counted. (The test environment labels no workflow type.)
+func onlyDeclared(t *testing.T, scope tally.TestScope, workflowType string) {
+	t.Helper()
+	declared := map[string]bool{}
+	for _, s := range MetricSeries() {
+		declared[seriesKey(s.Name, s.WorkflowType, s.Labels)] = true
+	}
+	t.Cleanup(func() {
+		snap := scope.Snapshot()
+		var emitted []string
+		for _, c := range snap.Counters() {
+			emitted = append(emitted, seriesKey(c.Name(), workflowType, c.Tags()))
+		}
+		for _, h := range snap.Timers() {
+			emitted = append(emitted, seriesKey(h.Name(), workflowType, h.Tags()))
+		}
+		for _, k := range emitted {
+			if strings.HasPrefix(k, "onboarding_") && !declared[k] {
+				t.Errorf("the workflow emitted %s, which MetricSeries does not list", k)
+			}
+		}
+	})
+}
+
+// seriesKey names a business series by its name, workflow type and the
+// business labels among tags.
+func seriesKey(name, workflowType string, tags map[string]string) string {
+	k := name + "{workflow_type=" + workflowType
+	for _, l := range []string{LabelOutcome, LabelKind, LabelReason, LabelWhen} {
+		if v, ok := tags[l]; ok {
+			k += "," + l + "=" + v
+		}
+	}
+	return k + "}"
+}
+
+// TestMetricSeriesFollowTheConventions: every business counter ends in
+// _total and the histogram names its unit; no series is listed twice.
+func TestMetricSeriesFollowTheConventions(t *testing.T) {
+	seen := map[string]bool{}
+	for _, s := range MetricSeries() {
+		k := seriesKey(s.Name, s.WorkflowType, s.Labels)
+		switch {
+		case seen[k]:
+			t.Errorf("%s listed twice", k)
+		case s.Histogram && !strings.HasSuffix(s.Name, "_seconds"):
+			t.Errorf("the histogram %s does not end in its unit, _seconds", s.Name)
+		case !s.Histogram && !strings.HasSuffix(s.Name, "_total"):
+			t.Errorf("the counter %s does not end in _total", s.Name)
+		}
+		seen[k] = true
+	}
 }
 
 // timed returns the durations recorded in a timer.

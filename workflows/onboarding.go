@@ -151,7 +151,7 @@ func (o *onboarding) run(ctx workflow.Context) (Result, error) {
 		}
 	}
 	o.decided = workflow.Now(ctx)
-	count(ctx, MetricDecided, "outcome", outcome)
+	count(ctx, MetricDecided, LabelOutcome, outcome)
 	if outcome == OutcomeActive {
 		record(ctx, MetricConfirmationLatency, o.decided.Sub(o.started))
 	}
@@ -300,11 +300,11 @@ func (o *onboarding) send(ctx workflow.Context) error {
 	}
 	o.status.EmailsSent = seq
 	o.status.LastSentAt = sent.SentAt
-	kind := "first"
+	kind := EmailFirst
 	if seq > 1 {
-		kind = "resend"
+		kind = EmailResend
 	}
-	count(ctx, MetricEmailsSent, "kind", kind)
+	count(ctx, MetricEmailsSent, LabelKind, kind)
 	o.setDetails(ctx)
 	return nil
 }
@@ -322,7 +322,7 @@ func (o *onboarding) activate(ctx workflow.Context) error {
 		return err
 	}
 	o.status.CloudID = cloud.CloudID
-	count(ctx, MetricCloudsCreated, "when", "onboarding")
+	count(ctx, MetricCloudsCreated, LabelWhen, CloudAtOnboarding)
 	return nil
 }
 
@@ -543,19 +543,19 @@ func (o *onboarding) resendRefusal(ctx workflow.Context) error {
 	var reason string // for the metric
 	switch wait := o.status.LastSentAt.Add(o.in.ResendAfter).Sub(workflow.Now(ctx)); {
 	case o.status.Stage != StageAwaiting:
-		why, reason = fmt.Errorf("the onboarding is not waiting for confirmation (stage %s)", o.status.Stage), "stage"
+		why, reason = fmt.Errorf("the onboarding is not waiting for confirmation (stage %s)", o.status.Stage), RefusedStage
 	case o.sending:
-		why, reason = errors.New("an email is being sent right now"), "in_flight"
+		why, reason = errors.New("an email is being sent right now"), RefusedInFlight
 	case o.status.EmailsSent >= o.in.MaxSends:
-		why, reason = fmt.Errorf("all %d emails allowed have been sent", o.in.MaxSends), "limit"
+		why, reason = fmt.Errorf("all %d emails allowed have been sent", o.in.MaxSends), RefusedLimit
 	case wait > 0:
-		why, reason = fmt.Errorf("too soon: the last email went out less than %s ago; try again in %s", o.in.ResendAfter, wait.Round(time.Second)), "too_soon"
+		why, reason = fmt.Errorf("too soon: the last email went out less than %s ago; try again in %s", o.in.ResendAfter, wait.Round(time.Second)), RefusedTooSoon
 	}
 	if why == nil {
 		return nil
 	}
 	o.status.ResendsRefused++
-	count(ctx, MetricResendsRefused, "reason", reason)
+	count(ctx, MetricResendsRefused, LabelReason, reason)
 	return o.refuse("resend", why)
 }
 

@@ -44,6 +44,7 @@ func newHarness(t *testing.T) *harness {
 	metrics := tally.NewTestScope("", nil)
 	s.SetMetricsHandler(sdktally.NewMetricsHandler(metrics))
 	h := &harness{t: t, env: s.NewTestWorkflowEnvironment(), metrics: metrics}
+	onlyDeclared(t, metrics, WorkflowName)
 	h.env.SetStartTime(start)
 	h.env.RegisterActivity(&activities.Activities{})
 	return h

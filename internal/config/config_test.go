@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/cloudpartners/onboarding/internal/httpserver"
 )
 
 func env(vars map[string]string) Getenv { return func(k string) string { return vars[k] } }
@@ -20,11 +22,12 @@ type shared struct {
 	tracing  Tracing
 	launch   Launch
 	brand    string
+	proxies  httpserver.Proxies
 }
 
 func loadShared(vars map[string]string) (shared, *Vars) {
 	v := New(env(vars))
-	return shared{LoadLog(v), LoadTemporal(v), LoadPostgres(v), LoadSMTP(v), LoadLinks(v), LoadTracing(v), LoadLaunch(v), Brand(v)}, v
+	return shared{LoadLog(v), LoadTemporal(v), LoadPostgres(v), LoadSMTP(v), LoadLinks(v), LoadTracing(v), LoadLaunch(v), Brand(v), TrustedProxies(v)}, v
 }
 
 func TestDefaults(t *testing.T) {
@@ -47,6 +50,7 @@ func TestDefaults(t *testing.T) {
 	require.NotNil(t, c.temporal.Options.FailureConverter)
 	require.False(t, c.log.JSON)
 	require.Equal(t, DefaultBrand, c.brand)
+	require.Empty(t, c.proxies, "no proxy is trusted unless named")
 	require.False(t, v.Production)
 }
 
@@ -93,6 +97,8 @@ func TestEveryErrorNamesTheVariable(t *testing.T) {
 		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: not an http(s) URL":        {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "grpc://collector"},
 		"OTEL_EXPORTER_OTLP_PROTOCOL: only grpc":                        {"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"},
 		"OTEL_SDK_DISABLED: want true or false":                         {"OTEL_SDK_DISABLED": "yes please"},
+		`TRUSTED_PROXIES: "10.0.0.0/33" is neither a network`:           {"TRUSTED_PROXIES": "10.0.0.0/33"},
+		"TRUSTED_PROXIES: ::/0 trusts every address":                    {"TRUSTED_PROXIES": "::/0"},
 	}
 	for want, vars := range cases {
 		t.Run(want, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cloudpartners/onboarding/internal/codec"
 	"github.com/cloudpartners/onboarding/internal/domain"
+	"github.com/cloudpartners/onboarding/internal/httpserver"
 )
 
 // Development defaults: each exists only so that a fresh clone runs
@@ -249,6 +250,19 @@ func LoadTracing(v *Vars) Tracing {
 		}
 	}
 	return t
+}
+
+// TrustedProxies reads TRUSTED_PROXIES: the networks of the reverse
+// proxies whose X-Forwarded-For and Forwarded headers name the client, for
+// the rate limits, the request log and the audit; unset, nobody's.
+func TrustedProxies(v *Vars) httpserver.Proxies {
+	const name = "TRUSTED_PROXIES"
+	p, err := httpserver.ParseProxies(v.String(name, "",
+		"the reverse proxies' networks, comma-separated CIDR (10.0.0.0/8,192.0.2.7): only from them are X-Forwarded-For and Forwarded believed; unset: nobody's"))
+	if err != nil {
+		v.Bad(name, "%v", err)
+	}
+	return p
 }
 
 // Brand is the cloud's name in emails and pages: BRAND.

@@ -1,12 +1,12 @@
 // Package httpserver is what every HTTP edge's handlers share: one log
 // line per request, the security headers of pages that carry secrets, the
-// client's address, and pages parsed and rendered whole (pages.go). The
-// servers themselves run under internal/daemon.
+// client's address, told by trusted proxies only (clientaddr.go), and pages
+// parsed and rendered whole (pages.go). The servers themselves run under
+// internal/daemon.
 package httpserver
 
 import (
 	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -63,15 +63,4 @@ func SecurityHeaders(csp, referrer string, next http.Handler) http.Handler {
 		h.Set("Content-Security-Policy", csp)
 		next.ServeHTTP(w, r)
 	})
-}
-
-// ClientAddr is the client's IP address: the peer of the connection.
-// Behind a proxy that is the proxy; this edge does not trust
-// X-Forwarded-For, which any client can set.
-func ClientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/cloudpartners/onboarding/internal/config"
+	"github.com/cloudpartners/onboarding/internal/daemon"
 )
 
 // DocumentedVars are the rows of the table in binary's section
@@ -175,4 +176,30 @@ func RequireSettings(tb testing.TB, binary, help string, load Settings, required
 	if err := load(func(k string) string { return own[k] }).Err(); err == nil || !strings.Contains(err.Error(), required+": required in production") {
 		tb.Fatalf("%s without %s in production: %v, want it refused by name", binary, required, err)
 	}
+}
+
+// RequireRefusedAtStart runs a daemon's run, as main does, with vars (nil
+// for the rest) and wants it refused before it starts anything: an error
+// of one line holding want, and nothing on stdout.
+func RequireRefusedAtStart(tb testing.TB, run daemon.Run, vars map[string]string, want string) {
+	tb.Helper()
+	var stdout, stderr strings.Builder
+	err := run(tb.Context(), nil, func(k string) string { return vars[k] }, &stdout, &stderr)
+	switch {
+	case err == nil:
+		tb.Fatalf("with %v the daemon started, want it refused with %q", vars, want)
+	case !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n"):
+		tb.Errorf("with %v: %q, want one line holding %q", vars, err, want)
+	}
+	if stdout.Len() > 0 {
+		tb.Errorf("with %v the daemon wrote on stdout: %q", vars, stdout.String())
+	}
+}
+
+// BadTrustedProxies are values of TRUSTED_PROXIES that every daemon reading
+// it refuses, with what the refusal says.
+var BadTrustedProxies = map[string]string{
+	"10.0.0.0/8,proxy.internal": `TRUSTED_PROXIES: "proxy.internal" is neither a network`,
+	"10.0.0.0/8,":               `TRUSTED_PROXIES: "" is neither a network`,
+	"0.0.0.0/0":                 "TRUSTED_PROXIES: 0.0.0.0/0 trusts every address",
 }
