@@ -31,12 +31,12 @@ func TestSameOriginIsAccepted(t *testing.T) {
 		tweak  func(*http.Request)
 		status int
 	}{
-		{"a form, Sec-Fetch-Site same-origin", form(owner), func(r *http.Request) { sameOrigin(r.Header) }, http.StatusOK},
-		{"a form, Sec-Fetch-Site same-origin and no Origin", form(owner), func(r *http.Request) { sameOrigin(r.Header); noBrowser(r.Header) }, http.StatusOK},
-		{"a form from no browser, with the token", form(owner), func(r *http.Request) { noBrowser(r.Header) }, http.StatusOK},
+		{"a form, Sec-Fetch-Site same-origin", form(owner), func(r *http.Request) { sameOrigin(r.Header) }, http.StatusSeeOther},
+		{"a form, Sec-Fetch-Site same-origin and no Origin", form(owner), func(r *http.Request) { sameOrigin(r.Header); noBrowser(r.Header) }, http.StatusSeeOther},
+		{"a form from no browser, with the token", form(owner), func(r *http.Request) { noBrowser(r.Header) }, http.StatusSeeOther},
 		{"a form from no browser, without the token", form(noToken), func(r *http.Request) { noBrowser(r.Header) }, http.StatusForbidden},
 		{"a form, Sec-Fetch-Site same-origin, without the token", form(noToken), func(r *http.Request) { sameOrigin(r.Header) }, http.StatusForbidden},
-		{"a form through a proxy that changes the Host", form(owner), func(r *http.Request) { r.Host = "portal.internal:8090" }, http.StatusOK},
+		{"a form through a proxy that changes the Host", form(owner), func(r *http.Request) { r.Host = "portal.internal:8090" }, http.StatusSeeOther},
 		{"a call, Sec-Fetch-Site same-origin", call(owner), func(r *http.Request) { sameOrigin(r.Header) }, http.StatusCreated},
 		{"a call from no browser, with the token", call(owner), func(r *http.Request) { noBrowser(r.Header) }, http.StatusCreated},
 		{"a call from no browser, without the token", call(noToken), func(r *http.Request) { noBrowser(r.Header) }, http.StatusForbidden},
