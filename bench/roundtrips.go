@@ -95,10 +95,10 @@ func (b *bench) roundTripPhase(ctx context.Context, res *results) error {
 	confirm := &roundTrip{what: "webhook POST /confirm", before: 6,
 		parts: "the answer: one UPDATE … RETURNING (token, state and decision in one statement); then the signal"}
 	page := &roundTrip{what: "portal customer page GET /customers/{id}", before: 7,
-		parts: "session; the customer with its clouds (one query); its audit log"}
+		parts: "session; the flash (taken once); the customer with its clouds (one query); its audit log"}
 	poll := &roundTrip{what: "the page's poll GET /api/v1/customers/{id}/progress", before: 7,
 		parts: "session; the customer's row (one indexed query)"}
-	list := &roundTrip{what: "portal list page GET /customers", before: 5, parts: "session; the page (one keyset query)"}
+	list := &roundTrip{what: "portal list page GET /customers", before: 5, parts: "session; the flash (taken once); the page (one keyset query)"}
 	apiList := &roundTrip{what: "API list GET /api/v1/customers", before: 5, parts: "API key with its partner's status (one query); the page (one keyset query)"}
 	pctx, stop := context.WithCancel(ctx)
 	defer stop()
