@@ -2,7 +2,6 @@ package main
 
 import (
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,17 +32,25 @@ func TestAnswerRecordedWhileTemporalIsAway(t *testing.T) {
 	e.awaiting(t, login)
 	proxy.Break()
 
-	// At once: each waits its bound for Temporal, and the deadline is near.
-	var wg sync.WaitGroup
-	wg.Go(func() { expect(t, e.post(t, yes.token), http.StatusAccepted, pageRecorded, escaped(e.partnerName)) })
-	wg.Go(func() { expect(t, e.decline(t, no.token), http.StatusAccepted, pageRecorded) })
+	// At once, each a parallel subtest: each waits its bound for Temporal,
+	// and the deadline is near.
 	body := `{"token":"` + login.token + `"}`
 	loginID := e.row(t, login).ID
-	wg.Go(func() {
-		expect(t, e.hook(t, body, loginhook.Sign([]byte(testLoginSecret), time.Now(), []byte(body))), http.StatusAccepted,
-			`"status":"recorded"`, loginID)
+	t.Run("answers", func(t *testing.T) {
+		t.Run("confirm", func(t *testing.T) {
+			t.Parallel()
+			expect(t, e.post(t, yes.token), http.StatusAccepted, pageRecorded, escaped(e.partnerName))
+		})
+		t.Run("decline", func(t *testing.T) {
+			t.Parallel()
+			expect(t, e.decline(t, no.token), http.StatusAccepted, pageRecorded)
+		})
+		t.Run("login hook", func(t *testing.T) {
+			t.Parallel()
+			expect(t, e.hook(t, body, loginhook.Sign([]byte(testLoginSecret), time.Now(), []byte(body))), http.StatusAccepted,
+				`"status":"recorded"`, loginID)
+		})
 	})
-	wg.Wait()
 	if got := e.row(t, yes); got.Answer != domain.AnswerConfirm || got.Status != domain.StatusAcceptanceRequired {
 		t.Fatalf("the confirmation is recorded and waits: answer %q, status %s", got.Answer, got.Status)
 	}
