@@ -56,6 +56,9 @@ type settings struct {
 	token   string
 	origins []string
 	secure  bool
+	// drainDelay is how long /readyz fails on SIGTERM before the server
+	// stops taking connections.
+	drainDelay time.Duration
 }
 
 // loadSettings reads the codec server's settings; vars lists them for -h.
@@ -72,6 +75,8 @@ func loadSettings(getenv config.Getenv) (settings, *config.Vars) {
 			s.origins = append(s.origins, strings.TrimRight(o, "/"))
 		}
 	}
+	s.drainDelay = v.Duration("DRAIN_DELAY", 0, 0, time.Minute,
+		"on SIGTERM, how long /readyz fails before the codec server stops taking connections (a balancer's health-check interval)")
 	return s, v
 }
 
@@ -90,14 +95,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer tracing.Close(ctx)
+	// It needs nothing else to serve: ready until it drains.
+	health := daemon.NewHealth(logger)
 	s := &server{codec: converter.NewPayloadCodecHTTPHandler(set.codec), token: set.token, origins: set.origins,
-		secure: set.secure, now: time.Now, logger: logger}
+		secure: set.secure, now: time.Now, logger: logger, health: health}
 	ln, err := daemon.Listen("CODEC_ADDR", set.addr)
 	if err != nil {
 		return err
 	}
 	logger.Info("codec server listening", "addr", ln.Addr().String(), "allowed_origins", set.origins, "primary_key", set.codec.Primary())
-	return daemon.Serve(ctx, daemon.NewServer(tracing.HTTP(s.routes()), logger), ln, nil, 0, logger)
+	return daemon.Serve(ctx, daemon.NewServer(tracing.HTTP(s.routes()), logger), ln, health, set.drainDelay, logger)
 }
 
 // server decodes and encodes payloads for operators.
@@ -108,18 +115,19 @@ type server struct {
 	secure  bool
 	now     func() time.Time
 	logger  *slog.Logger
+	health  *daemon.Health
 }
 
 func (s *server) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	s.health.Routes(mux)
 	mux.HandleFunc("GET /{$}", s.loginPage)
 	mux.HandleFunc("POST /login", s.login)
 	mux.HandleFunc("POST /logout", s.logout)
 	mux.Handle("POST /decode", s.operator(s.codec))
 	mux.Handle("POST /encode", s.operator(s.codec))
 	mux.HandleFunc("OPTIONS /{path...}", s.preflight)
-	return httpserver.LogRequests(s.logger, s.cors(mux), "/healthz")
+	return httpserver.LogRequests(s.logger, s.cors(mux), "/healthz", "/readyz")
 }
 
 // cors lets the Web UI's origins call the codec with credentials; other

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // Defaults: the portal runs on 127.0.0.1:8090 (see PRODUCT.md's local addresses).
@@ -29,6 +30,9 @@ type config struct {
 	redirectURIs   []string // -redirect-uris, DEVIDP_REDIRECT_URIS
 	postLogoutURIs []string // -post-logout-uris, DEVIDP_POST_LOGOUT_REDIRECT_URIS
 	logFormat      string   // LOG_FORMAT, as in the other binaries
+	// drainDelay is how long /readyz fails on SIGTERM before the provider
+	// stops taking connections (-drain-delay, DRAIN_DELAY).
+	drainDelay time.Duration
 }
 
 // loadConfig parses flags over the environment and validates the result;
@@ -44,7 +48,7 @@ func loadConfig(args []string, getenv func(string) string, out io.Writer) (confi
 	fs := flag.NewFlagSet("devidp", flag.ContinueOnError)
 	fs.SetOutput(out)
 	var c config
-	var redirects, postLogouts string
+	var redirects, postLogouts, drain string
 	fs.StringVar(&c.addr, "addr", env("DEVIDP_ADDR", defaultAddr), "listen address (DEVIDP_ADDR)")
 	fs.StringVar(&c.issuer, "issuer", env("DEVIDP_ISSUER", ""), "issuer URL (DEVIDP_ISSUER; default http://ADDR)")
 	fs.StringVar(&c.usersFile, "users", env("DEVIDP_USERS", ""), "JSON file of demo users (DEVIDP_USERS; default the built-in set)")
@@ -52,6 +56,7 @@ func loadConfig(args []string, getenv func(string) string, out io.Writer) (confi
 	fs.StringVar(&c.clientSecret, "client-secret", env("DEVIDP_CLIENT_SECRET", defaultClientSecret), "secret of the client "+portalClientID+" (DEVIDP_CLIENT_SECRET)")
 	fs.StringVar(&redirects, "redirect-uris", env("DEVIDP_REDIRECT_URIS", defaultRedirectURIs), "comma-separated redirect URIs (DEVIDP_REDIRECT_URIS)")
 	fs.StringVar(&postLogouts, "post-logout-uris", env("DEVIDP_POST_LOGOUT_REDIRECT_URIS", defaultPostLogoutURIs), "comma-separated post-logout redirect URIs (DEVIDP_POST_LOGOUT_REDIRECT_URIS)")
+	fs.StringVar(&drain, "drain-delay", env("DRAIN_DELAY", "0s"), "on SIGTERM, how long /readyz fails before the provider stops taking connections (DRAIN_DELAY)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -87,6 +92,9 @@ func loadConfig(args []string, getenv func(string) string, out io.Writer) (confi
 	}
 	if c.clientSecret == "" {
 		bad("-client-secret/DEVIDP_CLIENT_SECRET", "must not be empty (client %s is public)", publicClientID)
+	}
+	if c.drainDelay, err = time.ParseDuration(drain); err != nil || c.drainDelay < 0 || c.drainDelay > time.Minute {
+		bad("-drain-delay/DRAIN_DELAY", "want a duration from 0s to 1m0s such as 5s, got %q", drain)
 	}
 	if c.logFormat != "text" && c.logFormat != "json" {
 		bad("LOG_FORMAT", "want text or json, got %q", c.logFormat)

@@ -63,7 +63,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	srv := daemon.NewServer(routes(provider, l, logger), logger)
+	// It keeps everything in memory and needs nothing else: ready until it drains.
+	health := daemon.NewHealth(logger)
+	srv := daemon.NewServer(routes(provider, l, health, logger), logger)
 	emails := make([]string, 0, len(us.list))
 	for _, u := range us.list {
 		emails = append(emails, u.Email)
@@ -72,7 +74,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		"clients", []string{portalClientID, publicClientID}, "redirect_uris", cfg.redirectURIs,
 		"post_logout_redirect_uris", cfg.postLogoutURIs, "users", emails, "signing_key", keySource)
 
-	return daemon.Serve(ctx, srv, ln, nil, 0, logger)
+	return daemon.Serve(ctx, srv, ln, health, cfg.drainDelay, logger)
 }
 
 // newProvider configures the library's OpenID provider: code flow with PKCE
@@ -106,17 +108,15 @@ func newProvider(issuer string, st *storage) (*op.Provider, error) {
 // routes puts the login pages and health check beside the library's
 // endpoints (discovery, authorize, token, userinfo, keys, revoke,
 // end_session), which it serves at the root.
-func routes(provider *op.Provider, l *login, logger *slog.Logger) http.Handler {
+func routes(provider *op.Provider, l *login, health *daemon.Health, logger *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = io.WriteString(w, "ok\n")
-	})
+	health.Routes(mux)
 	mux.HandleFunc("GET "+loginPath, l.show)
 	// The callback URL is built from the issuer the interceptor puts in the context.
 	mux.Handle("POST "+loginPath, op.NewIssuerInterceptor(provider.IssuerFromRequest).HandlerFunc(l.submit))
 	mux.HandleFunc("GET "+loggedOutPath, l.loggedOut)
 	mux.Handle("/", provider)
-	// /healthz and /ready are polled by scripts and not worth a log line each.
-	return httpserver.LogRequests(logger, mux, "/healthz", "/ready")
+	// /healthz, /readyz and the library's /ready are polled by scripts and
+	// balancers and not worth a log line each.
+	return httpserver.LogRequests(logger, mux, "/healthz", "/readyz", "/ready")
 }

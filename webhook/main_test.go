@@ -44,7 +44,8 @@ type env struct {
 	logs        *testenv.Buffer // the webhook's log
 	http        *http.Client
 	worker      *testenv.Process
-	stop        func() // stops the webhook; at cleanup if not before
+	stop        func()            // stops the webhook; at cleanup if not before
+	shared      map[string]string // the environment the worker and the webhook share
 }
 
 // newEnv starts everything; webhookVars are added to the webhook's environment.
@@ -68,6 +69,7 @@ func startEnv(t *testing.T, sharedVars, webhookVars map[string]string) *env {
 		"LOGIN_HOOK_SECRET": testLoginSecret, "PUBLIC_BASE_URL": e.base, "BRAND": testBrand,
 	}
 	maps.Copy(shared, sharedVars)
+	e.shared = shared
 	workerVars := map[string]string{"WORKER_ADDR": testenv.FreePort(t)}
 	webhookVars2 := map[string]string{"WEBHOOK_ADDR": addr}
 	for k, v := range shared {

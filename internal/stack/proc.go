@@ -61,6 +61,7 @@ func Build(ctx context.Context, root, dir string, names ...string) ([]string, er
 type Proc struct {
 	cmd  *exec.Cmd
 	done chan struct{}
+	exit int // the exit code, once done; -1 when a signal ended it
 }
 
 // StartProc starts bin with env added to the current environment.
@@ -79,7 +80,12 @@ func StartProc(bin string, env []string, logPath string) (*Proc, error) {
 		return nil, fmt.Errorf("start %s: %w", filepath.Base(bin), err)
 	}
 	p := &Proc{cmd: cmd, done: make(chan struct{})}
-	go func() { _ = cmd.Wait(); f.Close(); close(p.done) }()
+	go func() {
+		_ = cmd.Wait()
+		p.exit = cmd.ProcessState.ExitCode()
+		f.Close()
+		close(p.done)
+	}()
 	return p, nil
 }
 
@@ -88,6 +94,17 @@ func (p *Proc) Pid() int { return p.cmd.Process.Pid }
 
 // Done is closed when the process has exited.
 func (p *Proc) Done() <-chan struct{} { return p.done }
+
+// ExitCode is the process's exit code once Done is closed: -1 when a
+// signal ended it (SIGKILL, or a SIGTERM it did not handle).
+func (p *Proc) ExitCode() int {
+	<-p.done
+	return p.exit
+}
+
+// Terminate sends SIGTERM and returns at once: what a process manager
+// does to begin a graceful stop (Stop also waits, and kills at last).
+func (p *Proc) Terminate() { _ = p.cmd.Process.Signal(syscall.SIGTERM) }
 
 // Kill ends the process group at once with SIGKILL, as a crash would.
 func (p *Proc) Kill() {

@@ -5,6 +5,7 @@ import (
 	"net"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Proxy forwards TCP connections to a target until Break, after which
@@ -15,6 +16,10 @@ type Proxy struct {
 	Addr   string
 	target string
 	ln     net.Listener
+	delay  time.Duration // before the target's first bytes on each connection
+	// Accepted receives a value for each connection taken, when there is
+	// room (it holds 16): a test knows the client is talking through it.
+	Accepted chan struct{}
 
 	mu     sync.Mutex
 	broken bool
@@ -29,9 +34,21 @@ func NewProxy(tb testing.TB, target string) *Proxy {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p := &Proxy{Addr: ln.Addr().String(), target: target, ln: ln, conns: map[net.Conn]bool{}}
+	p := &Proxy{Addr: ln.Addr().String(), target: target, ln: ln, conns: map[net.Conn]bool{}, Accepted: make(chan struct{}, 16)}
 	go p.serve()
 	tb.Cleanup(func() { ln.Close(); p.Break() })
+	return p
+}
+
+// NewSlowProxy is a Proxy that holds the target's first answer on every
+// connection for delay: a slow upstream (an SMTP relay slow to greet, say),
+// so that the client's call is in flight that long.
+func NewSlowProxy(tb testing.TB, target string, delay time.Duration) *Proxy {
+	tb.Helper()
+	p := NewProxy(tb, target)
+	p.mu.Lock()
+	p.delay = delay
+	p.mu.Unlock()
 	return p
 }
 
@@ -44,6 +61,10 @@ func (p *Proxy) serve() {
 		if !p.hold(c) {
 			c.Close()
 			continue
+		}
+		select {
+		case p.Accepted <- struct{}{}:
+		default:
 		}
 		go p.forward(c)
 	}
@@ -58,9 +79,24 @@ func (p *Proxy) forward(c net.Conn) {
 		}
 		return
 	}
+	p.mu.Lock()
+	delay := p.delay
+	p.mu.Unlock()
 	var wg sync.WaitGroup
 	wg.Go(func() { _, _ = io.Copy(u, c); u.Close() })
-	wg.Go(func() { _, _ = io.Copy(c, u); c.Close() })
+	wg.Go(func() {
+		if delay > 0 {
+			buf := make([]byte, 32<<10)
+			n, err := u.Read(buf)
+			time.Sleep(delay)
+			if _, werr := c.Write(buf[:n]); err != nil || werr != nil {
+				c.Close()
+				return
+			}
+		}
+		_, _ = io.Copy(c, u)
+		c.Close()
+	})
 	wg.Wait()
 	p.mu.Lock()
 	delete(p.conns, c)
