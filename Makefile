@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/bin:$(PATH)
 
-.PHONY: up down tools build lint test test-full vet demo bench chaos record-histories clean
+.PHONY: up down tools build lint test test-full vet demo bench chaos scale-test record-histories clean
 
 up: ## start the local stack (Temporal, its Web UI and codec server, Postgres, mailpit, the identity provider); idempotent
 	@scripts/stack.sh up
@@ -37,6 +37,9 @@ bench: ## speed against Temporal's own ceiling, then the portal at 100,000 custo
 
 chaos: ## kill worker, Postgres and Temporal during a mixed batch, then check nothing was lost (.local/chaos); CHAOS_FLAGS="-n 200"
 	go run ./chaos $(CHAOS_FLAGS)
+
+scale-test: ## 3 workers, 2 webhooks, 2 portals behind HAProxy (installed if missing) on a private stack (.local/scale); every tier rolled one at a time under load: 0 requests failed, 0 onboardings lost or duplicated, 0 emails duplicated; SCALE_FLAGS="-rate 5 -before 60s"
+	go run ./scale $(SCALE_FLAGS)
 
 record-histories: up ## add the replay-test histories that are missing, from real runs (recorded ones are never overwritten)
 	@eval "$$(scripts/stack.sh env)" && go test -count=1 ./worker/ -args -record

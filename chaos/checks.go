@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"errors"
-	"regexp"
 	"sync"
 
-	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/cloudpartners/onboarding/internal/domain"
@@ -83,21 +81,9 @@ func (c *chaos) check(ctx context.Context, obs []*trial) error {
 
 // checkTemporal: one run per onboarding, and no workflow task failed for non-determinism.
 func (c *chaos) checkTemporal(ctx context.Context, obs []*trial, byID map[string]*trial, r *report) {
-	runs := map[string]int{}
-	var token []byte
-	for {
-		page, err := c.tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-			Namespace: "default", PageSize: 1000, NextPageToken: token})
-		if err != nil {
-			r.bad("list workflows: %v", err)
-			break
-		}
-		for _, e := range page.GetExecutions() {
-			runs[e.GetExecution().GetWorkflowId()]++
-		}
-		if token = page.GetNextPageToken(); len(token) == 0 {
-			break
-		}
+	runs, err := stack.Runs(ctx, c.tc, "default")
+	if err != nil {
+		r.bad("%v", err)
 	}
 	lives := map[string]bool{} // customer workflows, by id
 	for _, ob := range obs {
@@ -365,50 +351,23 @@ func (c *chaos) checkAudit(ctx context.Context, obs []*trial, r *report) {
 // checkMail: every recorded send is in mailpit; a duplicate only ever with
 // the same Message-ID.
 func (c *chaos) checkMail(ctx context.Context, r *report) {
-	got, err := c.mail.MessageIDs(ctx)
+	a, err := stack.AuditMail(ctx, c.mail, c.st.DB())
 	if err != nil {
-		r.bad("read mailpit: %v", err)
+		r.bad("%v", err)
 		return
 	}
-	rows, err := c.st.DB().QueryContext(ctx, `SELECT message_id FROM emails`)
-	if err != nil {
-		r.bad("read emails: %v", err)
-		return
+	for _, id := range a.Missing {
+		r.bad("email %s recorded as sent but not delivered", id)
 	}
-	defer rows.Close()
-	recorded := map[string]bool{}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			r.bad("read emails: %v", err)
-			return
-		}
-		recorded[id] = true
-		switch n := got[id]; {
-		case n == 0:
-			r.bad("email %s recorded as sent but not delivered", id)
-		case n > 1:
-			r.counts["duplicate deliveries (same Message-ID)"] += n - 1
-		}
+	// Every message carries the Message-ID fixed for its subaccount and
+	// sequence number before sending; nothing else was ever sent.
+	for _, id := range a.Foreign {
+		r.bad("mailpit holds a message with Message-ID %q, not one the activities make", id)
 	}
-	r.counts["emails recorded"] = len(recorded)
-	total := 0
-	for id, n := range got {
-		total += n
-		// Every message carries the Message-ID fixed for its subaccount and
-		// sequence number before sending; nothing else was ever sent.
-		if !messageIDPattern.MatchString(id) {
-			r.bad("mailpit holds a message with Message-ID %q, not one the activities make", id)
-		}
-		if !recorded[id] {
-			// Delivered, then the send was refused for good before it was
-			// recorded (say the onboarding had ended meanwhile): not lost,
-			// not a second Message-ID.
-			r.counts["delivered but unrecorded"] += n
-		}
-	}
-	r.counts["emails delivered"] = total
+	r.counts["duplicate deliveries (same Message-ID)"] = a.Duplicates
+	r.counts["emails recorded"] = a.Recorded
+	// Delivered, then the send was refused for good before it was recorded
+	// (say the onboarding had ended meanwhile): not lost, not a second Message-ID.
+	r.counts["delivered but unrecorded"] = a.Unrecorded
+	r.counts["emails delivered"] = a.Delivered
 }
-
-// messageIDPattern is the form of activities.MessageID.
-var messageIDPattern = regexp.MustCompile(`^confirm-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-[1-9][0-9]*@[^@]+$`)

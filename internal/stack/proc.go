@@ -66,11 +66,16 @@ type Proc struct {
 
 // StartProc starts bin with env added to the current environment.
 func StartProc(bin string, env []string, logPath string) (*Proc, error) {
+	return StartCommand(bin, nil, env, logPath)
+}
+
+// StartCommand starts bin with arguments, as StartProc does.
+func StartCommand(bin string, args, env []string, logPath string) (*Proc, error) {
 	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", filepath.Base(bin), err)
 	}
-	cmd := exec.Command(bin)
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = f, f
 	// Its own process group, so that Kill also ends whatever it started.
