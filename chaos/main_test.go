@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cloudpartners/onboarding/internal/stack"
+	"github.com/cloudpartners/onboarding/internal/testenv"
 )
 
 // TestChaosSmall runs the chaos program's own run on a small batch against
@@ -16,21 +17,7 @@ import (
 // of the server), with short deadlines. Every check of
 // `make chaos` applies; any violation fails the test.
 func TestChaosSmall(t *testing.T) {
-	state, err := os.MkdirTemp("", "chaos-stack-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		// Wiped through the script: Postgres's data may live outside the state folder.
-		root, err := stack.ModuleRoot()
-		if err == nil {
-			err = (&stack.Stack{Root: root, State: state}).Wipe(context.Background())
-		}
-		if err != nil {
-			t.Errorf("wipe the chaos stack: %v", err)
-		}
-		os.Remove(state + "-stack.log")
-	})
+	state := testenv.PrivateState(t, "chaos-stack-")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	// The full server (TEMPORAL_SERVER=full) is also SIGKILLed once; the
@@ -40,7 +27,7 @@ func TestChaosSmall(t *testing.T) {
 		restarts = "1"
 	}
 	var out bytes.Buffer
-	err = run(ctx, []string{
+	err := run(ctx, []string{
 		"-n", "20", "-rate", "2", "-kills", "4", "-pg-restarts", "1", "-temporal-restarts", restarts,
 		"-expire-within", "15s", "-kill-gap-min", "1s", "-kill-gap-max", "3s", "-finish-timeout", "2m",
 		"-state", state,

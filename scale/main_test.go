@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cloudpartners/onboarding/internal/stack"
+	"github.com/cloudpartners/onboarding/internal/testenv"
 )
 
 // TestBadFlagsAreRefused: each bad flag is one line naming it, before
@@ -34,25 +34,11 @@ func TestBadFlagsAreRefused(t *testing.T) {
 // under a light load on a private stack it starts and stops, with every
 // check of `make scale-test`.
 func TestScaleSmall(t *testing.T) {
-	state, err := os.MkdirTemp("", "scale-stack-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		// Wiped through the script: Postgres's data may live outside the state folder.
-		root, err := stack.ModuleRoot()
-		if err == nil {
-			err = (&stack.Stack{Root: root, State: state}).Wipe(context.Background())
-		}
-		if err != nil {
-			t.Errorf("wipe the scale stack: %v", err)
-		}
-		os.Remove(state + "-stack.log")
-	})
+	state := testenv.PrivateState(t, "scale-stack-")
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	var out bytes.Buffer
-	err = run(ctx, []string{"-rate", "2", "-before", "4s", "-after", "1s", "-finish-timeout", "2m", "-state", state}, os.Getenv, &out, &out)
+	err := run(ctx, []string{"-rate", "2", "-before", "4s", "-after", "1s", "-finish-timeout", "2m", "-state", state}, os.Getenv, &out, &out)
 	t.Log("\n" + out.String())
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -130,4 +131,23 @@ func FreePort(tb testing.TB) string {
 		tb.Fatal(err)
 	}
 	return addr
+}
+
+// PrivateState is the state folder of a private stack that a program's
+// test starts (chaos, scale): a new temporary folder, the stack in it
+// wiped through the script when the test ends — Postgres's data may live
+// outside the folder.
+func PrivateState(tb testing.TB, prefix string) string {
+	tb.Helper()
+	state, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if err := (&stack.Stack{Root: ModuleRoot(tb), State: state}).Wipe(context.Background()); err != nil {
+			tb.Errorf("wipe the private stack in %s: %v", state, err)
+		}
+		os.Remove(state + "-stack.log")
+	})
+	return state
 }
