@@ -31,12 +31,17 @@ func start(t *testing.T) string {
 	go func() { done <- run(ctx, nil, func(k string) string { return vars[k] }, io.Discard, io.Discard) }()
 	t.Cleanup(func() { cancel(); require.NoError(t, <-done) })
 	testenv.Eventually(t, 10*time.Second, "the codec server", func() bool {
-		resp, err := http.Get("http://" + addr + "/healthz")
+		resp, err := http.Get("http://" + addr + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 		}
 		return err == nil && resp.StatusCode == http.StatusOK
 	})
+	// The probes Kubernetes sends (deploy/kubernetes): both answer.
+	resp, err := http.Get("http://" + addr + "/healthz")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
 	return "http://" + addr
 }
 

@@ -27,3 +27,8 @@ func TestBadTrustedProxiesAreRefused(t *testing.T) {
 		testenv.RequireRefusedAtStart(t, run, map[string]string{"TRUSTED_PROXIES": value}, want)
 	}
 }
+
+// TestMigrateSetting: a bad DB_MIGRATE stops the webhook at start, and so
+// does DB_MIGRATE=check on a database without the migrations, changing
+// nothing in it.
+func TestMigrateSetting(t *testing.T) { testenv.RequireMigrateSetting(t, run) }

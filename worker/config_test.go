@@ -28,3 +28,8 @@ func TestSettings(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrateSetting: a bad DB_MIGRATE stops the worker at start, and so
+// does DB_MIGRATE=check on a database without the migrations, changing
+// nothing in it.
+func TestMigrateSetting(t *testing.T) { testenv.RequireMigrateSetting(t, run) }
