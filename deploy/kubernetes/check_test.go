@@ -693,7 +693,7 @@ func (k *checker) checkScaler(m *manifest, so *scaledObject, fail failFunc) {
 func (k *checker) checkOverlay(m *manifest, fail failFunc) {
 	switch m.overlay {
 	case "local":
-		ports := map[int32]string{}
+		ports := map[string]string{}
 		for _, w := range m.workloads() {
 			if w.kind != "Deployment" {
 				continue
@@ -708,11 +708,25 @@ func (k *checker) checkOverlay(m *manifest, fail failFunc) {
 			if !strings.HasPrefix(c.Image, "localhost/onboarding/"+binaryOf(c.Image)+":") {
 				fail(ruleLocal, "Deployment %s: image %q is not localhost/onboarding/<binary>:<tag>, what make images builds", w.name, c.Image)
 			}
-			for _, p := range c.Ports {
-				if other, taken := ports[p.ContainerPort]; taken {
-					fail(ruleLocal, "Deployment %s: port %d is %s's too, on one host", w.name, p.ContainerPort, other)
+			if len(c.Ports) > 0 {
+				fail(ruleLocal, "Deployment %s: container ports, which podman refuses on the host's network", w.name)
+			}
+			// Every listener of every pod shares the host's ports.
+			binary := binaryOf(c.Image)
+			env := m.environment(c)
+			for _, name := range []string{binaries[binary].listen, "METRICS_ADDR"} {
+				if _, declared := k.declared[binary][name]; !declared || name == "" {
+					continue
 				}
-				ports[p.ContainerPort] = w.name
+				addr := k.value(env, binary, name)
+				if addr == "" {
+					continue
+				}
+				_, port, _ := net.SplitHostPort(addr)
+				if other, taken := ports[port]; taken {
+					fail(ruleLocal, "Deployment %s: %s=%s takes port %s, which %s takes too, on one host", w.name, name, addr, port, other)
+				}
+				ports[port] = w.name + "'s " + name
 			}
 		}
 	case "production":

@@ -7,14 +7,21 @@ package kubernetes
 
 import (
 	"embed"
+	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
+	"regexp"
 	"slices"
+	"strings"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/yaml"
 )
 
 // tree is the base and the overlays, as committed.
@@ -81,4 +88,43 @@ func build(fsys filesys.FileSystem, dir string) ([]byte, error) {
 		return nil, fmt.Errorf("render %s: %w", dir, err)
 	}
 	return out, nil
+}
+
+// documents splits multi-document YAML as kustomize writes it.
+var documents = regexp.MustCompile(`(?m)^---\s*$`)
+
+// ForPodman prepares rendered manifests for `podman kube play` (4.3): the
+// Secrets are taken out of the YAML — podman stores a played Secret in a
+// form its own secretKeyRef then cannot read — and returned by name, each
+// as what `podman secret create NAME -` wants: a JSON object of its keys
+// to their base64 values.
+func ForPodman(rendered []byte) (kube []byte, secrets map[string][]byte, err error) {
+	secrets = map[string][]byte{}
+	var keep []string
+	for _, doc := range documents.Split(string(rendered), -1) {
+		if strings.TrimSpace(doc) == "" {
+			continue
+		}
+		var tm metav1.TypeMeta
+		if err := yaml.Unmarshal([]byte(doc), &tm); err != nil {
+			return nil, nil, fmt.Errorf("for podman: %w", err)
+		}
+		if tm.APIVersion != "v1" || tm.Kind != "Secret" {
+			keep = append(keep, strings.TrimPrefix(doc, "\n"))
+			continue
+		}
+		var s corev1.Secret
+		if err := yaml.UnmarshalStrict([]byte(doc), &s); err != nil {
+			return nil, nil, fmt.Errorf("for podman: secret: %w", err)
+		}
+		values := map[string][]byte{}
+		maps.Copy(values, s.Data)
+		for k, v := range s.StringData {
+			values[k] = []byte(v)
+		}
+		if secrets[s.Name], err = json.Marshal(values); err != nil {
+			return nil, nil, fmt.Errorf("for podman: secret %s: %w", s.Name, err)
+		}
+	}
+	return []byte(strings.Join(keep, "---\n")), secrets, nil
 }
