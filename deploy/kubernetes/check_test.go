@@ -111,13 +111,11 @@ type manifest struct {
 	triggerAuths  []*triggerAuthentication
 }
 
-var separator = regexp.MustCompile(`(?m)^---\s*$`)
-
 // decode decodes every document of rendered strictly: an unknown field, a
 // duplicate field or a kind not known here is an error.
 func decode(overlay string, rendered []byte, images []types.Image) (*manifest, error) {
 	m := &manifest{overlay: overlay, images: images}
-	for i, doc := range separator.Split(string(rendered), -1) {
+	for i, doc := range documents.Split(string(rendered), -1) {
 		if strings.TrimSpace(doc) == "" {
 			continue
 		}
