@@ -41,14 +41,13 @@ var MigrateModes = []string{MigrateAuto, MigrateCheck, MigrateOff}
 // older than the binary.
 var ErrMigrationsMissing = domain.New(domain.Unavailable, "MigrationsMissing", "the database lacks migrations")
 
-// Migrations are the names of the embedded migrations, in the order they apply.
+// Migrations are the names of the embedded migrations, in the order they
+// apply, as schema_migrations records them ("migrations/0001_schema.sql":
+// the databases of every release so far hold these very names).
 func Migrations() []string {
 	names, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
 		panic(err) // a constant pattern
-	}
-	for i, n := range names {
-		names[i] = strings.TrimPrefix(n, "migrations/")
 	}
 	sort.Strings(names)
 	return names
@@ -98,7 +97,7 @@ func migrateOne(ctx context.Context, conn *sqlx.Conn, name string) (applied bool
 	if done {
 		return false, nil
 	}
-	body, err := migrations.ReadFile("migrations/" + name)
+	body, err := migrations.ReadFile(name)
 	if err != nil {
 		return false, err
 	}

@@ -76,3 +76,12 @@ func TestCheckRefusesAnOlderDatabase(t *testing.T) {
 	_, err = store.Open(ctx, dsn, store.Options{Migrate: "sometimes"})
 	require.ErrorContains(t, err, `want auto or check or off, got "sometimes"`)
 }
+
+// A database migrated by an earlier release records its migrations under
+// the names it always has: this release applies none of them again.
+func TestMigrateKeepsTheRecordedNames(t *testing.T) {
+	st, _ := testenv.NewStore(t)
+	got := recorded(t, st)
+	require.Equal(t, "migrations/0001_schema.sql", got[0], "the name every release so far recorded")
+	require.Equal(t, store.Migrations(), got)
+}
