@@ -15,6 +15,7 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/cloudpartners/onboarding/deploy/kubernetes/kubetest"
 	"github.com/cloudpartners/onboarding/internal/config"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 )
@@ -181,4 +182,11 @@ func TestHelpListsTheSettings(t *testing.T) {
 	out.Reset()
 	require.ErrorContains(t, run(t.Context(), []string{"extra"}, unset, &out, io.Discard), `unexpected argument "extra"`)
 	require.Empty(t, out.String())
+}
+
+// TestManifestSettings: the codec server loads the settings every overlay of
+// deploy/kubernetes gives it (production's once its placeholders are
+// replaced, and not before).
+func TestManifestSettings(t *testing.T) {
+	kubetest.RequireSettings(t, "Deployment", "codecserver", func(getenv config.Getenv) *config.Vars { _, v := loadSettings(getenv); return v })
 }

@@ -31,8 +31,7 @@ database). Only DATABASE_URL is read.`)
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
-	v := config.New(e.getenv)
-	pg := config.LoadPostgres(v)
+	pg, v := migrateSettings(e.getenv)
 	if err := v.Err(); err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
@@ -64,4 +63,11 @@ database). Only DATABASE_URL is read.`)
 	}
 	e.printf("The database has all %d migrations.\n", all)
 	return nil
+}
+
+// migrateSettings are what `starter migrate` reads: ONBOARDING_ENV and
+// the database's settings alone.
+func migrateSettings(getenv config.Getenv) (config.Postgres, *config.Vars) {
+	v := config.New(getenv)
+	return config.LoadPostgres(v), v
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cloudpartners/onboarding/deploy/kubernetes/kubetest"
+	"github.com/cloudpartners/onboarding/internal/config"
 	"github.com/cloudpartners/onboarding/internal/store"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 )
@@ -54,4 +56,11 @@ func TestMigrateWithoutDatabase(t *testing.T) {
 	runStarter(t, offline, "migrate").fails(t, exitUnavailable, "cannot use the database", "check DATABASE_URL")
 	runStarter(t, map[string]string{"DATABASE_URL": "mysql://x"}, "migrate").fails(t, exitRefused, "DATABASE_URL: not a postgres:// URL")
 	runStarter(t, offline, "migrate", "now").fails(t, exitUsage, `unexpected argument "now"`)
+}
+
+// TestManifestSettings: `starter migrate` loads the settings the
+// migration job of every overlay of deploy/kubernetes gives it
+// (production's once its placeholders are replaced, and not before).
+func TestManifestSettings(t *testing.T) {
+	kubetest.RequireSettings(t, "Job", "migrate", func(getenv config.Getenv) *config.Vars { _, v := migrateSettings(getenv); return v })
 }

@@ -333,3 +333,25 @@ func service(m *manifest, name string) *corev1.Service {
 func settingsOf(m *manifest, deployment string) string {
 	return container(m, deployment).EnvFrom[0].ConfigMapRef.Name
 }
+
+// Environment is what a container gets: its ConfigMap's settings and its
+// Secret's values under the names it maps them to.
+func TestEnvironment(t *testing.T) {
+	env, err := Environment("local", "Deployment", "worker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if env["WORKER_ADDR"] != "127.0.0.1:19464" || env["DATABASE_URL"] != config.DefaultDatabaseURL || env["DB_MIGRATE"] != "check" {
+		t.Errorf("local worker: %v", env)
+	}
+	job, err := Environment("production", "Job", "migrate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(job) != 2 || job["DATABASE_URL"] != Placeholder || job["ONBOARDING_ENV"] != "production" || !HasPlaceholder(job) {
+		t.Errorf("production migration job: %v, want only ONBOARDING_ENV and DATABASE_URL (from MIGRATE_DATABASE_URL)", job)
+	}
+	if _, err := Environment("local", "Deployment", "devidp"); err == nil {
+		t.Error("a Deployment that is not there has an environment")
+	}
+}
