@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -36,12 +37,20 @@ func newChecker(t *testing.T) *checker {
 // attack table mutates its own copy.
 func rendered(t *testing.T, overlay string) *manifest {
 	t.Helper()
-	out, err := Render(overlay)
-	if err != nil {
-		t.Fatal(err)
+	out, ok := renders.Load(overlay)
+	if !ok {
+		b, err := Render(overlay)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ = renders.LoadOrStore(overlay, b)
 	}
-	return decodeOverlay(t, overlay, out)
+	return decodeOverlay(t, overlay, out.([]byte))
 }
+
+// renders are the overlays rendered once: kustomize takes a while, and the
+// attack table decodes a fresh copy for each case.
+var renders sync.Map
 
 func decodeOverlay(t *testing.T, overlay string, out []byte) *manifest {
 	t.Helper()
