@@ -95,7 +95,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer tracing.Close(ctx)
-	// It needs nothing else to serve: ready until it drains.
+	// It needs nothing but its keys: ready while it runs, not while it drains.
 	health := daemon.NewHealth(logger)
 	s := &server{codec: converter.NewPayloadCodecHTTPHandler(set.codec), token: set.token, origins: set.origins,
 		secure: set.secure, now: time.Now, logger: logger, health: health}
@@ -115,7 +115,7 @@ type server struct {
 	secure  bool
 	now     func() time.Time
 	logger  *slog.Logger
-	health  *daemon.Health
+	health  *daemon.Health // /healthz and /readyz
 }
 
 func (s *server) routes() http.Handler {
