@@ -78,12 +78,15 @@ func NewHealth(logger *slog.Logger, checks ...Check) *Health {
 // Drain marks the process as going away: /readyz fails from now on.
 func (h *Health) Drain() { h.draining.Store(true) }
 
-// Routes adds GET /healthz (200 while the process answers, and Postgres
-// with it — the first check) and GET /readyz (200 while every check
-// passes and the process is not draining) to mux.
+// Routes adds GET /healthz (200 while the process answers: liveness) and
+// GET /readyz (200 while every check passes and the process is not
+// draining: readiness) to mux. Liveness checks nothing the process shares
+// with others: a Postgres outage must take every replica out of the
+// balancer, not make Kubernetes restart them all into a crash-loop backoff
+// that outlasts the outage.
 func (h *Health) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		h.answer(w, r, h.checks[:min(1, len(h.checks))], false)
+		h.answer(w, r, nil, false)
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		h.answer(w, r, h.checks, true)
