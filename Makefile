@@ -1,5 +1,6 @@
 # Partner-customer onboarding on Temporal. `make demo` runs it; `make test` tests it.
-# TEMPORAL_SERVER=full runs any target on the full Temporal server instead of the dev server.
+# TEMPORAL_SERVER=full runs any target on the full Temporal server instead of the dev server;
+# TEMPORAL_SERVER=cluster on six of its processes behind HAProxy (scripts/stack.sh).
 SHELL := /bin/bash
 export PATH := $(CURDIR)/bin:$(PATH)
 
