@@ -283,6 +283,8 @@ temporal_full_up() {
 # a server's configuration on those databases, every port on loopback;
 # SERVICES is the YAML of its services: section.
 server_config() {
+  local tls; tls=$(tls_config)
+  [ -z "$tls" ] || tls+=$'\n'
   cat <<YAML
 # Written by scripts/stack.sh for this stack; edits are overwritten.
 log:
@@ -303,7 +305,7 @@ global:
   membership: {maxJoinDuration: 30s, broadcastAddress: 127.0.0.1}
   metrics:
     prometheus: {framework: tally, timerType: histogram, listenAddress: "127.0.0.1:$6"}
-$(tls_config)services:
+${tls}services:
 $8
 clusterMetadata:
   enableGlobalNamespace: false
@@ -462,25 +464,21 @@ defaults
   retries 3
   option redispatch
   default-server check inter 500ms fall 2 rise 2 on-marked-down shutdown-sessions
-frontend temporal-grpc
-  bind 127.0.0.1:$TEMPORAL_PORT
-  default_backend frontends-grpc
-backend frontends-grpc
-  balance roundrobin
-  server frontend-1 127.0.0.1:$(host_port frontend-1 0)
-  server frontend-2 127.0.0.1:$(host_port frontend-2 0)
-frontend temporal-http
-  bind 127.0.0.1:$TEMPORAL_HTTP_PORT
-  default_backend frontends-http
-backend frontends-http
-  balance roundrobin
-  server frontend-1 127.0.0.1:$(host_port frontend-1 3)
-  server frontend-2 127.0.0.1:$(host_port frontend-2 3)
+$(lb_section grpc "$TEMPORAL_PORT" 0)
+$(lb_section http "$TEMPORAL_HTTP_PORT" 3)
 CFG
   setsid haproxy -db -f "$STATE/temporal-cluster/haproxy.cfg" </dev/null >>"$STATE/temporal-lb.log" 2>&1 &
   echo $! > "$STATE/temporal-lb.pid"
   started temporal
   wait_for temporal-lb 10 port_open "$TEMPORAL_PORT"
+}
+
+# lb_section NAME PORT WHICH: HAProxy's listener on PORT and its backend,
+# the frontends' port WHICH (host_port).
+lb_section() {
+  printf 'frontend temporal-%s\n  bind 127.0.0.1:%s\n  default_backend frontends-%s\nbackend frontends-%s\n  balance roundrobin\n' "$1" "$2" "$1" "$1"
+  local h
+  for h in frontend-1 frontend-2; do printf '  server %s 127.0.0.1:%s\n' "$h" "$(host_port "$h" "$3")"; done
 }
 
 # temporal_down: stop every process of the Temporal server, the cluster's
@@ -514,9 +512,55 @@ system.namespaceCacheRefreshInterval:
 YAML
 }
 
+# The name the frontends' certificate is issued to (and 127.0.0.1).
+TLS_SERVER_NAME=localhost
+
+# tls_up: a local CA and, signed by it, the server's certificate (for the
+# frontends and internode traffic, so for client use too) and a client
+# certificate, under $STATE/tls, made once (valid 90 days; `make clean`
+# removes them).
+tls_up() {
+  local d=$STATE/tls
+  [ -f "$d/client.pem" ] && [ -f "$d/server.pem" ] && return
+  command -v openssl >/dev/null || die "STACK_TLS=mtls needs openssl (apt-get install openssl)"
+  mkdir -p "$d" && chmod 700 "$d"
+  local ec=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes)
+  {
+    openssl req -x509 "${ec[@]}" -days 90 -subj "/CN=onboarding local stack CA" -keyout "$d/ca-key.pem" -out "$d/ca.pem" \
+      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+    openssl req "${ec[@]}" -subj "/CN=$TLS_SERVER_NAME" -keyout "$d/server-key.pem" -out "$d/server.csr"
+    openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca-key.pem" -CAcreateserial -days 90 -out "$d/server.pem" \
+      -extfile <(printf 'subjectAltName=DNS:%s,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n' "$TLS_SERVER_NAME")
+    openssl req "${ec[@]}" -subj "/CN=onboarding-client" -keyout "$d/client-key.pem" -out "$d/client.csr"
+    openssl x509 -req -in "$d/client.csr" -CA "$d/ca.pem" -CAkey "$d/ca-key.pem" -CAcreateserial -days 90 -out "$d/client.pem" \
+      -extfile <(printf 'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n')
+  } >"$STATE/tls.log" 2>&1 || { tail -n 20 "$STATE/tls.log" >&2; die "making the local CA and certificates failed"; }
+  rm -f "$d"/*.csr "$d/ca.srl"
+  chmod 600 "$d"/*-key.pem
+  log "made a local CA and certificates in $d (STACK_TLS=mtls)"
+}
+
 # tls_config: the global.tls section of the server's configuration (none
-# without STACK_TLS).
-tls_config() { :; }
+# without STACK_TLS): the frontends require a client certificate signed by
+# the local CA; the hosts talk to each other with mutual TLS too; the
+# worker service reaches the frontends with the client certificate.
+tls_config() {
+  [ -n "$STACK_TLS" ] || return 0
+  local d=$STATE/tls
+  cat <<YAML
+  tls:
+    internode:
+      server: {certFile: "$d/server.pem", keyFile: "$d/server-key.pem", requireClientAuth: true, clientCaFiles: ["$d/ca.pem"]}
+      client: {serverName: $TLS_SERVER_NAME, rootCaFiles: ["$d/ca.pem"]}
+    frontend:
+      server: {certFile: "$d/server.pem", keyFile: "$d/server-key.pem", requireClientAuth: true, clientCaFiles: ["$d/ca.pem"]}
+      client: {serverName: $TLS_SERVER_NAME, rootCaFiles: ["$d/ca.pem"]}
+    systemWorker:
+      certFile: "$d/client.pem"
+      keyFile: "$d/client-key.pem"
+      client: {serverName: $TLS_SERVER_NAME, rootCaFiles: ["$d/ca.pem"]}
+YAML
+}
 
 # as_pg CMD...: run CMD as the user Postgres runs as: the postgres user when
 # the stack runs as root (initdb refuses root), else the current user.
@@ -633,12 +677,27 @@ devidp_up() {
   wait_for devidp 30 curl -fsS "http://127.0.0.1:$DEVIDP_PORT/healthz"
 }
 
+# ui_tls: the Web UI's client certificate when the frontends require mTLS.
+ui_tls() {
+  [ -n "$STACK_TLS" ] && [ -z "${TEMPORAL_ADDRESS:-}" ] || return 0
+  cat <<YAML
+tls:
+  caFile: "$STATE/tls/ca.pem"
+  certFile: "$STATE/tls/client.pem"
+  keyFile: "$STATE/tls/client-key.pem"
+  serverName: $TLS_SERVER_NAME
+  enableHostVerification: true
+YAML
+}
+
 # ui_up: the standalone Temporal Web UI on the UI port, for either server,
 # asking the codec server to decode payloads (with the operator's cookie).
 ui_up() {
   alive ui && return
   need_ports ui "$TEMPORAL_UI_PORT"
   mkdir -p "$STATE/ui/config"
+  local tls; tls=$(ui_tls)
+  [ -z "$tls" ] || tls+=$'\n'
   cat > "$STATE/ui/config/development.yaml" <<YAML
 # Written by scripts/stack.sh for this stack; edits are overwritten.
 temporalGrpcAddress: "${TEMPORAL_ADDRESS:-127.0.0.1:$TEMPORAL_PORT}"
@@ -650,7 +709,7 @@ refreshInterval: 1m
 notifyOnNewVersion: false
 cors:
   cookieInsecure: true # plain HTTP on loopback
-codec:
+${tls}codec:
   endpoint: "$CODEC_URL"
   includeCredentials: true
   defaultErrorMessage: "Payloads are encrypted: sign in to the codec server to read them"
@@ -801,6 +860,17 @@ env_() {
   echo "export CODEC_URL=$CODEC_URL"
   echo "export TEMPORAL_UI_URL=http://127.0.0.1:$TEMPORAL_UI_PORT"
   echo "export TEMPORAL_SERVER=$TEMPORAL_SERVER"
+  # What the running server was started with, else what STACK_TLS says.
+  local tls=$STACK_TLS
+  [ ! -f "$STATE/temporal.tls" ] || tls=$(cat "$STATE/temporal.tls")
+  if [ -n "$tls" ] && [ -z "${TEMPORAL_ADDRESS:-}" ]; then
+    echo "export STACK_TLS=$tls"
+    echo "export TEMPORAL_TLS=true"
+    echo "export TEMPORAL_TLS_CLIENT_CERT_PATH=$STATE/tls/client.pem"
+    echo "export TEMPORAL_TLS_CLIENT_KEY_PATH=$STATE/tls/client-key.pem"
+    echo "export TEMPORAL_TLS_SERVER_CA_CERT_PATH=$STATE/tls/ca.pem"
+    echo "export TEMPORAL_TLS_SERVER_NAME=$TLS_SERVER_NAME"
+  fi
 }
 
 # metrics_urls: the server's Prometheus endpoints: one, or every host's of a

@@ -1,7 +1,6 @@
 package stack
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -38,14 +37,7 @@ func clusterProbeWorkflow(ctx workflow.Context, n int) (int, error) {
 // It logs the figures of docs/operations.md: the time until every host is
 // ready, their memory together, and how long starts fail after each kill.
 func TestCluster(t *testing.T) {
-	root, err := ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := testStack(t, &Stack{Root: root, State: filepath.Join(t.TempDir(), "cluster"), Server: "cluster"})
-	log := s.Log.(*bytes.Buffer)
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute) // the first run builds the server
-	defer cancel()
+	s, log, ctx := serverStack(t, &Stack{Server: "cluster"})
 	t.Cleanup(func() {
 		if !t.Failed() {
 			return
@@ -65,7 +57,7 @@ func TestCluster(t *testing.T) {
 	}
 	firstUp := time.Since(t0)
 
-	c, err := Dial(ctx, s.TemporalAddress(), log)
+	c, err := s.Dial(ctx, log)
 	if err != nil {
 		t.Fatal(err)
 	}

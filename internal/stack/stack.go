@@ -92,6 +92,10 @@ type Stack struct {
 	// Server is the Temporal server to run, "dev", "full" or "cluster";
 	// empty: as the caller's TEMPORAL_SERVER says.
 	Server string
+	// TLS is "mtls" for frontends that require a client certificate (the
+	// full server or a cluster; scripts/stack.sh makes a local CA); empty:
+	// as the caller's STACK_TLS says.
+	TLS string
 
 	metricsURL string // a cluster's, read from the script once
 }
@@ -122,6 +126,7 @@ func (s *Stack) env() []string {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
 		case "TEMPORAL_ADDRESS", "DATABASE_URL", "SMTP_ADDR", "MAILPIT_URL", "TEMPORAL_METRICS_URL", "STACK_STATE",
+			"TEMPORAL_TLS", "TEMPORAL_TLS_CLIENT_CERT_PATH", "TEMPORAL_TLS_CLIENT_KEY_PATH", "TEMPORAL_TLS_SERVER_CA_CERT_PATH", "TEMPORAL_TLS_SERVER_NAME",
 			"TEMPORAL_PORT", "TEMPORAL_HTTP_PORT", "TEMPORAL_UI_PORT", "TEMPORAL_METRICS_PORT", "TEMPORAL_INTERNAL_PORT", "PG_PORT", "SMTP_PORT", "MAILPIT_PORT",
 			"OIDC_ISSUER", "DEVIDP_PORT", "CODEC_PORT", "CODEC_URL", "TEMPORAL_UI_URL":
 			continue
@@ -131,6 +136,10 @@ func (s *Stack) env() []string {
 	if s.Server != "" {
 		out = append(slices.DeleteFunc(out, func(kv string) bool { return strings.HasPrefix(kv, "TEMPORAL_SERVER=") }),
 			"TEMPORAL_SERVER="+s.Server)
+	}
+	if s.TLS != "" {
+		out = append(slices.DeleteFunc(out, func(kv string) bool { return strings.HasPrefix(kv, "STACK_TLS=") }),
+			"STACK_TLS="+s.TLS)
 	}
 	return append(out, "STACK_STATE="+s.State,
 		"TEMPORAL_PORT="+strconv.Itoa(s.Ports.Temporal),
@@ -326,5 +335,31 @@ func (s *Stack) MetricsURL() string {
 	return s.metricsURL
 }
 
-// Env is the environment a binary of the repository needs to use this stack.
-func (s *Stack) Env() []string { return s.Addrs().Env() }
+// Env is the environment a binary of the repository needs to use this
+// stack: its addresses, and its client certificate when the frontends
+// require mTLS.
+func (s *Stack) Env() []string { return append(s.Addrs().Env(), s.TLSEnv()...) }
+
+// UsesTLS reports whether the stack's frontends require mTLS: its TLS, or
+// the caller's STACK_TLS.
+func (s *Stack) UsesTLS() bool {
+	if s.TLS != "" {
+		return s.TLS == "mtls"
+	}
+	return os.Getenv("STACK_TLS") == "mtls"
+}
+
+// TLSEnv is the SDK's environment (TEMPORAL_TLS_*) for the stack's
+// client certificate, as scripts/stack.sh env prints it; none when the
+// frontends take plain connections.
+func (s *Stack) TLSEnv() []string {
+	if !s.UsesTLS() {
+		return nil
+	}
+	d := filepath.Join(s.State, "tls")
+	return []string{"TEMPORAL_TLS=true",
+		"TEMPORAL_TLS_CLIENT_CERT_PATH=" + filepath.Join(d, "client.pem"),
+		"TEMPORAL_TLS_CLIENT_KEY_PATH=" + filepath.Join(d, "client-key.pem"),
+		"TEMPORAL_TLS_SERVER_CA_CERT_PATH=" + filepath.Join(d, "ca.pem"),
+		"TEMPORAL_TLS_SERVER_NAME=localhost"}
+}

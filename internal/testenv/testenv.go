@@ -209,8 +209,14 @@ func Client(tb testing.TB) client.Client {
 // test's choosing: other payload keys, or none at all.
 func ClientWith(tb testing.TB, dc converter.DataConverter) client.Client {
 	tb.Helper()
+	// The stack's client certificate when its frontends require mTLS.
+	tlsConfig, err := stack.EnvTLS()
+	if err != nil {
+		tb.Fatal(err)
+	}
 	c, err := client.DialContext(tb.Context(), client.Options{HostPort: TemporalAddress(), DataConverter: dc,
-		Logger: tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
+		ConnectionOptions: client.ConnectionOptions{TLS: tlsConfig},
+		Logger:            tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
 	if err != nil {
 		tb.Fatalf("connect to Temporal at %s (%v): run `make up`, or `make test` which starts it", TemporalAddress(), err)
 	}
