@@ -251,11 +251,12 @@ namespace_default() {
     tcli operator namespace create --namespace default --retention 72h >/dev/null
   fi
   [ "$TEMPORAL_SERVER" = cluster ] || return 0
-  # Each frontend learns of a new namespace on its own (namespace cache,
-  # refreshed every second): wait until both know it.
+  # Each frontend learns of a new namespace on its own (its namespace
+  # cache, refreshed every second; describe reads the database, listing
+  # the search attributes the cache): wait until both know it.
   local h
   for h in frontend-1 frontend-2; do
-    TCLI_ADDR=127.0.0.1:$(host_port $h 0) wait_for "temporal-$h" 30 tcli operator namespace describe --namespace default
+    TCLI_ADDR=127.0.0.1:$(host_port $h 0) wait_for "temporal-$h" 30 tcli operator search-attribute list --namespace default
   done
 }
 

@@ -122,10 +122,11 @@ func NewStore(tb testing.TB) (*store.Store, string) {
 }
 
 // Getenv returns a lookup over the given variables, falling back to the
-// stack's addresses, for a binary's run function.
+// stack's addresses (and its client certificate, when its frontends
+// require mTLS), for a binary's run function.
 func Getenv(vars map[string]string) config.Getenv {
 	defaults := map[string]string{}
-	for _, kv := range addrs().Env() {
+	for _, kv := range append(addrs().Env(), stack.TLSEnviron()...) {
 		k, v, _ := strings.Cut(kv, "=")
 		defaults[k] = v
 	}
