@@ -1,9 +1,11 @@
 # Partner-customer onboarding on Temporal. `make demo` runs it; `make test` tests it.
-# TEMPORAL_SERVER=full runs any target on the full Temporal server instead of the dev server.
+# TEMPORAL_SERVER=full runs any target on the full Temporal server instead of the dev server;
+# TEMPORAL_SERVER=cluster on six of its processes behind HAProxy (scripts/stack.sh); STACK_TLS=mtls
+# (full, cluster) makes the frontends require a client certificate from a local CA.
 SHELL := /bin/bash
 export PATH := $(CURDIR)/bin:$(PATH)
 
-.PHONY: up down tools build lint test test-full vet demo bench chaos scale-test record-histories clean
+.PHONY: up down tools build lint test test-full test-cluster vet demo bench chaos scale-test record-histories clean
 
 up: ## start the local stack (Temporal, its Web UI and codec server, Postgres, mailpit, the identity provider); idempotent
 	@scripts/stack.sh up
@@ -28,6 +30,9 @@ test: ## start what is missing, make lint, run every test with -race, stop what 
 
 test-full: ## the integration tests and a small chaos run against the full Temporal server (TEMPORAL_SERVER=full)
 	@TEMPORAL_SERVER=full scripts/test.sh
+
+test-cluster: ## every test against the Temporal cluster (TEMPORAL_SERVER=cluster: six hosts behind HAProxy), every connection with mTLS (STACK_TLS=mtls)
+	@TEMPORAL_SERVER=cluster STACK_TLS=mtls scripts/test.sh
 
 demo: ## bring the stack up and onboard a customer end to end
 	@scripts/demo.sh

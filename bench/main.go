@@ -58,6 +58,8 @@ type options struct {
 	portalSearch    string // the name search of the filtered rows
 
 	auditRows []int // the sizes the audit phase's log is grown to and exported at, ascending
+
+	workers []int // -workers: the worker counts of the scaling table, ascending (none: one worker, no table)
 }
 
 // Values of -only.
@@ -76,7 +78,7 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	var o options
-	var memory, workerEnv, auditRows string
+	var memory, workerEnv, auditRows, workers string
 	fs.IntVar(&o.n, "n", 300, "onboardings per throughput phase")
 	fs.IntVar(&o.concurrency, "concurrency", 50, "onboardings in flight at once")
 	fs.IntVar(&o.rounds, "rounds", 2, "alternate the ceiling and onboarding phases in this many rounds (n split among them)")
@@ -96,6 +98,7 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 	fs.IntVar(&o.portalWarmup, "portal-warmup", 20, "untimed requests per row of the portal table before the timed ones")
 	fs.IntVar(&o.starterSamples, "starter-samples", 20, "timed `starter list` runs per row (each a new process)")
 	fs.StringVar(&auditRows, "audit-rows", "100000,1000000", "audit events of the audit phase's partner at which its export is measured (the log grows to each in turn)")
+	fs.StringVar(&workers, "workers", "", "worker counts, comma-separated (e.g. 1,2,3): the throughput rounds run at each, the real phase on that many worker processes, the ceiling on that many in-process workers (each its own connection), and a table gives onboardings/s and the ratio at each; the main table is the first count's")
 	fs.StringVar(&o.portalSearch, "portal-search", "globex", "the name search (q=) of the searched rows; one customer name in 20 holds \"Globex\"")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -121,6 +124,12 @@ func parseFlags(args []string, stdout io.Writer) (options, error) {
 	}
 	if o.auditRows, err = counts("-audit-rows", auditRows); err != nil {
 		return o, err
+	}
+	if o.workers, err = counts("-workers", workers); err != nil {
+		return o, err
+	}
+	if len(o.workers) > 0 && o.workers[len(o.workers)-1] > maxWorkers {
+		return o, fmt.Errorf("-workers: at most %d workers, got %q", maxWorkers, workers)
 	}
 	for kv := range strings.SplitSeq(workerEnv, ",") {
 		if kv = strings.TrimSpace(kv); kv != "" {
@@ -198,40 +207,41 @@ func run(ctx context.Context, args []string, _ func(string) string, stdout, _ io
 	return nil
 }
 
+// maxWorkers bounds -workers: each is a process with its own pollers.
+const maxWorkers = 8
+
 // onboardingPhases are the throughput, history-cost and worker-memory
 // phases.
 func (b *bench) onboardingPhases(ctx context.Context, res *results, stdout io.Writer) error {
 	o := b.o
-	if o.warmup > 0 {
-		// A fresh server, worker and database are slower at first: warm
-		// every part up with both kinds, unmeasured, so that neither
-		// phase pays for starting.
-		fmt.Fprintf(stdout, "bench: warm-up (%d of each, not measured) …\n", o.warmup)
-		if _, err := b.ceilingPhase(ctx, &results{}, "ceiling-warm", o.warmup); err != nil {
-			return fmt.Errorf("warm-up: %w", err)
-		}
-		if _, err := b.onboardingPhase(ctx, &results{}, "real-warm", o.warmup); err != nil {
-			return fmt.Errorf("warm-up: %w", err)
-		}
+	counts := o.workers
+	if len(counts) == 0 {
+		counts = []int{1}
 	}
-	// The two phases alternate in rounds, so that the machine's other load
-	// falls on both alike; each rate is its onboardings over its time.
-	var ceilingTime, realTime time.Duration
-	for r := range o.rounds {
-		chunk := o.n/o.rounds + btoi(r < o.n%o.rounds)
-		fmt.Fprintf(stdout, "bench: round %d/%d: %d ceiling, then %d onboardings …\n", r+1, o.rounds, chunk, chunk)
-		d, err := b.ceilingPhase(ctx, res, fmt.Sprintf("ceiling-%d", r), chunk)
+	for j, k := range counts {
+		if err := b.scaleWorkers(ctx, k); err != nil {
+			return err
+		}
+		// The main table's latencies are the first count's.
+		into := res
+		if j > 0 {
+			into = &results{}
+		}
+		ceilingRate, realRate, err := b.throughput(ctx, into, k, stdout)
 		if err != nil {
-			return fmt.Errorf("ceiling: %w", err)
+			return err
 		}
-		ceilingTime += d
-		if d, err = b.onboardingPhase(ctx, res, fmt.Sprintf("real-%d", r), chunk); err != nil {
-			return fmt.Errorf("onboarding: %w", err)
+		if j == 0 {
+			res.ceilingRate, res.realRate = ceilingRate, realRate
 		}
-		realTime += d
+		if len(o.workers) > 0 {
+			res.scaling = append(res.scaling, scalePoint{workers: k, ceilingRate: ceilingRate, realRate: realRate})
+		}
 	}
-	res.ceilingRate = float64(o.n) / ceilingTime.Seconds()
-	res.realRate = float64(o.n) / realTime.Seconds()
+	// The phases below measure one worker, as they always did.
+	if err := b.scaleWorkers(ctx, 1); err != nil {
+		return err
+	}
 	if err := res.ceilingWait.read(ctx, b.tc); err != nil {
 		return err
 	}
@@ -252,4 +262,44 @@ func (b *bench) onboardingPhases(ctx context.Context, res *results, stdout io.Wr
 	}
 	res.onboarding = true
 	return nil
+}
+
+// throughput warms up, then alternates the ceiling and onboarding phases
+// in rounds on k workers and returns both rates.
+func (b *bench) throughput(ctx context.Context, res *results, k int, stdout io.Writer) (ceilingRate, realRate float64, err error) {
+	o := b.o
+	name := func(kind, round string) string { return kind + "-" + round }
+	if len(o.workers) > 0 {
+		name = func(kind, round string) string { return fmt.Sprintf("%s-w%d-%s", kind, k, round) }
+		fmt.Fprintf(stdout, "bench: %d worker(s) …\n", k)
+	}
+	if o.warmup > 0 {
+		// A fresh server, worker and database are slower at first: warm
+		// every part up with both kinds, unmeasured, so that neither
+		// phase pays for starting.
+		fmt.Fprintf(stdout, "bench: warm-up (%d of each, not measured) …\n", o.warmup)
+		if _, err := b.ceilingPhase(ctx, &results{}, name("ceiling", "warm"), o.warmup, k); err != nil {
+			return 0, 0, fmt.Errorf("warm-up: %w", err)
+		}
+		if _, err := b.onboardingPhase(ctx, &results{}, name("real", "warm"), o.warmup); err != nil {
+			return 0, 0, fmt.Errorf("warm-up: %w", err)
+		}
+	}
+	// The two phases alternate in rounds, so that the machine's other load
+	// falls on both alike; each rate is its onboardings over its time.
+	var ceilingTime, realTime time.Duration
+	for r := range o.rounds {
+		chunk := o.n/o.rounds + btoi(r < o.n%o.rounds)
+		fmt.Fprintf(stdout, "bench: round %d/%d: %d ceiling, then %d onboardings …\n", r+1, o.rounds, chunk, chunk)
+		d, err := b.ceilingPhase(ctx, res, name("ceiling", strconv.Itoa(r)), chunk, k)
+		if err != nil {
+			return 0, 0, fmt.Errorf("ceiling: %w", err)
+		}
+		ceilingTime += d
+		if d, err = b.onboardingPhase(ctx, res, name("real", strconv.Itoa(r)), chunk); err != nil {
+			return 0, 0, fmt.Errorf("onboarding: %w", err)
+		}
+		realTime += d
+	}
+	return float64(o.n) / ceilingTime.Seconds(), float64(o.n) / realTime.Seconds(), nil
 }

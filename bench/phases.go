@@ -15,18 +15,24 @@ import (
 	"github.com/cloudpartners/onboarding/workflows"
 )
 
-// ceilingPhase drives n ceiling workflows on a worker inside this process
+// ceilingPhase drives n ceiling workflows on k workers inside this process
 // and returns the wall time.
-func (b *bench) ceilingPhase(ctx context.Context, res *results, phase string, n int) (time.Duration, error) {
+func (b *bench) ceilingPhase(ctx context.Context, res *results, phase string, n, k int) (time.Duration, error) {
 	mem := &memReady{}
 	queue := "bench-ceiling-" + b.sfx
-	// The same options as worker/main.go gives the real worker: the SDK's defaults.
-	w := worker.New(b.tc, queue, worker.Options{})
-	ceiling.Register(w, &ceiling.Activities{Sent: mem.Mark})
-	if err := w.Start(); err != nil {
-		return 0, err
+	for i := range k {
+		c, err := b.ceilingClient(ctx, i)
+		if err != nil {
+			return 0, err
+		}
+		// The same options as worker/main.go gives the real worker: the SDK's defaults.
+		w := worker.New(c, queue, worker.Options{})
+		ceiling.Register(w, &ceiling.Activities{Sent: mem.Mark})
+		if err := w.Start(); err != nil {
+			return 0, err
+		}
+		defer w.Stop()
 	}
-	defer w.Stop()
 	pctx, stop := context.WithCancel(ctx)
 	defer stop()
 	poller := newPoller(pctx, mem.Source, b.o.poll)

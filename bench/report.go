@@ -29,7 +29,14 @@ type results struct {
 	imp                                       *importResult  // the import phase's, if it ran
 	audit                                     *auditResults  // the audit phase's, if it ran
 	roundTrips                                []*roundTrip
-	requestDone, updateDone                   latencies // a new cloud: the durable request, the update it replaced
+	requestDone, updateDone                   latencies    // a new cloud: the durable request, the update it replaced
+	scaling                                   []scalePoint // -workers: the throughput at each worker count
+}
+
+// scalePoint is the throughput at one worker count.
+type scalePoint struct {
+	workers               int
+	ceilingRate, realRate float64
 }
 
 func btoi(b bool) int {
@@ -51,6 +58,7 @@ func verdict(ok bool) string {
 func (r *results) print(w io.Writer, b *bench) {
 	if r.onboarding {
 		r.printOnboarding(w, b)
+		r.printScaling(w)
 		printRoundTrips(w, r.roundTrips)
 		printRequestTimes(w, r)
 	}
@@ -113,6 +121,24 @@ func (r *results) printOnboarding(w io.Writer, b *bench) {
 		fmt.Fprintf(w, "growth from %d to %d waiting: %.1f MiB (target: bounded by the sticky workflow cache, not by the number waiting)\n",
 			a.waiting, z.waiting, growth)
 	}
+}
+
+// printScaling writes the -workers table: throughput at each worker count.
+func (r *results) printScaling(w io.Writer) {
+	if len(r.scaling) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nThroughput by worker count (each count: its own warm-up of %d, then n=%d in %d alternating rounds, concurrency=%d;\n",
+		r.o.warmup, r.o.n, r.o.rounds, r.o.concurrency)
+	fmt.Fprintln(w, "real: that many worker processes; ceiling: that many in-process SDK workers, each its own connection):")
+	t := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(t, "workers\tceiling\tonboarding\tratio onboarding / ceiling\tonboarding vs the first count\t")
+	first := r.scaling[0].realRate
+	for _, p := range r.scaling {
+		fmt.Fprintf(t, "%d\t%.1f onboardings/s\t%.1f onboardings/s\t%.2f\t×%.2f\t\n", p.workers, p.ceilingRate, p.realRate,
+			p.realRate/p.ceilingRate, p.realRate/first)
+	}
+	t.Flush()
 }
 
 func byType(m map[string]float64) string {
@@ -212,8 +238,11 @@ func rowsLine(m map[string]int64) string {
 
 // serverName says which Temporal server the stack runs, and where.
 func serverName(b *bench) string {
-	if b.stack.Server == "full" || (b.stack.Server == "" && stack.Server(os.Getenv) == "full") {
+	switch b.stack.TemporalServer() {
+	case "full":
 		return fmt.Sprintf("full server v1.29.1 (%s; services frontend, history, matching, worker in one process; Postgres persistence and SQL visibility)", b.stack.TemporalAddress())
+	case "cluster":
+		return fmt.Sprintf("cluster of the server v1.29.1 (%s: HAProxy over two frontends; two history hosts, matching, worker, each its own process; 8 shards; Postgres persistence and SQL visibility)", b.stack.TemporalAddress())
 	}
 	return fmt.Sprintf("dev server (%s, SQLite state file)", b.stack.TemporalAddress())
 }

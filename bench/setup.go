@@ -29,6 +29,8 @@ type bench struct {
 	apps     *stack.Apps
 	signer   *links.Signer
 	worker   *stack.Proc
+	extra    []*stack.Proc   // the worker processes beyond the first (-workers)
+	ceilingC []client.Client // the ceiling's in-process workers' connections beyond the driver's (-workers)
 	workerEv []string
 	workerB  string
 	webhook  string // base URL
@@ -125,8 +127,57 @@ func (b *bench) startWorker(ctx context.Context) error {
 	return stack.WaitHTTP(ctx, "http://"+addr+"/healthz", 30*time.Second)
 }
 
+// scaleWorkers runs k worker processes: the first and k-1 more, each on
+// its own health address, started or stopped as needed.
+func (b *bench) scaleWorkers(ctx context.Context, k int) error {
+	for len(b.extra) > k-1 {
+		last := b.extra[len(b.extra)-1]
+		last.Stop()
+		b.extra = b.extra[:len(b.extra)-1]
+	}
+	for len(b.extra) < k-1 {
+		addr, err := stack.FreeAddr()
+		if err != nil {
+			return err
+		}
+		log := filepath.Join(b.logDir, fmt.Sprintf("worker-%d.log", len(b.extra)+2))
+		// The later WORKER_ADDR wins.
+		p, err := stack.StartProc(b.workerB, append(append([]string{}, b.workerEv...), "WORKER_ADDR="+addr), log)
+		if err != nil {
+			return err
+		}
+		b.extra = append(b.extra, p)
+		b.procs = append(b.procs, p)
+		if err := stack.WaitHTTP(ctx, "http://"+addr+"/healthz", 30*time.Second); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ceilingClient is the connection of the ceiling's i-th in-process
+// worker: the driver's for the first, one of its own for each other, as a
+// worker process has (through a cluster's balancer, each may reach
+// another frontend).
+func (b *bench) ceilingClient(ctx context.Context, i int) (client.Client, error) {
+	if i == 0 {
+		return b.tc, nil
+	}
+	for len(b.ceilingC) < i {
+		c, err := b.stack.Client(ctx, fmt.Sprintf("bench-ceiling-%d", len(b.ceilingC)+2))
+		if err != nil {
+			return nil, err
+		}
+		b.ceilingC = append(b.ceilingC, c)
+	}
+	return b.ceilingC[i-1], nil
+}
+
 // down stops the binaries (their process groups) and the stack.
 func (b *bench) down() {
+	for _, c := range b.ceilingC {
+		c.Close()
+	}
 	if b.drv != nil {
 		b.drv.Close()
 	}

@@ -12,6 +12,7 @@ type faultCounts struct {
 	mu                              sync.Mutex
 	kills, pgRestarts, tempRestarts int
 	hookKills                       int // the webhook, the customer's edge, SIGKILLed
+	historyKills, frontendKills     int // a cluster's hosts SIGKILLed
 	log                             []string
 }
 
@@ -26,7 +27,8 @@ func (f *faultCounts) note(format string, args ...any) {
 // driven and the minimum of every fault has happened, the webhook with
 // every third kill; between kills it
 // stops Postgres hard (with the full server, Temporal's databases too) and
-// takes the Temporal server down.
+// takes the Temporal server down, and on a cluster SIGKILLs a history host
+// and a frontend.
 func (c *chaos) injectFaults(ctx context.Context, driven <-chan struct{}) {
 	done := false
 	for {
@@ -38,6 +40,8 @@ func (c *chaos) injectFaults(ctx context.Context, driven <-chan struct{}) {
 		f := &c.faults
 		f.mu.Lock()
 		enough := f.kills >= c.o.kills && f.pgRestarts >= c.o.pgRestarts && f.tempRestarts >= c.o.temporalRestarts
+		cluster := c.server == "cluster"
+		enough = enough && (!cluster || f.historyKills >= c.o.historyKills && f.frontendKills >= c.o.frontendKills)
 		f.mu.Unlock()
 		if (done && enough) || ctx.Err() != nil {
 			return
@@ -65,7 +69,14 @@ func (c *chaos) injectFaults(ctx context.Context, driven <-chan struct{}) {
 			f.mu.Unlock()
 			f.note("%s webhook SIGKILL (back after %s)", time.Now().Format("15:04:05.000"), pause.Round(time.Millisecond))
 		}
+		f.mu.Lock()
+		historyKills, frontendKills := f.historyKills, f.frontendKills
+		f.mu.Unlock()
 		switch {
+		case cluster && kills%4 == 1 && historyKills < c.o.historyKills:
+			c.killHost(ctx, "history")
+		case cluster && kills%4 == 3 && frontendKills < c.o.frontendKills:
+			c.killHost(ctx, "frontend")
 		case kills%4 == 2 && f.pgRestarts < c.o.pgRestarts:
 			c.restartPostgres(ctx)
 		case kills%4 == 0 && f.tempRestarts < c.o.temporalRestarts:
@@ -74,6 +85,33 @@ func (c *chaos) injectFaults(ctx context.Context, driven <-chan struct{}) {
 			c.restartPostgres(ctx)
 		}
 	}
+}
+
+// killHost SIGKILLs one host of the cluster of that service, chosen at
+// random ("history": its shards move to the other once the membership
+// notices; "frontend": clients reconnect through HAProxy to the other),
+// and starts it again after -host-down.
+func (c *chaos) killHost(ctx context.Context, service string) {
+	host := fmt.Sprintf("%s-%d", service, 1+c.rnd.IntN(2))
+	if err := c.stack.KillTemporalHost(ctx, host); err != nil {
+		c.faults.note("temporal %s SIGKILL failed: %v", host, err)
+		return
+	}
+	at := time.Now()
+	time.Sleep(c.o.hostDown)
+	if err := c.stack.StartTemporalHost(ctx, host); err != nil {
+		c.faults.note("temporal %s restart failed: %v", host, err)
+		return
+	}
+	c.faults.mu.Lock()
+	if service == "history" {
+		c.faults.historyKills++
+	} else {
+		c.faults.frontendKills++
+	}
+	c.faults.mu.Unlock()
+	c.faults.note("%s Temporal cluster host %s SIGKILLed, back after %s", at.Format("15:04:05.000"), host,
+		time.Since(at).Round(100*time.Millisecond))
 }
 
 // restartPostgres stops Postgres hard and starts it again after one to three seconds.
@@ -117,13 +155,16 @@ func (c *chaos) restartTemporal(ctx context.Context) {
 
 // bounceTemporal takes the Temporal server down and starts it again a
 // second later: the dev server is stopped (its SQLite file is its state);
-// the full server is SIGKILLed, as a crash would, since its state is in
-// Postgres. how says which.
+// the full server, or every host of a cluster, is SIGKILLed, as a crash
+// would, since its state is in Postgres. how says which.
 func (c *chaos) bounceTemporal(ctx context.Context) (how string, err error) {
 	how = "stopped"
 	stop := c.stack.StopTemporal
-	if c.server == "full" {
+	switch c.server {
+	case "full":
 		how, stop = "SIGKILLed", c.stack.KillTemporal
+	case "cluster":
+		how, stop = "SIGKILLed (all six hosts)", c.stack.KillTemporal
 	}
 	if err := stop(ctx); err != nil {
 		return how, fmt.Errorf("temporal %s failed: %w", how, err)
@@ -144,6 +185,10 @@ func (c *chaos) bounceTemporal(ctx context.Context) (how string, err error) {
 func (c *chaos) faultSummary() string {
 	c.faults.mu.Lock()
 	defer c.faults.mu.Unlock()
-	return fmt.Sprintf("worker SIGKILLs %d, worker starts %d, webhook SIGKILLs %d, Postgres hard stops %d, Temporal restarts %d",
+	s := fmt.Sprintf("worker SIGKILLs %d, worker starts %d, webhook SIGKILLs %d, Postgres hard stops %d, Temporal restarts %d",
 		c.faults.kills, c.worker.Starts(), c.faults.hookKills, c.faults.pgRestarts, c.faults.tempRestarts)
+	if c.server == "cluster" {
+		s += fmt.Sprintf(", history-host SIGKILLs %d, frontend SIGKILLs %d", c.faults.historyKills, c.faults.frontendKills)
+	}
+	return s
 }

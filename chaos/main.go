@@ -4,7 +4,9 @@
 // while it injects faults — the worker SIGKILLed at random instants and
 // restarted, Postgres stopped hard and restarted, the Temporal server
 // restarted (the full server, TEMPORAL_SERVER=full, SIGKILLed; its Postgres
-// is the one stopped hard) — then waits for every onboarding to finish and checks from
+// is the one stopped hard); on a cluster (TEMPORAL_SERVER=cluster) also a
+// history host SIGKILLed, its shards moving to the other, and a frontend
+// SIGKILLed, clients going through the other, each brought back — then waits for every onboarding to finish and checks from
 // Postgres, mailpit and Temporal that nothing was lost, duplicated or left
 // half-done. It prints the counts and exits non-zero on any violation.
 //
@@ -39,6 +41,9 @@ type options struct {
 	kills            int
 	pgRestarts       int
 	temporalRestarts int
+	historyKills     int // a cluster's
+	frontendKills    int // a cluster's
+	hostDown         time.Duration
 	killGapMin       time.Duration
 	killGapMax       time.Duration
 	finishTimeout    time.Duration
@@ -59,7 +64,10 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.DurationVar(&o.expireWithin, "expire-within", 40*time.Second, "confirmation window of the onboardings left to expire")
 	fs.IntVar(&o.kills, "kills", 10, "at least this many worker SIGKILLs (more while the batch is still being driven)")
 	fs.IntVar(&o.pgRestarts, "pg-restarts", 2, "Postgres hard stops (pg_ctl stop -m immediate) and restarts")
-	fs.IntVar(&o.temporalRestarts, "temporal-restarts", 1, "Temporal server restarts (the full server: SIGKILLs)")
+	fs.IntVar(&o.temporalRestarts, "temporal-restarts", 1, "Temporal server restarts (the full server, every host of a cluster: SIGKILLs)")
+	fs.IntVar(&o.historyKills, "history-kills", 1, "on a cluster (TEMPORAL_SERVER=cluster): SIGKILLs of one history host, brought back after -host-down")
+	fs.IntVar(&o.frontendKills, "frontend-kills", 1, "on a cluster: SIGKILLs of one frontend, brought back after -host-down")
+	fs.DurationVar(&o.hostDown, "host-down", 8*time.Second, "how long a SIGKILLed cluster host stays down (past the membership's failure detection, so that its shards move)")
 	fs.DurationVar(&o.killGapMin, "kill-gap-min", time.Second, "shortest time between two faults")
 	fs.DurationVar(&o.killGapMax, "kill-gap-max", 4*time.Second, "longest time between two faults")
 	fs.DurationVar(&o.suspendRetention, "suspend-retention", suspendRetentionDefault, "retention of the suspensions left to run out")
@@ -71,6 +79,9 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	}
 	if o.n < 1 || o.rate <= 0 || o.killGapMin <= 0 || o.killGapMax < o.killGapMin {
 		return o, errors.New("want -n ≥ 1, -rate > 0 and 0 < -kill-gap-min ≤ -kill-gap-max")
+	}
+	if o.historyKills < 0 || o.frontendKills < 0 || o.hostDown < 0 {
+		return o, errors.New("want -history-kills, -frontend-kills and -host-down at least 0")
 	}
 	if o.seed == 0 {
 		o.seed = mrand.Uint64()

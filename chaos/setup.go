@@ -32,7 +32,7 @@ type chaos struct {
 	hook    *stack.Supervisor
 	rnd     *mrand.Rand
 	sfx     string
-	server  string // the Temporal server: "dev" or "full" (TEMPORAL_SERVER)
+	server  string // the Temporal server: "dev", "full" or "cluster" (TEMPORAL_SERVER)
 	faults  faultCounts
 	outage  *outage // the requests made with no worker, before the batch
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make test: start what is missing, run make lint and every test
 # against the real stack, and stop only what this run started.
-# TEMPORAL_SERVER=full (make test-full): every test against the full server.
+# TEMPORAL_SERVER=full (make test-full): every test against the full server;
+# TEMPORAL_SERVER=cluster STACK_TLS=mtls (make test-cluster): against the
+# six-host cluster behind HAProxy, every connection with a client certificate.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -32,11 +34,11 @@ if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null; then
   fi
 fi
 
-if [ "${TEMPORAL_SERVER:-dev}" = full ]; then
-  # make test-full: the same tests against the full server, for what
-  # depends on the server; vet, staticcheck and the race detector are make
-  # test's, whatever the server.
-  echo "== go test against the full Temporal server at $TEMPORAL_ADDRESS, Postgres, mailpit $MAILPIT_URL"
+if [ "${TEMPORAL_SERVER:-dev}" != dev ]; then
+  # make test-full, make test-cluster: the same tests against the full
+  # server or the cluster, for what depends on the server; vet, staticcheck
+  # and the race detector are make test's, whatever the server.
+  echo "== go test against the $TEMPORAL_SERVER Temporal server at $TEMPORAL_ADDRESS${STACK_TLS:+ (mTLS)}, Postgres, mailpit $MAILPIT_URL"
   go test -count=1 -timeout 30m ${GOTEST_FLAGS:-} ./...
   exit
 fi

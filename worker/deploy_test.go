@@ -167,7 +167,8 @@ func releasedStarter(ctx context.Context, t *testing.T, commit string, env map[s
 }
 
 func stackEnv() []string {
-	return []string{"TEMPORAL_ADDRESS=" + testenv.TemporalAddress(), "SMTP_ADDR=" + testenv.SMTPAddr(), "HOME=/tmp"}
+	return append([]string{"TEMPORAL_ADDRESS=" + testenv.TemporalAddress(), "SMTP_ADDR=" + testenv.SMTPAddr(), "HOME=/tmp"},
+		stacklib.TLSEnviron()...) // the stack's client certificate, when its frontends require mTLS
 }
 
 // releasedLifecycle is the code in production before durable requests: its

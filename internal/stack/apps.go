@@ -71,7 +71,7 @@ func (s *Stack) Client(ctx context.Context, name string) (client.Client, error) 
 	if err != nil {
 		return nil, err
 	}
-	return Dial(ctx, s.TemporalAddress(), f)
+	return s.Dial(ctx, f)
 }
 
 // Getenv is the environment the apps run with, with extra NAME=VALUE

@@ -29,14 +29,7 @@ import (
 // is there, still running, after `up` brings it back; a second `up` changes
 // nothing.
 func TestFullServer(t *testing.T) {
-	root, err := ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := testStack(t, &Stack{Root: root, State: filepath.Join(t.TempDir(), "full"), Server: "full"})
-	log := s.Log.(*bytes.Buffer)
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute) // the first run builds the server
-	defer cancel()
+	s, log, ctx := serverStack(t, &Stack{Server: "full"})
 	t.Cleanup(func() {
 		if b, err := os.ReadFile(filepath.Join(s.State, "temporal.log")); err == nil && t.Failed() {
 			t.Logf("temporal.log:\n%s", Tail(string(b), 4000))
@@ -63,7 +56,7 @@ func TestFullServer(t *testing.T) {
 		}
 	}
 
-	c, err := Dial(ctx, s.TemporalAddress(), log)
+	c, err := s.Dial(ctx, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,6 +110,22 @@ func TestFullServer(t *testing.T) {
 	if strings.Contains(log.String()[before:], "installing") {
 		t.Errorf("second up installed something:\n%s", log.String()[before:])
 	}
+}
+
+// serverStack gives s (a Temporal server's settings) the repository, a
+// state folder of the test's own, free ports and a log (testStack), and a
+// context long enough for the first run, which builds the server.
+func serverStack(t *testing.T, s *Stack) (*Stack, *bytes.Buffer, context.Context) {
+	t.Helper()
+	root, err := ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Root, s.State = root, filepath.Join(t.TempDir(), "stack")
+	testStack(t, s)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
+	t.Cleanup(cancel)
+	return s, s.Log.(*bytes.Buffer), ctx
 }
 
 // visible waits until SQL visibility lists the workflow by its partner.

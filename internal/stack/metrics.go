@@ -12,18 +12,30 @@ import (
 )
 
 // Actions reads the Temporal server's `action` counter (billable actions)
-// for the default namespace, by action_type.
-func Actions(ctx context.Context, metricsURL string) (map[string]float64, error) {
+// for the default namespace, by action_type. metricsURLs may name several
+// endpoints, comma-separated — a cluster's hosts, whose frontends count
+// the actions each took —: the counts are summed over them.
+func Actions(ctx context.Context, metricsURLs string) (map[string]float64, error) {
+	out := map[string]float64{}
+	for u := range strings.SplitSeq(metricsURLs, ",") {
+		if err := actionsAt(ctx, strings.TrimSpace(u), out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// actionsAt adds the `action` counts of one endpoint to out.
+func actionsAt(ctx context.Context, metricsURL string, out map[string]float64) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, metricsURL, nil)
 	if err != nil {
-		return nil, fmt.Errorf("temporal metrics: %w", err)
+		return fmt.Errorf("temporal metrics: %w", err)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("temporal metrics: %w", err)
+		return fmt.Errorf("temporal metrics: %w", err)
 	}
 	defer resp.Body.Close()
-	out := map[string]float64{}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
@@ -49,9 +61,9 @@ func Actions(ctx context.Context, metricsURL string) (map[string]float64, error)
 		out[typ] += v
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("temporal metrics: %w", err)
+		return fmt.Errorf("temporal metrics: %w", err)
 	}
-	return out, nil
+	return nil
 }
 
 // Delta is after minus before, per action type, without zeros.

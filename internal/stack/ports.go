@@ -57,7 +57,7 @@ func FreePorts() (Ports, error) {
 }
 
 // internalRun finds InternalPorts free ports in a row for the full
-// server's services. The server stores its membership ports in a SMALLINT
+// server's services or the cluster's hosts. The server stores its membership ports in a SMALLINT
 // column, so they lie below 32768 — under the kernel's ephemeral range, so
 // they are chosen at random there and checked.
 func internalRun(seen map[int]bool) (int, error) {
@@ -75,7 +75,7 @@ next:
 		}
 		return base, nil
 	}
-	return 0, errors.New("free port: no run of free ports for the full server in 100 tries")
+	return 0, errors.New("free port: no run of free ports for the full server or the cluster in 100 tries")
 }
 
 func freePort() (int, error) {

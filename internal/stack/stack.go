@@ -20,8 +20,9 @@ import (
 // Ports are the loopback ports of one stack.
 type Ports struct {
 	Temporal, TemporalUI, TemporalMetrics, Postgres, SMTP, Mailpit int
-	// TemporalInternal is the first of the seven ports the full server's
-	// services talk to each other on (TEMPORAL_SERVER=full).
+	// TemporalInternal is the first of the ports the full server's
+	// services (seven) or the cluster's hosts (InternalPorts) talk to each
+	// other on (TEMPORAL_SERVER=full or cluster).
 	TemporalInternal int
 }
 
@@ -29,9 +30,14 @@ type Ports struct {
 var DefaultPorts = Ports{Temporal: 7233, TemporalUI: 8233, TemporalMetrics: 7234, Postgres: 55432, SMTP: 1025, Mailpit: 8025,
 	TemporalInternal: 17233}
 
-// InternalPorts is how many ports from Ports.TemporalInternal the full
-// server takes.
-const InternalPorts = 7
+// InternalPorts is how many ports from Ports.TemporalInternal the cluster
+// takes (four for each of its six hosts: gRPC, membership, metrics, HTTP;
+// scripts/stack.sh's CLUSTER_PORTS); the full server takes the first seven.
+const InternalPorts = 24
+
+// ClusterHosts are the hosts of the cluster (TEMPORAL_SERVER=cluster), as
+// scripts/stack.sh names them: `scripts/stack.sh kill temporal-HOST`.
+var ClusterHosts = []string{"frontend-1", "frontend-2", "history-1", "history-2", "matching", "worker"}
 
 // Addrs are where the parts of a stack answer.
 type Addrs struct {
@@ -39,7 +45,7 @@ type Addrs struct {
 	DatabaseURL string // the onboarding database
 	SMTP        string // mailpit's SMTP host:port
 	Mailpit     string // base URL of mailpit's API
-	Metrics     string // the Temporal server's Prometheus endpoint
+	Metrics     string // the Temporal server's Prometheus endpoint; a cluster's: every host's, comma-separated
 }
 
 // Addrs are the addresses of a stack on these ports.
@@ -83,9 +89,15 @@ type Stack struct {
 	State string // STACK_STATE
 	Ports Ports
 	Log   io.Writer // the script's output
-	// Server is the Temporal server to run, "dev" or "full"; empty: as the
-	// caller's TEMPORAL_SERVER says.
+	// Server is the Temporal server to run, "dev", "full" or "cluster";
+	// empty: as the caller's TEMPORAL_SERVER says.
 	Server string
+	// TLS is "mtls" for frontends that require a client certificate (the
+	// full server or a cluster; scripts/stack.sh makes a local CA); empty:
+	// as the caller's STACK_TLS says.
+	TLS string
+
+	metricsURL string // a cluster's, read from the script once
 }
 
 // Open wipes the state folder and starts a fresh stack there on free ports
@@ -114,6 +126,7 @@ func (s *Stack) env() []string {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
 		case "TEMPORAL_ADDRESS", "DATABASE_URL", "SMTP_ADDR", "MAILPIT_URL", "TEMPORAL_METRICS_URL", "STACK_STATE",
+			"TEMPORAL_TLS", "TEMPORAL_TLS_CLIENT_CERT_PATH", "TEMPORAL_TLS_CLIENT_KEY_PATH", "TEMPORAL_TLS_SERVER_CA_CERT_PATH", "TEMPORAL_TLS_SERVER_NAME",
 			"TEMPORAL_PORT", "TEMPORAL_HTTP_PORT", "TEMPORAL_UI_PORT", "TEMPORAL_METRICS_PORT", "TEMPORAL_INTERNAL_PORT", "PG_PORT", "SMTP_PORT", "MAILPIT_PORT",
 			"OIDC_ISSUER", "DEVIDP_PORT", "CODEC_PORT", "CODEC_URL", "TEMPORAL_UI_URL":
 			continue
@@ -123,6 +136,10 @@ func (s *Stack) env() []string {
 	if s.Server != "" {
 		out = append(slices.DeleteFunc(out, func(kv string) bool { return strings.HasPrefix(kv, "TEMPORAL_SERVER=") }),
 			"TEMPORAL_SERVER="+s.Server)
+	}
+	if s.TLS != "" {
+		out = append(slices.DeleteFunc(out, func(kv string) bool { return strings.HasPrefix(kv, "STACK_TLS=") }),
+			"STACK_TLS="+s.TLS)
 	}
 	return append(out, "STACK_STATE="+s.State,
 		"TEMPORAL_PORT="+strconv.Itoa(s.Ports.Temporal),
@@ -203,13 +220,54 @@ func (s *Stack) KillTemporal(ctx context.Context) error {
 	return s.script(ctx, nil, "kill", "temporal")
 }
 
-// Server is the Temporal server the stack runs: "dev" or "full", as
-// TEMPORAL_SERVER says (scripts/stack.sh's default: dev).
+// Server is the Temporal server the stack runs: "dev", "full" or
+// "cluster", as TEMPORAL_SERVER says (scripts/stack.sh's default: dev).
 func Server(getenv func(string) string) string {
-	if getenv("TEMPORAL_SERVER") == "full" {
-		return "full"
+	switch s := getenv("TEMPORAL_SERVER"); s {
+	case "full", "cluster":
+		return s
 	}
 	return "dev"
+}
+
+// TemporalServer is the Temporal server this stack runs: its Server, or
+// the caller's TEMPORAL_SERVER when that is empty.
+func (s *Stack) TemporalServer() string {
+	if s.Server != "" {
+		return Server(func(string) string { return s.Server })
+	}
+	return Server(os.Getenv)
+}
+
+// KillTemporalHost SIGKILLs one host of the cluster (one of ClusterHosts),
+// as a crash would; StartTemporalHost, or Up, starts it again.
+func (s *Stack) KillTemporalHost(ctx context.Context, host string) error {
+	if !slices.Contains(ClusterHosts, host) {
+		return fmt.Errorf("kill temporal host %q: not one of %v", host, ClusterHosts)
+	}
+	return s.script(ctx, nil, "kill", "temporal-"+host)
+}
+
+// StartTemporalHost starts one host of the cluster where it is not
+// running, and waits until it answers.
+func (s *Stack) StartTemporalHost(ctx context.Context, host string) error {
+	if !slices.Contains(ClusterHosts, host) {
+		return fmt.Errorf("start temporal host %q: not one of %v", host, ClusterHosts)
+	}
+	return s.script(ctx, nil, "up", "temporal-"+host)
+}
+
+// TemporalHostPid is the process id of a running host of the cluster.
+func (s *Stack) TemporalHostPid(host string) (int, error) {
+	b, err := os.ReadFile(filepath.Join(s.State, "temporal-"+host+".pid"))
+	if err != nil {
+		return 0, fmt.Errorf("temporal host %s: %w", host, err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return 0, fmt.Errorf("temporal host %s: pid file: %w", host, err)
+	}
+	return pid, nil
 }
 
 // KillPostgres stops Postgres hard, as a crash would (`pg_ctl stop -m
@@ -254,8 +312,54 @@ func (s *Stack) SMTPAddr() string { return s.Addrs().SMTP }
 // MailpitURL is the base URL of mailpit's API.
 func (s *Stack) MailpitURL() string { return s.Addrs().Mailpit }
 
-// MetricsURL is the Temporal server's Prometheus endpoint.
-func (s *Stack) MetricsURL() string { return s.Addrs().Metrics }
+// MetricsURL is the Temporal server's Prometheus endpoint; a cluster's
+// are every host's, comma-separated, as scripts/stack.sh's env names them
+// (Actions sums over them).
+func (s *Stack) MetricsURL() string {
+	if s.TemporalServer() != "cluster" {
+		return s.Addrs().Metrics
+	}
+	if s.metricsURL == "" {
+		var out strings.Builder
+		if err := s.script(context.Background(), &out, "env"); err == nil {
+			for l := range strings.SplitSeq(out.String(), "\n") {
+				if v, ok := strings.CutPrefix(l, "export TEMPORAL_METRICS_URL="); ok {
+					s.metricsURL = v
+				}
+			}
+		}
+	}
+	if s.metricsURL == "" {
+		return s.Addrs().Metrics
+	}
+	return s.metricsURL
+}
 
-// Env is the environment a binary of the repository needs to use this stack.
-func (s *Stack) Env() []string { return s.Addrs().Env() }
+// Env is the environment a binary of the repository needs to use this
+// stack: its addresses, and its client certificate when the frontends
+// require mTLS.
+func (s *Stack) Env() []string { return append(s.Addrs().Env(), s.TLSEnv()...) }
+
+// UsesTLS reports whether the stack's frontends require mTLS: its TLS, or
+// the caller's STACK_TLS.
+func (s *Stack) UsesTLS() bool {
+	if s.TLS != "" {
+		return s.TLS == "mtls"
+	}
+	return os.Getenv("STACK_TLS") == "mtls"
+}
+
+// TLSEnv is the SDK's environment (TEMPORAL_TLS_*) for the stack's
+// client certificate, as scripts/stack.sh env prints it; none when the
+// frontends take plain connections.
+func (s *Stack) TLSEnv() []string {
+	if !s.UsesTLS() {
+		return nil
+	}
+	d := filepath.Join(s.State, "tls")
+	return []string{"TEMPORAL_TLS=true",
+		"TEMPORAL_TLS_CLIENT_CERT_PATH=" + filepath.Join(d, "client.pem"),
+		"TEMPORAL_TLS_CLIENT_KEY_PATH=" + filepath.Join(d, "client-key.pem"),
+		"TEMPORAL_TLS_SERVER_CA_CERT_PATH=" + filepath.Join(d, "ca.pem"),
+		"TEMPORAL_TLS_SERVER_NAME=localhost"}
+}

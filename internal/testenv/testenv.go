@@ -122,10 +122,11 @@ func NewStore(tb testing.TB) (*store.Store, string) {
 }
 
 // Getenv returns a lookup over the given variables, falling back to the
-// stack's addresses, for a binary's run function.
+// stack's addresses (and its client certificate, when its frontends
+// require mTLS), for a binary's run function.
 func Getenv(vars map[string]string) config.Getenv {
 	defaults := map[string]string{}
-	for _, kv := range addrs().Env() {
+	for _, kv := range append(addrs().Env(), stack.TLSEnviron()...) {
 		k, v, _ := strings.Cut(kv, "=")
 		defaults[k] = v
 	}
@@ -209,8 +210,14 @@ func Client(tb testing.TB) client.Client {
 // test's choosing: other payload keys, or none at all.
 func ClientWith(tb testing.TB, dc converter.DataConverter) client.Client {
 	tb.Helper()
+	// The stack's client certificate when its frontends require mTLS.
+	tlsConfig, err := stack.EnvTLS()
+	if err != nil {
+		tb.Fatal(err)
+	}
 	c, err := client.DialContext(tb.Context(), client.Options{HostPort: TemporalAddress(), DataConverter: dc,
-		Logger: tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
+		ConnectionOptions: client.ConnectionOptions{TLS: tlsConfig},
+		Logger:            tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
 	if err != nil {
 		tb.Fatalf("connect to Temporal at %s (%v): run `make up`, or `make test` which starts it", TemporalAddress(), err)
 	}
