@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/bin:$(PATH)
 
-.PHONY: up down tools build lint test test-full vet demo bench chaos record-histories clean
+.PHONY: up down tools build images lint test test-full vet demo bench chaos record-histories clean
 
 up: ## start the local stack (Temporal, its Web UI and codec server, Postgres, mailpit, the identity provider); idempotent
 	@scripts/stack.sh up
@@ -16,6 +16,9 @@ tools: ## install the pinned tools into ./bin
 
 build: ## build the binaries into ./bin
 	go build -o bin/ ./worker ./starter ./webhook ./portal ./codecserver
+
+images: ## an OCI image per binary (buildah, FROM scratch, non-root, the same digest for the same commit), tagged localhost/onboarding/NAME:dev
+	@scripts/images.sh
 
 vet:
 	go vet ./...
