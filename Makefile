@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/bin:$(PATH)
 
-.PHONY: up down tools build images lint test test-full vet demo bench chaos record-histories clean
+.PHONY: up down tools build images deploy-test lint test test-full vet demo bench chaos record-histories clean
 
 up: ## start the local stack (Temporal, its Web UI and codec server, Postgres, mailpit, the identity provider); idempotent
 	@scripts/stack.sh up
@@ -19,6 +19,9 @@ build: ## build the binaries into ./bin
 
 images: ## an OCI image per binary (buildah, FROM scratch, non-root, the same digest for the same commit), tagged localhost/onboarding/NAME:dev
 	@scripts/images.sh
+
+deploy-test: ## make images, then play deploy/kubernetes's local overlay with podman against the stack: a release rolled, an onboarding end to end through the containers
+	@scripts/deploy-test.sh
 
 vet:
 	go vet ./...

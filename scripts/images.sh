@@ -108,10 +108,10 @@ clone() {
 # table TAG NAME...: name, size and digest of each image REPO/NAME:TAG.
 table() {
   local tag=$1 size digest; shift
-  printf '%-40s %8s  %s\n' IMAGE SIZE DIGEST
+  printf '%-48s %8s  %s\n' IMAGE SIZE DIGEST
   for name in "$@"; do
     read -r size digest < <(podman image inspect --format '{{.Size}} {{.Digest}}' "$REPO/$name:$tag")
-    printf '%-40s %7.1fM  %s\n' "$REPO/$name:$tag" "$(awk -v s="$size" 'BEGIN { print s / 1e6 }')" "$digest"
+    printf '%-48s %7.1fM  %s\n' "$REPO/$name:$tag" "$(awk -v s="$size" 'BEGIN { print s / 1e6 }')" "$digest"
   done
 }
 
