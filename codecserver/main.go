@@ -90,14 +90,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer tracing.Close(ctx)
+	// It needs nothing but its keys: ready while it runs, not while it drains.
+	health := daemon.NewHealth(logger)
 	s := &server{codec: converter.NewPayloadCodecHTTPHandler(set.codec), token: set.token, origins: set.origins,
-		secure: set.secure, now: time.Now, logger: logger}
+		secure: set.secure, now: time.Now, logger: logger, health: health}
 	ln, err := daemon.Listen("CODEC_ADDR", set.addr)
 	if err != nil {
 		return err
 	}
 	logger.Info("codec server listening", "addr", ln.Addr().String(), "allowed_origins", set.origins, "primary_key", set.codec.Primary())
-	return daemon.Serve(ctx, daemon.NewServer(tracing.HTTP(s.routes()), logger), ln, nil, 0, logger)
+	return daemon.Serve(ctx, daemon.NewServer(tracing.HTTP(s.routes()), logger), ln, health, 0, logger)
 }
 
 // server decodes and encodes payloads for operators.
@@ -108,18 +110,19 @@ type server struct {
 	secure  bool
 	now     func() time.Time
 	logger  *slog.Logger
+	health  *daemon.Health // /healthz and /readyz
 }
 
 func (s *server) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	s.health.Routes(mux)
 	mux.HandleFunc("GET /{$}", s.loginPage)
 	mux.HandleFunc("POST /login", s.login)
 	mux.HandleFunc("POST /logout", s.logout)
 	mux.Handle("POST /decode", s.operator(s.codec))
 	mux.Handle("POST /encode", s.operator(s.codec))
 	mux.HandleFunc("OPTIONS /{path...}", s.preflight)
-	return httpserver.LogRequests(s.logger, s.cors(mux), "/healthz")
+	return httpserver.LogRequests(s.logger, s.cors(mux), "/healthz", "/readyz")
 }
 
 // cors lets the Web UI's origins call the codec with credentials; other

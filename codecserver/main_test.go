@@ -15,6 +15,7 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/cloudpartners/onboarding/deploy/kubernetes/kubetest"
 	"github.com/cloudpartners/onboarding/internal/config"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 )
@@ -31,12 +32,17 @@ func start(t *testing.T) string {
 	go func() { done <- run(ctx, nil, func(k string) string { return vars[k] }, io.Discard, io.Discard) }()
 	t.Cleanup(func() { cancel(); require.NoError(t, <-done) })
 	testenv.Eventually(t, 10*time.Second, "the codec server", func() bool {
-		resp, err := http.Get("http://" + addr + "/healthz")
+		resp, err := http.Get("http://" + addr + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 		}
 		return err == nil && resp.StatusCode == http.StatusOK
 	})
+	// The probes Kubernetes sends (deploy/kubernetes): both answer.
+	resp, err := http.Get("http://" + addr + "/healthz")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
 	return "http://" + addr
 }
 
@@ -176,4 +182,11 @@ func TestHelpListsTheSettings(t *testing.T) {
 	out.Reset()
 	require.ErrorContains(t, run(t.Context(), []string{"extra"}, unset, &out, io.Discard), `unexpected argument "extra"`)
 	require.Empty(t, out.String())
+}
+
+// TestManifestSettings: the codec server loads the settings every overlay of
+// deploy/kubernetes gives it (production's once its placeholders are
+// replaced, and not before).
+func TestManifestSettings(t *testing.T) {
+	kubetest.RequireSettings(t, "Deployment", "codecserver", func(getenv config.Getenv) *config.Vars { _, v := loadSettings(getenv); return v })
 }

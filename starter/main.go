@@ -137,6 +137,7 @@ func commands() []command {
 		{"resume", "resume a suspended customer's services", runResume},
 		{"staff", "staff add / staff list: who of a partner may use the portal", runStaff},
 		{"audit", "audit export: the audit log as CSV or JSON, streamed", runAudit},
+		{"migrate", "apply the database migrations of this release (once per release)", runMigrate},
 	}
 }
 

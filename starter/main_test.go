@@ -27,7 +27,7 @@ func TestHelp(t *testing.T) {
 		{"resend", "--help"}, {"link", "-h"}, {"cancel", "--help"}, {"edit", "--help"},
 		{"cloud", "--help"}, {"cloud", "add", "--help"}, {"cloud", "list", "-h"},
 		{"staff", "-help"}, {"staff", "add", "--help"}, {"staff", "list", "--help"},
-		{"audit", "--help"}, {"audit", "export", "--help"},
+		{"audit", "--help"}, {"audit", "export", "--help"}, {"migrate", "--help"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			r := runStarter(t, offline, args...)

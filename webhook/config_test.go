@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cloudpartners/onboarding/deploy/kubernetes/kubetest"
 	"github.com/cloudpartners/onboarding/internal/config"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 )
@@ -26,4 +27,16 @@ func TestBadTrustedProxiesAreRefused(t *testing.T) {
 	for value, want := range testenv.BadTrustedProxies {
 		testenv.RequireRefusedAtStart(t, run, map[string]string{"TRUSTED_PROXIES": value}, want)
 	}
+}
+
+// TestMigrateSetting: a bad DB_MIGRATE stops the webhook at start, and so
+// does DB_MIGRATE=check on a database without the migrations, changing
+// nothing in it.
+func TestMigrateSetting(t *testing.T) { testenv.RequireMigrateSetting(t, run) }
+
+// TestManifestSettings: the webhook loads the settings every overlay of
+// deploy/kubernetes gives it (production's once its placeholders are
+// replaced, and not before).
+func TestManifestSettings(t *testing.T) {
+	kubetest.RequireSettings(t, "Deployment", "webhook", func(getenv config.Getenv) *config.Vars { _, v := loadSettings(getenv); return v })
 }

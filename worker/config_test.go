@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cloudpartners/onboarding/deploy/kubernetes/kubetest"
 	"github.com/cloudpartners/onboarding/internal/config"
 	"github.com/cloudpartners/onboarding/internal/testenv"
 )
@@ -27,4 +28,16 @@ func TestSettings(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestMigrateSetting: a bad DB_MIGRATE stops the worker at start, and so
+// does DB_MIGRATE=check on a database without the migrations, changing
+// nothing in it.
+func TestMigrateSetting(t *testing.T) { testenv.RequireMigrateSetting(t, run) }
+
+// TestManifestSettings: the worker loads the settings every overlay of
+// deploy/kubernetes gives it (production's once its placeholders are
+// replaced, and not before).
+func TestManifestSettings(t *testing.T) {
+	kubetest.RequireSettings(t, "Deployment", "worker", func(getenv config.Getenv) *config.Vars { _, v := loadSettings(getenv); return v })
 }

@@ -35,6 +35,7 @@ func TestDefaults(t *testing.T) {
 	require.NoError(t, v.Err())
 	require.Equal(t, DefaultDatabaseURL, c.postgres.URL)
 	require.Equal(t, 40, c.postgres.MaxConns)
+	require.Equal(t, "auto", c.postgres.Migrate, "every binary migrates at start unless told otherwise")
 	require.Equal(t, "127.0.0.1:7233", c.temporal.Options.HostPort)
 	require.Equal(t, "default", c.temporal.Options.Namespace)
 	require.Equal(t, 7*24*time.Hour, c.launch.ConfirmWithin)
@@ -76,6 +77,7 @@ func TestEveryErrorNamesTheVariable(t *testing.T) {
 	cases := map[string]map[string]string{
 		"DATABASE_URL: not a postgres:// URL":                           {"DATABASE_URL": "mysql://db/x"},
 		"DB_MAX_CONNS: want a whole number":                             {"DB_MAX_CONNS": "0"},
+		`DB_MIGRATE: want auto or check or off, got "always"`:           {"DB_MIGRATE": "always"},
 		"SMTP_ADDR: not a host:port":                                    {"SMTP_ADDR": "mailhost"},
 		"PUBLIC_BASE_URL: not an http(s) URL":                           {"PUBLIC_BASE_URL": "ftp://x"},
 		"ONBOARDING_SECRET: want at least 32":                           {"ONBOARDING_SECRET": "short"},

@@ -152,15 +152,23 @@ func (e envLookup) Environ() []string {
 type Postgres struct {
 	URL      string
 	MaxConns int
+	// Migrate is what the binary does about the schema when it starts:
+	// store.MigrateAuto, MigrateCheck or MigrateOff (the same words,
+	// written here so that config does not link the store into the
+	// binaries without a database).
+	Migrate string
 }
 
-// LoadPostgres reads DATABASE_URL and DB_MAX_CONNS.
+// LoadPostgres reads DATABASE_URL, DB_MAX_CONNS and DB_MIGRATE.
 func LoadPostgres(v *Vars) Postgres {
 	p := Postgres{URL: v.String("DATABASE_URL", DefaultDatabaseURL, "Postgres, postgres://user:password@host:port/db?sslmode=...")}
 	if !strings.HasPrefix(p.URL, "postgres://") && !strings.HasPrefix(p.URL, "postgresql://") {
 		v.Bad("DATABASE_URL", "not a postgres:// URL (want postgres://user@host:port/db)")
 	}
 	p.MaxConns = v.Int("DB_MAX_CONNS", 40, 1, 10_000, "this process's Postgres connections at most; every replica holds up to this many")
+	p.Migrate = v.OneOf("DB_MIGRATE", "auto",
+		"at start, auto: apply the missing migrations; check: refuse a database lacking one (a job runs `starter migrate` per release); off: neither",
+		"auto", "check", "off")
 	return p
 }
 

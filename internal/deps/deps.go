@@ -81,7 +81,8 @@ func (d *Deps) open(ctx context.Context, o Options) error {
 		d.closers = append(d.closers, func() { d.Tracing.Close(context.WithoutCancel(ctx)) })
 	}
 	if d.Store, err = store.Open(ctx, o.Postgres.URL,
-		store.Options{MaxOpenConns: o.Postgres.MaxConns, Tracing: d.Tracing.Provider(), OnStatement: o.OnStatement}); err != nil {
+		store.Options{MaxOpenConns: o.Postgres.MaxConns, Tracing: d.Tracing.Provider(), OnStatement: o.OnStatement,
+			Migrate: o.Postgres.Migrate}); err != nil {
 		return fmt.Errorf("%w (%w)", ErrDatabase, err)
 	}
 	d.closers = append(d.closers, func() { d.Store.Close() })

@@ -12,6 +12,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/XSAM/otelsql"
@@ -40,9 +41,14 @@ type Options struct {
 	// makes to Postgres: each statement, BEGIN, COMMIT, ROLLBACK and ping —
 	// what a page or a confirm costs (the binaries' db_statements_total).
 	OnStatement func()
+	// Migrate is what Open does about the embedded migrations:
+	// MigrateAuto ("" too) applies the missing ones, MigrateCheck
+	// refuses a database that lacks one, MigrateOff does neither.
+	Migrate string
 }
 
-// Open connects to Postgres, applies the embedded migrations and returns the store.
+// Open connects to Postgres, applies the embedded migrations (or checks
+// them, as opts.Migrate says) and returns the store.
 func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	connector, err := pq.NewConnector(url)
 	if err != nil {
@@ -72,7 +78,16 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		x.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	if err := Migrate(ctx, x); err != nil {
+	switch opts.Migrate {
+	case "", MigrateAuto:
+		_, err = Migrate(ctx, x)
+	case MigrateCheck:
+		err = checkMigrated(ctx, x)
+	case MigrateOff:
+	default:
+		err = fmt.Errorf("migrate: want %s, got %q", strings.Join(MigrateModes, " or "), opts.Migrate)
+	}
+	if err != nil {
 		x.Close()
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"bytes"
+	"database/sql"
 	"fmt"
 	"os"
 	"os/exec"
@@ -183,8 +184,15 @@ func RequireSettings(tb testing.TB, binary, help string, load Settings, required
 // of one line holding want, and nothing on stdout.
 func RequireRefusedAtStart(tb testing.TB, run daemon.Run, vars map[string]string, want string) {
 	tb.Helper()
+	refusedAtStart(tb, run, vars, func(k string) string { return vars[k] }, want)
+}
+
+// refusedAtStart is RequireRefusedAtStart over any lookup; vars says, in a
+// failure, what it was given.
+func refusedAtStart(tb testing.TB, run daemon.Run, vars map[string]string, getenv config.Getenv, want string) {
+	tb.Helper()
 	var stdout, stderr strings.Builder
-	err := run(tb.Context(), nil, func(k string) string { return vars[k] }, &stdout, &stderr)
+	err := run(tb.Context(), nil, getenv, &stdout, &stderr)
 	switch {
 	case err == nil:
 		tb.Fatalf("with %v the daemon started, want it refused with %q", vars, want)
@@ -202,4 +210,30 @@ var BadTrustedProxies = map[string]string{
 	"10.0.0.0/8,proxy.internal": `TRUSTED_PROXIES: "proxy.internal" is neither a network`,
 	"10.0.0.0/8,":               `TRUSTED_PROXIES: "" is neither a network`,
 	"0.0.0.0/0":                 "TRUSTED_PROXIES: 0.0.0.0/0 trusts every address",
+}
+
+// RequireMigrateSetting checks a daemon's DB_MIGRATE the same way for
+// every binary that opens the database: a bad value is refused at start
+// with one line naming it; check, against a fresh database of the stack,
+// refuses at start with one line naming what is missing and `starter
+// migrate`, and leaves that database as it was: empty.
+func RequireMigrateSetting(tb testing.TB, run daemon.Run) {
+	tb.Helper()
+	RequireRefusedAtStart(tb, run, map[string]string{"DB_MIGRATE": "sometimes"}, `DB_MIGRATE: want auto or check or off, got "sometimes"`)
+	dsn := NewDatabase(tb)
+	vars := map[string]string{"DATABASE_URL": dsn, "DB_MIGRATE": "check"}
+	refusedAtStart(tb, run, vars, Getenv(vars), "the database lacks migrations this binary needs")
+	refusedAtStart(tb, run, vars, Getenv(vars), "run `starter migrate` first")
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	var tables int
+	if err := db.QueryRowContext(tb.Context(), `SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'`).Scan(&tables); err != nil {
+		tb.Fatal(err)
+	}
+	if tables != 0 {
+		tb.Errorf("DB_MIGRATE=check created %d tables in the database it refused, want none", tables)
+	}
 }
