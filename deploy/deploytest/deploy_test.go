@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,6 +22,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/cloudpartners/onboarding/deploy/kubernetes"
 	"github.com/cloudpartners/onboarding/internal/domain"
 	"github.com/cloudpartners/onboarding/internal/stack"
 	"github.com/cloudpartners/onboarding/internal/testenv"
@@ -64,7 +64,7 @@ func TestDeploy(t *testing.T) {
 		}
 	}
 
-	m, err := Parse(render(t, root))
+	m, err := Parse(render(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +210,7 @@ func TestDeploy(t *testing.T) {
 
 // render is the local overlay, rendered by deploy/kubernetes's renderer
 // (DEPLOY_MANIFESTS names a rendered file instead).
-func render(t *testing.T, root string) []byte {
+func render(t *testing.T) []byte {
 	t.Helper()
 	if f := os.Getenv("DEPLOY_MANIFESTS"); f != "" {
 		b, err := os.ReadFile(f)
@@ -219,11 +219,9 @@ func render(t *testing.T, root string) []byte {
 		}
 		return b
 	}
-	cmd := exec.CommandContext(t.Context(), "go", "run", "./deploy/kubernetes/render", "local")
-	cmd.Dir = root
-	out, err := cmd.Output()
+	out, err := kubernetes.Render("local")
 	if err != nil {
-		t.Fatalf("render the local overlay: %v", err)
+		t.Fatal(err)
 	}
 	return out
 }
