@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/bin:$(PATH)
 
-.PHONY: up down tools build lint test test-full test-cluster vet demo bench chaos scale-test record-histories clean
+.PHONY: up down tools build lint test test-full test-cluster vet demo bench chaos scale-test images deploy-test record-histories clean
 
 up: ## start the local stack (Temporal, its Web UI and codec server, Postgres, mailpit, the identity provider); idempotent
 	@scripts/stack.sh up
@@ -18,6 +18,12 @@ tools: ## install the pinned tools into ./bin
 
 build: ## build the binaries into ./bin
 	go build -o bin/ ./worker ./starter ./webhook ./portal ./codecserver
+
+images: ## an OCI image per binary (buildah, FROM scratch, non-root, the same digest for the same commit), tagged localhost/onboarding/NAME:dev
+	@scripts/images.sh
+
+deploy-test: ## make images, then play deploy/kubernetes's local overlay with podman against the stack: a release rolled, an onboarding end to end through the containers
+	@scripts/deploy-test.sh
 
 vet:
 	go vet ./...
