@@ -14,14 +14,7 @@ STATE=${STACK_STATE:-$ROOT/.local}
 mkdir -p "$STATE"
 began=$SECONDS
 
-before=$(cat "$STATE/started" 2>/dev/null || true)
-cleanup() {
-  local now; now=$(tac "$STATE/started" 2>/dev/null || true) # last started, first stopped
-  local ours=()
-  for n in $now; do grep -qx "$n" <<<"$before" || ours+=("$n"); done
-  [ ${#ours[@]} -eq 0 ] || scripts/stack.sh down "${ours[@]}"
-}
-trap cleanup EXIT
+. "$ROOT/scripts/ours.sh"
 
 scripts/stack.sh up postgres temporal mailpit devidp
 eval "$(scripts/stack.sh env)"

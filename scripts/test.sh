@@ -10,15 +10,7 @@ cd "$ROOT"
 STATE=${STACK_STATE:-$ROOT/.local}
 mkdir -p "$STATE"
 
-before=$(cat "$STATE/started" 2>/dev/null || true)
-cleanup() {
-  # Stop the components this run started, and only those.
-  local now; now=$(tac "$STATE/started" 2>/dev/null || true) # last started, first stopped
-  local ours=()
-  for n in $now; do grep -qx "$n" <<<"$before" || ours+=("$n"); done
-  [ ${#ours[@]} -eq 0 ] || scripts/stack.sh down "${ours[@]}"
-}
-trap cleanup EXIT
+. "$ROOT/scripts/ours.sh"
 
 scripts/stack.sh up
 eval "$(scripts/stack.sh env)"

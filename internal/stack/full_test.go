@@ -1,7 +1,6 @@
 package stack
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"os"
@@ -103,7 +102,7 @@ func TestFullServer(t *testing.T) {
 	visible(ctx, t, c, partner, run.GetID())
 
 	// up again: everything runs, the schema is current, nothing changes.
-	before := log.Len()
+	before := len(log.String())
 	if err := s.Up(ctx, "temporal"); err != nil {
 		t.Fatalf("second up: %v", err)
 	}
@@ -115,7 +114,7 @@ func TestFullServer(t *testing.T) {
 // serverStack gives s (a Temporal server's settings) the repository, a
 // state folder of the test's own, free ports and a log (testStack), and a
 // context long enough for the first run, which builds the server.
-func serverStack(t *testing.T, s *Stack) (*Stack, *bytes.Buffer, context.Context) {
+func serverStack(t *testing.T, s *Stack) (*Stack, *lockedBuffer, context.Context) {
 	t.Helper()
 	root, err := ModuleRoot()
 	if err != nil {
@@ -125,7 +124,7 @@ func serverStack(t *testing.T, s *Stack) (*Stack, *bytes.Buffer, context.Context
 	testStack(t, s)
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
 	t.Cleanup(cancel)
-	return s, s.Log.(*bytes.Buffer), ctx
+	return s, s.Log.(*lockedBuffer), ctx
 }
 
 // visible waits until SQL visibility lists the workflow by its partner.

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -76,8 +77,8 @@ func TestPostgresInAFolderNoOneElseCanEnter(t *testing.T) {
 // the test fails, it shows what the script said.
 func testStack(t *testing.T, s *Stack) *Stack {
 	t.Helper()
-	var log bytes.Buffer
-	s.Log = &log
+	log := &lockedBuffer{}
+	s.Log = log
 	var err error
 	if s.Ports, err = FreePorts(); err != nil {
 		t.Fatal(err)
@@ -91,6 +92,25 @@ func testStack(t *testing.T, s *Stack) *Stack {
 		}
 	})
 	return s
+}
+
+// lockedBuffer is a log that the script's output and a Temporal client's
+// pollers write to at once, and the test reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // ping checks whether the stack's Postgres answers a query.
