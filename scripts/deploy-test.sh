@@ -22,8 +22,8 @@ eval "$(scripts/stack.sh env)"
 echo "== images"
 scripts/images.sh
 scripts/images.sh check
-released=$(sed -n 's/^const releasedCommit = "\([0-9a-f]*\)"$/\1/p' deploy/deploytest/deploy_test.go)
-[ -n "$released" ] || { echo "deploy-test: no releasedCommit in deploy/deploytest/deploy_test.go" >&2; exit 1; }
+released=$(sed -n 's/^const ReleasedCommit = "\([0-9a-f]*\)"$/\1/p' internal/testenv/released.go)
+[ -n "$released" ] || { echo "deploy-test: no ReleasedCommit in internal/testenv/released.go" >&2; exit 1; }
 scripts/images.sh at "$released" worker starter
 
 echo "== the local overlay with podman kube play, against Temporal $TEMPORAL_ADDRESS, Postgres, mailpit $MAILPIT_URL"

@@ -20,7 +20,7 @@ import (
 // releasedCommit is the code in production before the decline branch and
 // the customer workflow: its worker and starter start the onboardings that
 // the new worker must finish.
-const releasedCommit = "e4a37f68e60fdad8a1f03fe0ece7597f25cd3458"
+const releasedCommit = testenv.ReleasedCommit
 
 // TestDeployMeetsOnboardingsInFlight is the deploy test: the released
 // starter launches onboardings that the released worker takes to the wait

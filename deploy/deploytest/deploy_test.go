@@ -29,11 +29,11 @@ import (
 	"github.com/cloudpartners/onboarding/workflows"
 )
 
-// releasedCommit is worker/deploy_test.go's: the code in production before
-// the decline branch and the customer workflow. Its worker and starter,
-// built into images (scripts/images.sh at), start the onboardings that
-// this commit's worker image must finish after the roll.
-const releasedCommit = "e4a37f68e60fdad8a1f03fe0ece7597f25cd3458"
+// releasedCommit is the code in production before the decline branch and
+// the customer workflow (testenv.ReleasedCommit, as worker/deploy_test.go).
+// Its worker and starter, built into images (scripts/images.sh at), start
+// the onboardings that this commit's worker image must finish after the roll.
+const releasedCommit = testenv.ReleasedCommit
 
 // repo is where make images tags the images.
 const repo = "localhost/onboarding/"
