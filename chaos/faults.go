@@ -133,10 +133,19 @@ func (c *chaos) bouncePostgres(ctx context.Context, down time.Duration) error {
 		return fmt.Errorf("postgres hard stop failed: %w", err)
 	}
 	time.Sleep(down)
-	if err := c.stack.Up(ctx); err != nil {
-		return fmt.Errorf("postgres restart failed: %w", err)
+	// up starts Postgres and whatever else is missing, and waits until all
+	// of it answers: on a cluster a host that Postgres's crash took down, or
+	// a frontend still reconnecting, can make that wait fail once; up is
+	// idempotent, so it is tried again, as an operator (or Kubernetes) would.
+	var err error
+	for attempt := range 3 {
+		if err = c.stack.Up(ctx); err == nil {
+			return nil
+		}
+		c.faults.note("%s after the Postgres hard stop, up failed (attempt %d): %v", time.Now().Format("15:04:05.000"), attempt+1, err)
+		time.Sleep(2 * time.Second)
 	}
-	return nil
+	return fmt.Errorf("postgres restart failed: %w", err)
 }
 
 // restartTemporal takes the Temporal server down and starts it again a

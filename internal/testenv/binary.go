@@ -144,6 +144,16 @@ func PrivateState(tb testing.TB, prefix string) string {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() {
+		if tb.Failed() {
+			// What scripts/stack.sh said is the only trace of a part that
+			// would not start, once the state is wiped.
+			logs, _ := filepath.Glob(filepath.Join(state, "*.log"))
+			for _, f := range append([]string{state + "-stack.log"}, logs...) {
+				if b, err := os.ReadFile(f); err == nil {
+					tb.Logf("%s:\n%s", f, stack.Tail(string(b), 3000))
+				}
+			}
+		}
 		if err := (&stack.Stack{Root: ModuleRoot(tb), State: state}).Wipe(context.Background()); err != nil {
 			tb.Errorf("wipe the private stack in %s: %v", state, err)
 		}
